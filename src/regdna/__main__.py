@@ -1,0 +1,3 @@
+from regdna.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Datasets: windows, cleaning, de-duplication, splits, QC and the dataset dir format."""

@@ -1,0 +1,77 @@
+"""The dataset directory: the contract between `prepare` and every later stage.
+
+A dataset dir holds `dataset.json` (described by `DatasetInfo`) and one Parquet file per split
+(`train.parquet`, `val.parquet`, `test.parquet`) with columns `id`, `chrom`, `start`, `end`,
+`sequence` (upper-case string) and one column per label (float; NaN = missing label, masked in
+the loss). Sequences stay strings on disk; encoding happens when batches are built.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator, Literal
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from regdna.errors import RegdnaError
+
+FORMAT_VERSION = 1
+SPLITS = ("train", "val", "test")
+Task = Literal["binary", "multilabel", "multiclass", "regression"]
+
+
+class DatasetInfo(BaseModel):
+    """Content of `dataset.json`."""
+
+    format_version: int = FORMAT_VERSION
+    task: Task
+    labels: list[str]                      # label columns; multiclass: one integer column
+    classes: list[str] | None = None       # multiclass only: class names in index order
+    length: int | None = None              # fixed window length in bp, None if variable
+    splits: dict[str, dict] = Field(default_factory=dict)   # split -> {"n": int, "per_class": {...}}
+    provenance: dict = Field(default_factory=dict)          # inputs, arguments, regdna version
+    counts: dict = Field(default_factory=dict)              # what each processing step removed
+    qc: dict = Field(default_factory=dict)                  # balance tests, GC, leakage
+    regression_loss: Literal["mse", "poisson"] = "mse"
+
+
+def load_info(data_dir: str | Path) -> DatasetInfo:
+    """Read and check `dataset.json`; a clear error if it is missing or of another format."""
+    path = Path(data_dir) / "dataset.json"
+    if not path.is_file():
+        raise RegdnaError(f"{data_dir} is not a regdna dataset dir (no dataset.json). "
+                          f"Make one with `regdna prepare ... --out {data_dir}`.")
+    raw = json.loads(path.read_text())
+    version = raw.get("format_version")
+    if version != FORMAT_VERSION:
+        raise RegdnaError(f"{path} has format_version {version}, this regdna reads "
+                          f"{FORMAT_VERSION}. Re-run `regdna prepare` with this version.")
+    return DatasetInfo.model_validate(raw)
+
+
+def write_info(data_dir: str | Path, info: DatasetInfo) -> None:
+    (Path(data_dir) / "dataset.json").write_text(info.model_dump_json(indent=2) + "\n")
+
+
+def split_path(data_dir: str | Path, split: str) -> Path:
+    path = Path(data_dir) / f"{split}.parquet"
+    if not path.is_file():
+        raise RegdnaError(f"{data_dir} has no split '{split}' ({path.name} missing); "
+                          f"available: {', '.join(p.stem for p in Path(data_dir).glob('*.parquet'))}")
+    return path
+
+
+def read_split(data_dir: str | Path, split: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Load one split as a DataFrame (small and medium datasets)."""
+    return pd.read_parquet(split_path(data_dir, split), columns=columns)
+
+
+def iter_split(data_dir: str | Path, split: str, batch_size: int = 65536,
+               columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """Stream one split in record batches: memory stays flat for millions of sequences."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(split_path(data_dir, split)) as handle:
+        for batch in handle.iter_batches(batch_size=batch_size, columns=columns):
+            yield batch.to_pandas()

@@ -1,0 +1,1 @@
+"""Models: CNN baselines, the built-in transformer, pretrained language models, the registry."""

@@ -1,0 +1,137 @@
+"""The Predictor: the one object every analysis uses to turn DNA into predictions.
+
+Loaded from a run dir (`Predictor.from_run`) or wrapped around any regdna model (see
+`regdna.models.base`), it maps DNA strings, or one-hot tensors (N, 4, L) for one-hot models, to
+logits or probabilities (N, T), in batches and without gradients. CNNs receive one-hot input;
+transformers re-tokenize the strings. Variant scoring, ISM, attribution and faithfulness are
+written once against this class.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+
+from regdna.encode.onehot import one_hot, one_hot_to_strings, reverse_complement
+
+
+def default_device() -> torch.device:
+    """CUDA when present (with tf32 matmuls), else CPU."""
+    if torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def activate(logits: torch.Tensor | np.ndarray, task: str):
+    """Logits -> probabilities: sigmoid (binary, multilabel), softmax (multiclass), identity
+    (regression, or exp for a Poisson model whose logits are log rates)."""
+    t = torch.as_tensor(logits)
+    if task in ("binary", "multilabel"):
+        out = torch.sigmoid(t)
+    elif task == "multiclass":
+        out = torch.softmax(t, dim=-1)
+    elif task == "poisson":
+        out = torch.exp(t)
+    else:
+        out = t
+    return out.numpy() if isinstance(logits, np.ndarray) else out
+
+
+class Predictor:
+    """Batched, gradient-free predictions from a regdna model.
+
+    Args:
+        model: a regdna model (see `regdna.models.base`).
+        task: "binary", "multilabel", "multiclass", "regression" or "poisson".
+        labels: output names, length T.
+        length: input length in bp the model was trained on (None: any).
+        batch_size: sequences per forward pass.
+        rc_average: average logits over the sequence and its reverse complement.
+        threshold: decision threshold(s) chosen on validation (binary / multilabel).
+        run_dir: where the model came from, if it came from a run dir.
+    """
+
+    def __init__(self, model: torch.nn.Module, task: str, labels: Sequence[str],
+                 length: int | None = None, device: str | torch.device | None = None,
+                 batch_size: int = 128, rc_average: bool = False,
+                 threshold: float | list[float] | None = None, run_dir: str | Path | None = None):
+        self.device = torch.device(device) if device is not None else default_device()
+        self.model = model.to(self.device).eval()
+        self.task = task
+        self.labels = list(labels)
+        self.length = length
+        self.batch_size = batch_size
+        self.rc_average = rc_average
+        self.threshold = threshold
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path, device: str | torch.device | None = None,
+                 checkpoint: str = "best", **kwargs) -> "Predictor":
+        """Load the model of a run dir (`checkpoints/<checkpoint>.ckpt`, weights only)."""
+        from regdna.train.checkpoint import load_predictor
+
+        return load_predictor(run_dir, device=device, checkpoint=checkpoint, **kwargs)
+
+    @property
+    def input_kind(self) -> str:
+        return getattr(self.model, "input_kind", "onehot")
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.labels)
+
+    # -- encoding -------------------------------------------------------------------------------
+    def encode(self, seqs: Sequence[str]):
+        """Strings -> model input on the device: one-hot (N, 4, L) or a dict of token tensors."""
+        if self.input_kind == "tokens":
+            batch = self.model.tokenize(list(seqs))
+            return {k: v.to(self.device) for k, v in batch.items()}
+        x = one_hot(list(seqs), dtype=np.float32, channels_first=True)
+        return torch.from_numpy(x).to(self.device)
+
+    def _forward(self, x) -> torch.Tensor:
+        out = self.model(x)
+        return out[0] if isinstance(out, tuple) else out
+
+    # -- prediction -----------------------------------------------------------------------------
+    @torch.inference_mode()
+    def logits(self, seqs: Sequence[str] | torch.Tensor | np.ndarray) -> np.ndarray:
+        """Logits (N, T) as float32 numpy, computed in batches of `batch_size`.
+
+        `seqs` is a list of strings, or for one-hot models a (N, 4, L) array or tensor.
+        """
+        if isinstance(seqs, (torch.Tensor, np.ndarray)) and self.input_kind == "tokens":
+            seqs = one_hot_to_strings(np.asarray(seqs), channels_first=True)
+        outs = []
+        for start in range(0, len(seqs), self.batch_size):
+            chunk = seqs[start:start + self.batch_size]
+            outs.append(self._logits_batch(chunk))
+        if not outs:
+            return np.zeros((0, self.n_outputs), dtype=np.float32)
+        return np.concatenate(outs)
+
+    def _logits_batch(self, chunk) -> np.ndarray:
+        if isinstance(chunk, (torch.Tensor, np.ndarray)):
+            x = torch.as_tensor(chunk, dtype=torch.float32, device=self.device)
+            z = self._forward(x)
+            if self.rc_average:
+                z = (z + self._forward(torch.flip(x, dims=(1, 2)))) / 2
+        else:
+            z = self._forward(self.encode(chunk))
+            if self.rc_average:
+                z = (z + self._forward(self.encode([reverse_complement(s) for s in chunk]))) / 2
+        return z.float().cpu().numpy()
+
+    def predict(self, seqs) -> np.ndarray:
+        """Probabilities (N, T) (sigmoid / softmax), or values for regression."""
+        return activate(self.logits(seqs), self.task)
+
+    def predict_stream(self, chunks: Iterable[Sequence[str]]) -> Iterable[np.ndarray]:
+        """Predict chunk by chunk: constant memory in the number of sequences."""
+        for chunk in chunks:
+            yield self.predict(chunk)

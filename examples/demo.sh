@@ -7,9 +7,63 @@ mkdir -p "$OUT"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # --- data (issue: foundation) ----------------------------------------------------------------
+say "example: synthetic regulatory dataset from JASPAR motifs (GATA1, TAL1::TCF3, SPI1)"
+regdna example --out "$OUT/example"
+say "prepare: clean, de-duplicated, leak-free dataset (test chr8,chr9; val chr10) with QC figures"
+regdna prepare --fasta "$OUT/example/pos.fa:1" --fasta "$OUT/example/neg.fa:0" \
+    --split chrom --test-chroms chr8,chr9 --val-chroms chr10 --out "$OUT/dataset"   # prints a summary
 # --- training and evaluation -----------------------------------------------------------------
+# Basset (channels scaled to 1/4 and a global max-pool so it trains on 2 cores in about a
+# minute or two, exponential first-layer activation) against the k-mer logistic-regression floor.
+BASSET_OPTIONS="{filters: 0.25, hidden: 64, bins: 1, exp_activation: true}"
+say "train: basset (AdamW, cosine schedule, RC + shift augmentation, early stopping on val AUROC)"
+regdna train --data "$OUT/dataset" --model basset --out "$OUT/runs/basset" \
+    --set "model.options=$BASSET_OPTIONS" --set train.max_epochs=8
+say "train: kmer-lr, the k-mer logistic-regression floor every network must beat"
+regdna train --data "$OUT/dataset" --model kmer-lr --out "$OUT/runs/kmer-lr" \
+    --set model.options.k=5 --set train.max_epochs=8
+for name in basset kmer-lr; do
+    say "evaluate: $name on test (threshold from validation, bootstrap 95% intervals, figures)"
+    regdna evaluate --run "$OUT/runs/$name" --split test
+done
+say "compare: AUROC / PR-AUC with intervals, parameters, seconds per epoch, peak memory"
+regdna compare "$OUT/runs/basset" "$OUT/runs/kmer-lr" --out "$OUT/compare"
 # --- transformers ----------------------------------------------------------------------------
 # --- variants --------------------------------------------------------------------------------
+if [ -d "$OUT/runs/basset" ]; then
+    say "vep: score the example's variants (log2 ratio of alt/ref probabilities, seed 002)"
+    regdna vep --run "$OUT/runs/basset" --variants "$OUT/example/variants.vcf" \
+        --genome "$OUT/example/genome.fa" --out "$OUT/variants/scores.tsv" --no-progress
+    say "benchmark-variants: motif-breaking variants should go down, neutral ones stay small"
+    regdna benchmark-variants --scores "$OUT/variants/scores.tsv" \
+        --measured "$OUT/example/variants.tsv" --out "$OUT/variants/benchmark"
+    say "ism: saturation mutagenesis of the 4 best-scoring test sequences (heatmaps, top-K)"
+    regdna ism --run "$OUT/runs/basset" --data "$OUT/dataset" --split test --n 4 --select top \
+        --out "$OUT/ism"
+fi
 # --- interpretation --------------------------------------------------------------------------
+# Attribution logos of planted-motif sequences (boxes = planted JASPAR sites), then TF-MoDISco
+# motifs from the attributions of 300 positives, named by Tomtom against JASPAR vertebrate CORE.
+if [ -d "$OUT/runs/basset" ]; then
+    say "attribute: grad x input logos of positives with the planted motifs boxed"
+    regdna attribute --run "$OUT/runs/basset" --fasta "$OUT/example/pos.fa" --n 300 \
+        --method grad_x_input --motifs "$OUT/example/motifs.tsv" --logos 6 \
+        --out "$OUT/attributions"
+    say "motifs: TF-MoDISco on the attributions, matched to JASPAR with Tomtom"
+    regdna motifs --attributions "$OUT/attributions" --run "$OUT/runs/basset" \
+        --out "$OUT/motifs"
+fi
 # --- report ----------------------------------------------------------------------------------
+# One self-contained HTML page over whatever the sections above produced (each guarded).
+REPORT_ARGS=()
+for name in basset kmer-lr tinyformer; do
+    if [ -d "$OUT/runs/$name" ]; then REPORT_ARGS+=("$OUT/runs/$name"); fi
+done
+for dir in compare variants benchmark ism attributions faithfulness motifs gia; do
+    if [ -d "$OUT/$dir" ]; then REPORT_ARGS+=(--extra "$OUT/$dir"); fi
+done
+if [ ${#REPORT_ARGS[@]} -gt 0 ]; then
+    say "report: one HTML page comparing the runs"
+    regdna report "${REPORT_ARGS[@]}" --out "$OUT/report.html"
+fi
 say "done: outputs in $OUT"

@@ -7,6 +7,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import importlib.util  # noqa: E402
 
-for _name in ("fixtures_data", "fixtures_runs", "fixtures_lm"):
+for _name in ("fixtures_example", "fixtures_data", "fixtures_runs", "fixtures_lm"):
     if importlib.util.find_spec(_name) is not None:
         exec(f"from {_name} import *")  # noqa: S102  (pytest discovers fixtures by name)

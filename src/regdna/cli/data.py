@@ -1,0 +1,117 @@
+"""`regdna prepare`: inputs -> a clean, leak-free dataset dir (thin layer over `regdna.data.prepare`)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from regdna.cli import app
+
+
+@app.command("prepare")
+def prepare_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="Dataset dir to write (replaced atomically; nothing is "
+                                                        "left behind on error)."),
+    fasta: List[str] = typer.Option([], "--fasta", help="FASTA file and its label after the LAST colon, one per "
+                                                        "class: --fasta pos.fa:1 --fasta neg.fa:0 (repeatable). "
+                                                        "Record names 'chr:start-end' give coordinates."),
+    table: Optional[Path] = typer.Option(None, "--table", help="CSV / TSV / Parquet table with a 'sequence' "
+                                                               "column and label columns (see --labels)."),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated label columns of --table (or of a "
+                                                                "BED given without ':label'), e.g. col1,col2."),
+    bed: List[str] = typer.Option([], "--bed", help="BED / narrowPeak file and its label, one per class: --bed "
+                                                    "peaks.narrowPeak:1 (repeatable); needs --genome."),
+    genome: Optional[Path] = typer.Option(None, "--genome", help="Genome FASTA (plain or bgzip; index built when "
+                                                                 "missing) for BED input and GC-matched negatives."),
+    npz: List[Path] = typer.Option([], "--npz", help="NPZ in the seed-000 layout (X (N, L, 4), y); repeatable; "
+                                                     "files named train/val/test.npz work with --split column."),
+    length: Optional[int] = typer.Option(None, "--length", help="Window length in bp: BED windows centred on the "
+                                                                "summit (col 10) or midpoint; other inputs "
+                                                                "centre-cropped / N-padded. Default: keep lengths."),
+    max_n: float = typer.Option(0.0, "--max-n", help="Largest fraction of N (and other ambiguity codes) allowed "
+                                                     "in a sequence; more is dropped (0 = none allowed)."),
+    canonical: bool = typer.Option(True, "--canonical/--no-canonical", help="Keep only canonical contigs 1-22, X, "
+                                                                           "Y, M (with or without 'chr'); BED input."),
+    contigs: Optional[str] = typer.Option(None, "--contigs", help="Regular expression of contigs to keep instead "
+                                                                  "of the canonical set, e.g. '^chr[0-9XY]+$'."),
+    blacklist: List[Path] = typer.Option([], "--blacklist", help="BED of regions to avoid: intervals overlapping "
+                                                                 "them are dropped (repeatable)."),
+    intersect: List[Path] = typer.Option([], "--intersect", help="Keep only intervals overlapping this BED "
+                                                                 "(bedtools -u; repeatable = all must overlap)."),
+    exclude: List[Path] = typer.Option([], "--exclude", help="Drop intervals within --exclude-window bp of this "
+                                                             "BED (exons, TSSs; repeatable)."),
+    exclude_window: int = typer.Option(0, "--exclude-window", help="Distance in bp around --exclude intervals "
+                                                                   "that also excludes (e.g. 2000 around TSSs)."),
+    dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Remove duplicates within a class and sequences "
+                                                                "found in two classes (from both)."),
+    rc_dedup: bool = typer.Option(True, "--rc-dedup/--no-rc-dedup", help="Treat a sequence and its reverse "
+                                                                         "complement as the same sequence."),
+    negatives: str = typer.Option("none", "--negatives", help="Make negatives for positive-only input: shuffle "
+                                                              "(dinucleotide shuffles), gc-matched (genomic "
+                                                              "windows, needs --genome) or none."),
+    gc_tolerance: float = typer.Option(0.02, "--gc-tolerance", help="Largest GC-fraction difference between a "
+                                                                    "GC-matched negative and its positive."),
+    split: str = typer.Option("chrom", "--split", help="chrom (hold out --test-chroms/--val-chroms), random "
+                                                       "(stratified --fractions) or column (--split-column)."),
+    test_chroms: str = typer.Option("chr8,chr9", "--test-chroms", help="Comma-separated test chromosomes "
+                                                                       "(--split chrom)."),
+    val_chroms: str = typer.Option("chr10", "--val-chroms", help="Comma-separated validation chromosomes "
+                                                                 "(--split chrom)."),
+    fractions: str = typer.Option("0.725,0.1275,0.15", "--fractions", help="train,val,test fractions for --split "
+                                                                           "random (seed 001)."),
+    split_column: Optional[str] = typer.Option(None, "--split-column", help="Column holding train / val / test "
+                                                                            "(--split column)."),
+    task: Optional[str] = typer.Option(None, "--task", help="binary, multilabel, multiclass or regression; "
+                                                            "detected from the labels by default."),
+    seed: int = typer.Option(0, "--seed", help="Seed for negatives and random splits."),
+    export: List[str] = typer.Option([], "--export", help="Also write {train,val,test}.npz in the seed-000 layout "
+                                                          "(--export npz)."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Write QC figures to OUT/figures/."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+):
+    """Turn FASTA, BED/narrowPeak + genome, a table or NPZ into a clean, leak-free dataset dir:
+    windows, contig/blacklist filters, N filter, de-duplication (incl. reverse complements),
+    negatives, splits, QC tests and figures."""
+    from regdna.data.prepare import prepare
+
+    path = prepare(out, fasta=fasta, table=table, labels=labels, bed=bed, genome=genome, npz=npz, length=length,
+                   max_n=max_n, canonical=canonical, contigs=contigs, blacklist=blacklist, intersect=intersect,
+                   exclude=exclude, exclude_window=exclude_window, dedup=dedup, rc_dedup=rc_dedup,
+                   negatives=negatives, gc_tolerance=gc_tolerance, split=split, test_chroms=test_chroms,
+                   val_chroms=val_chroms, fractions=fractions, split_column=split_column, task=task, seed=seed,
+                   export=export, progress=not quiet, figures=figures)
+    if not quiet:
+        print_summary(path)
+
+
+def print_summary(data_dir: Path) -> None:
+    """A short table of the dataset: sizes per split and class, what each step removed, QC."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from regdna.data.dataset import load_info
+
+    info = load_info(data_dir)
+    console = Console()
+    table = Table(title=f"{data_dir}  ({info.task}, {info.length or 'variable'} bp)", show_lines=False)
+    table.add_column("split")
+    table.add_column("n", justify="right")
+    classes = list(next(iter(info.splits.values())).get("per_class", {}))
+    word = {"binary": "class", "multiclass": "class", "multilabel": "positives", "regression": "mean"}[info.task]
+    for name in classes:
+        table.add_column(f"{word} {name}", justify="right")
+    balance = info.qc.get("class_balance", {})
+    table.add_column("balance", justify="left")
+    for split, entry in info.splits.items():
+        b = balance.get(split, {})
+        effect = (f"h={b['cohens_h']:+.3f} ({b['effect']}), binom p={b['binomial_p']:.2g}" if "cohens_h" in b
+                  else f"w={b['cohens_w']:.3f} ({b['effect']})" if "cohens_w" in b else "")
+        values = [entry.get("per_class", {}).get(c) for c in classes]
+        table.add_row(split, str(entry["n"]), *[f"{v:.3g}" if isinstance(v, float) else str(v) for v in values], effect)
+    console.print(table)
+    removed = {k: v for k, v in info.counts.items() if isinstance(v, int) and k not in ("input", "final") and v}
+    console.print(f"input {info.counts.get('input')} -> kept {info.counts.get('final')}; removed/added: "
+                  + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing"))
+    console.print(f"leakage across splits: {info.qc['leakage']['shared_sequences']} shared sequences; "
+                  f"figures in {Path(data_dir) / 'figures'}")

@@ -1,0 +1,469 @@
+"""The bundled example: a small synthetic regulatory dataset built from real JASPAR motifs.
+
+Positives ("enhancers") carry a grammar: 2 or 3 *distinct* factors out of GATA1, TAL1::TCF3 and
+SPI1, each once, at random non-overlapping positions and orientations. Negatives carry the same
+factors as decoys, one factor at a time: 1 or 2 copies of a single factor. So no single motif
+marks a positive, and a positive with two factors (A + B) and a negative with two copies of one
+(A + A) have the same total motif count: the label needs "two different factors", which a CNN
+learns and a linear model on k-mer counts cannot express (an XOR-like interaction).
+
+Sites are drawn base by base from the JASPAR probability matrix sharpened by an exponent
+(`sharpen=2`: p**2 renormalised), i.e. consensus-like sites with realistic variation. The
+background of every window (and between windows) is i.i.d. with a per-window GC fraction drawn
+from the same distribution for both classes (GC-matched).
+
+All windows are embedded in a synthetic genome (chr1..chr12) separated by background gaps of at
+least half a window, so a window centred on any base of a window never reaches a neighbour's
+motif. Variants: motif-breaking SNVs at the most informative position of a grammar motif in
+positives with exactly two factors (the window becomes a one-factor decoy: expected "down"),
+and neutral SNVs at least 15 bp from every planted motif that create no new motif match
+(expected "none").
+
+Files written (see README.txt in the output and docs/ARCHITECTURE.md): genome.fa + .fai,
+positives.narrowPeak, negatives.bed, pos.fa, neg.fa, motifs.tsv, variants.vcf, variants.tsv.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from regdna.errors import RegdnaError
+
+DEFAULT_FACTORS = ("GATA1", "TAL1::TCF3", "SPI1")
+EXAMPLE_RELEASE = "JASPAR2026"   # pinned: the same seed gives the same bytes after pyjaspar updates
+N_CHROMS = 12
+LINE_WIDTH = 60
+EDGE_MARGIN = 10        # bp kept free of motifs at each window end (random-shift augmentation)
+MOTIF_SPACING = 4       # bp between neighbouring planted motifs
+NEUTRAL_DISTANCE = 15   # bp between a neutral SNV and the nearest planted motif
+VARIANT_FRACTION = 0.15  # variants of each kind per positive window
+GC_MEAN, GC_SD = 0.42, 0.04  # per-window background GC, both classes (GC-matched)
+
+_BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
+_COMPLEMENT_IDX = np.array([3, 2, 1, 0])
+
+
+@dataclass
+class _Site:
+    motif: int          # index into the factor list
+    rel_start: int
+    strand: str
+    site: str           # planted sequence read on the motif's own strand (5'->3')
+    role: str           # grammar | decoy
+
+
+@dataclass
+class _Window:
+    label: int
+    codes: np.ndarray   # (L,) uint8 base indices 0..3
+    sites: list[_Site] = field(default_factory=list)
+    chrom: str = ""
+    start: int = 0
+
+    @property
+    def seq_id(self) -> str:
+        return f"{self.chrom}:{self.start}-{self.start + len(self.codes)}"
+
+
+def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length: int = 200,
+                  factors: tuple[str, ...] = DEFAULT_FACTORS, release: str | None = EXAMPLE_RELEASE,
+                  sharpen: float = 2.0) -> Path:
+    """Write the bundled example into `out` (replaced atomically) and return its path.
+
+    Args:
+        out: output directory; an existing directory is replaced only if it is empty or an
+            earlier example (it holds README.txt and genome.fa).
+        seed: the only source of randomness: the same seed writes the same bytes.
+        n_per_class: number of positive and of negative windows.
+        length: window length in bp (>= 120).
+        factors: JASPAR factor names or matrix IDs (>= 2 distinct) making up the grammar.
+        release: JASPAR release (default JASPAR2026; None = newest bundled with pyjaspar).
+        sharpen: exponent applied to the probability matrix before sampling sites (1 = sample
+            from the PWM itself; larger = closer to the consensus).
+    """
+    from regdna.io.jaspar import load_motif
+    from regdna.utils.atomic import atomic_dir
+
+    out = Path(out)
+    _check_args(out, n_per_class, length, factors, sharpen)
+    motifs = [load_motif(name, release=release) for name in factors]
+    if len({m.matrix_id for m in motifs}) < 2:
+        raise RegdnaError(f"factors {', '.join(factors)} name fewer than 2 distinct JASPAR "
+                          "matrices; the grammar needs at least two.")
+    widest = max(m.width for m in motifs)
+    if 3 * (widest + MOTIF_SPACING) + 2 * EDGE_MARGIN + 2 * NEUTRAL_DISTANCE > length:
+        raise RegdnaError(f"--length {length} is too short for motifs up to {widest} bp; "
+                          f"use --length {3 * (widest + MOTIF_SPACING) + 2 * (EDGE_MARGIN + NEUTRAL_DISTANCE)} or more.")
+
+    rng = np.random.default_rng(seed)
+    sampling = [_sharpened(m.ppm, sharpen) for m in motifs]
+    windows = ([_positive(rng, length, motifs, sampling) for _ in range(n_per_class)]
+               + [_negative(rng, length, motifs, sampling) for _ in range(n_per_class)])
+    chroms = _embed(rng, windows, length)
+    n_variants = max(4, int(round(VARIANT_FRACTION * n_per_class)))
+    variants = (_motif_breaking(rng, windows, motifs, n_variants, length)
+                + _neutral(rng, windows, motifs, n_variants))
+    variants.sort(key=lambda v: (int(v["chrom"][3:]), v["pos"]))
+    for i, var in enumerate(variants, 1):
+        var["id"] = f"{'mb' if var['kind'] == 'motif_breaking' else 'nt'}{i:05d}"
+
+    with atomic_dir(out) as tmp:
+        _write_genome(tmp, chroms)
+        ordered = sorted(windows, key=lambda w: (int(w.chrom[3:]), w.start))
+        _write_windows(tmp, ordered, length)
+        _write_motifs(tmp, ordered, motifs)
+        _write_variants(tmp, variants, chroms)
+        _write_readme(tmp, seed, n_per_class, length, motifs, sharpen, windows, variants)
+    return out
+
+
+# --- argument checks -------------------------------------------------------------------------
+
+def _check_args(out: Path, n_per_class: int, length: int, factors, sharpen: float) -> None:
+    if n_per_class < 20:
+        raise RegdnaError(f"--n-per-class {n_per_class} is too small; use 20 or more.")
+    if length < 120:
+        raise RegdnaError(f"--length {length} is too short; use 120 bp or more.")
+    if len(factors) < 2:
+        raise RegdnaError("the example grammar needs at least 2 factors.")
+    if not sharpen > 0:
+        raise RegdnaError(f"sharpen must be > 0, got {sharpen}.")
+    if out.exists():
+        if not out.is_dir():
+            raise RegdnaError(f"--out {out} exists and is not a directory; choose another path.")
+        looks_like_example = (out / "README.txt").is_file() and (out / "genome.fa").is_file()
+        if any(out.iterdir()) and not looks_like_example:
+            raise RegdnaError(f"--out {out} exists and is not an earlier regdna example; "
+                              "choose a new or empty directory (it would be replaced).")
+
+
+# --- sequences ------------------------------------------------------------------------------
+
+def _sharpened(ppm: np.ndarray, power: float) -> np.ndarray:
+    """(W, 4) cumulative sampling table of ppm**power, rows renormalised."""
+    probs = np.power(ppm, power)
+    return np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
+
+
+def _sample_site(rng: np.random.Generator, cumulative: np.ndarray) -> np.ndarray:
+    """One site (W,) of base indices drawn from a cumulative (W, 4) table."""
+    draws = rng.random(cumulative.shape[0])[:, None]
+    return np.minimum((draws > cumulative).sum(axis=1), 3).astype(np.uint8)
+
+
+def _background(rng: np.random.Generator, n: int, gc: float) -> np.ndarray:
+    """(n,) i.i.d. bases with GC fraction `gc` (A = T, C = G)."""
+    cumulative = np.array([(1 - gc) / 2, 0.5, (1 + gc) / 2])  # A | C | G | T boundaries
+    return np.searchsorted(cumulative, rng.random(n), side="right").astype(np.uint8)
+
+
+def _window_gc(rng: np.random.Generator) -> float:
+    return float(np.clip(rng.normal(GC_MEAN, GC_SD), 0.25, 0.6))
+
+
+def _place(rng: np.random.Generator, length: int, widths: list[int]) -> list[int]:
+    """Random non-overlapping starts for motifs of `widths` (kept MOTIF_SPACING bp apart)."""
+    while True:
+        starts: list[int] = []
+        for width in widths:
+            for _ in range(100):
+                start = int(rng.integers(EDGE_MARGIN, length - EDGE_MARGIN - width + 1))
+                if all(start + width + MOTIF_SPACING <= s or s + w + MOTIF_SPACING <= start
+                       for s, w in zip(starts, widths)):
+                    starts.append(start)
+                    break
+            else:
+                break
+        if len(starts) == len(widths):
+            return starts
+
+
+def _plant(rng, length, motifs, sampling, chosen: list[int], role: str, label: int) -> _Window:
+    codes = _background(rng, length, _window_gc(rng))
+    window = _Window(label=label, codes=codes)
+    starts = _place(rng, length, [motifs[i].width for i in chosen])
+    for index, start in zip(chosen, starts):
+        site = _sample_site(rng, sampling[index])
+        strand = "+" if rng.random() < 0.5 else "-"
+        planted = site if strand == "+" else _COMPLEMENT_IDX[site[::-1]].astype(np.uint8)
+        codes[start:start + len(site)] = planted
+        window.sites.append(_Site(index, start, strand, _BASES[site].tobytes().decode(), role))
+    window.sites.sort(key=lambda s: s.rel_start)
+    return window
+
+
+def _positive(rng, length, motifs, sampling) -> _Window:
+    """2 (60 %) or 3 (40 %) distinct factors, each once."""
+    k = 2 if rng.random() < 0.6 or len(motifs) == 2 else 3
+    chosen = sorted(rng.choice(len(motifs), size=min(k, len(motifs)), replace=False).tolist())
+    return _plant(rng, length, motifs, sampling, chosen, "grammar", 1)
+
+
+def _negative(rng, length, motifs, sampling) -> _Window:
+    """1 or 2 copies (50 % each) of one factor: the decoy."""
+    factor = int(rng.integers(len(motifs)))
+    copies = 1 if rng.random() < 0.5 else 2
+    return _plant(rng, length, motifs, sampling, [factor] * copies, "decoy", 0)
+
+
+# --- genome ---------------------------------------------------------------------------------
+
+def _embed(rng, windows: list[_Window], length: int) -> dict[str, np.ndarray]:
+    """Place windows in random order on chr1..chr12 with background gaps; return the contigs."""
+    order = rng.permutation(len(windows))
+    chrom_of = rng.integers(N_CHROMS, size=len(windows))
+    pieces: dict[str, list[np.ndarray]] = {f"chr{i + 1}": [] for i in range(N_CHROMS)}
+    offsets = {name: 0 for name in pieces}
+
+    def gap() -> np.ndarray:
+        # >= length/2 + margin: a window centred anywhere in one window never sees a neighbour's motif
+        n = int(rng.integers(length // 2 + EDGE_MARGIN, 2 * length))
+        return _background(rng, n, GC_MEAN)
+
+    for index in order:
+        name = f"chr{chrom_of[index] + 1}"
+        spacer = gap()
+        pieces[name].append(spacer)
+        offsets[name] += len(spacer)
+        window = windows[index]
+        window.chrom, window.start = name, offsets[name]
+        pieces[name].append(window.codes)
+        offsets[name] += length
+    chroms = {}
+    for name, parts in pieces.items():
+        parts.append(gap())
+        chroms[name] = np.concatenate(parts)
+    return chroms
+
+
+def _codes_to_str(codes: np.ndarray) -> str:
+    return _BASES[codes].tobytes().decode()
+
+
+# --- variants -------------------------------------------------------------------------------
+
+def _motif_breaking(rng, windows, motifs, n: int, length: int) -> list[dict]:
+    """SNVs at the most informative position of one grammar motif in two-factor positives.
+
+    The least probable base of that matrix column replaces the planted base, so the window
+    keeps one factor only, like a decoy. Both motifs lie inside a `length` window centred on
+    the variant, so a model scoring that window sees the whole grammar break.
+    """
+    candidates = []
+    for window in windows:
+        if window.label != 1 or len(window.sites) != 2:
+            continue
+        for hit, other in ((0, 1), (1, 0)):
+            site, partner = window.sites[hit], window.sites[other]
+            rel = _break_position(site, motifs[site.motif])
+            lo, hi = rel - length // 2, rel - length // 2 + length
+            width = motifs[partner.motif].width
+            if lo <= partner.rel_start and partner.rel_start + width <= hi:
+                candidates.append((window, site, rel))
+    if not candidates:
+        return []
+    picks = rng.choice(len(candidates), size=min(n, len(candidates)), replace=False)
+    variants = []
+    for index in sorted(picks.tolist()):
+        window, site, rel = candidates[index]
+        motif = motifs[site.motif]
+        column = int(np.argmax(motif.information))
+        ref_motif_strand = "ACGT".index(site.site[column])
+        order = np.argsort(motif.ppm[column], kind="stable")      # least probable first
+        alt_motif_strand = int(next(b for b in order if b != ref_motif_strand))
+        ref, alt = (ref_motif_strand, alt_motif_strand) if site.strand == "+" else \
+            (3 - ref_motif_strand, 3 - alt_motif_strand)
+        assert window.codes[rel] == ref
+        variants.append(_variant(window, rel, ref, alt, "motif_breaking", "down", motif.name))
+    return variants
+
+
+def _break_position(site: _Site, motif) -> int:
+    """Window position of the motif's most informative column, on either strand."""
+    column = int(np.argmax(motif.information))
+    offset = column if site.strand == "+" else motif.width - 1 - column
+    return site.rel_start + offset
+
+
+def _neutral(rng, windows, motifs, n: int) -> list[dict]:
+    """SNVs in positives >= NEUTRAL_DISTANCE bp from every planted motif, creating no new site."""
+    positives = [w for w in windows if w.label == 1]
+    scorers = [(m.log_odds(), _max_score(m)) for m in motifs]
+    variants: list[dict] = []
+    picks = rng.permutation(len(positives))
+    for index in picks:
+        if len(variants) == n:
+            break
+        window = positives[index]
+        free = np.ones(len(window.codes), dtype=bool)
+        for site in window.sites:
+            width = motifs[site.motif].width
+            free[max(0, site.rel_start - NEUTRAL_DISTANCE):site.rel_start + width + NEUTRAL_DISTANCE] = False
+        choices = np.flatnonzero(free)
+        if not len(choices):
+            continue
+        rel = int(rng.choice(choices))
+        ref = int(window.codes[rel])
+        alt = int(rng.choice([b for b in range(4) if b != ref]))
+        mutated = window.codes.copy()
+        mutated[rel] = alt
+        if any(_best_score_covering(mutated, rel, weights) > 0.6 * best for weights, best in scorers):
+            continue  # the SNV would create a motif-like site: not neutral
+        variants.append(_variant(window, rel, ref, alt, "neutral", "none", ""))
+    return variants
+
+
+def _max_score(motif) -> float:
+    return float(motif.log_odds().max(axis=1).sum())
+
+
+def _best_score_covering(codes: np.ndarray, pos: int, weights: np.ndarray) -> float:
+    """Best log-odds score of any placement (either strand) of `weights` (W, 4) covering `pos`."""
+    width = weights.shape[0]
+    rc_weights = weights[::-1, ::-1]
+    best = -np.inf
+    for start in range(max(0, pos - width + 1), min(pos, len(codes) - width) + 1):
+        segment = codes[start:start + width]
+        rows = np.arange(width)
+        best = max(best, weights[rows, segment].sum(), rc_weights[rows, segment].sum())
+    return float(best)
+
+
+def _variant(window: _Window, rel: int, ref: int, alt: int, kind: str, expected: str,
+             motif: str) -> dict:
+    return {"chrom": window.chrom, "pos": window.start + rel + 1, "ref": "ACGT"[ref],
+            "alt": "ACGT"[alt], "kind": kind, "expected": expected, "motif": motif,
+            "seq_id": window.seq_id}
+
+
+# --- writers --------------------------------------------------------------------------------
+
+def _write_genome(tmp: Path, chroms: dict[str, np.ndarray]) -> None:
+    """genome.fa with 60-bp lines and its samtools-style .fai index."""
+    fai_lines = []
+    offset = 0
+    with open(tmp / "genome.fa", "w", newline="\n") as fasta:
+        for name, codes in chroms.items():
+            header = f">{name}\n"
+            fasta.write(header)
+            offset += len(header)
+            text = _codes_to_str(codes)
+            lines = [text[i:i + LINE_WIDTH] for i in range(0, len(text), LINE_WIDTH)]
+            body = "\n".join(lines) + "\n"
+            fasta.write(body)
+            fai_lines.append(f"{name}\t{len(text)}\t{offset}\t{LINE_WIDTH}\t{LINE_WIDTH + 1}\n")
+            offset += len(body)
+    (tmp / "genome.fa.fai").write_text("".join(fai_lines))
+
+
+def _write_windows(tmp: Path, windows: list[_Window], length: int) -> None:
+    summit = length // 2
+    with open(tmp / "positives.narrowPeak", "w") as peaks, open(tmp / "negatives.bed", "w") as bed, \
+            open(tmp / "pos.fa", "w") as pos, open(tmp / "neg.fa", "w") as neg:
+        for window in windows:
+            end = window.start + length
+            record = f">{window.seq_id}\n{_codes_to_str(window.codes)}\n"
+            if window.label == 1:
+                n_factors = len(window.sites)
+                peaks.write(f"{window.chrom}\t{window.start}\t{end}\t{window.seq_id}\t"
+                            f"{min(1000, 300 * n_factors)}\t.\t{n_factors}.0\t-1\t-1\t{summit}\n")
+                pos.write(record)
+            else:
+                bed.write(f"{window.chrom}\t{window.start}\t{end}\t{window.seq_id}\t0\t.\n")
+                neg.write(record)
+
+
+MOTIF_COLUMNS = ["seq_id", "chrom", "start", "end", "rel_start", "rel_end", "motif", "matrix_id",
+                 "strand", "role", "site"]
+VARIANT_COLUMNS = ["id", "chrom", "pos", "ref", "alt", "kind", "expected", "motif", "seq_id"]
+
+
+def _write_motifs(tmp: Path, windows: list[_Window], motifs) -> None:
+    with open(tmp / "motifs.tsv", "w") as handle:
+        handle.write("\t".join(MOTIF_COLUMNS) + "\n")
+        for window in windows:
+            for site in window.sites:
+                motif = motifs[site.motif]
+                rel_end = site.rel_start + motif.width
+                row = [window.seq_id, window.chrom, window.start + site.rel_start,
+                       window.start + rel_end, site.rel_start, rel_end, motif.name,
+                       motif.matrix_id, site.strand, site.role, site.site]
+                handle.write("\t".join(map(str, row)) + "\n")
+
+
+def _write_variants(tmp: Path, variants: list[dict], chroms: dict[str, np.ndarray]) -> None:
+    with open(tmp / "variants.tsv", "w") as handle:
+        handle.write("\t".join(VARIANT_COLUMNS) + "\n")
+        for var in variants:
+            handle.write("\t".join(str(var[c]) for c in VARIANT_COLUMNS) + "\n")
+    header = ["##fileformat=VCFv4.2", "##source=regdna example",
+              "##reference=genome.fa",
+              *(f"##contig=<ID={name},length={len(codes)}>" for name, codes in chroms.items()),
+              '##INFO=<ID=KIND,Number=1,Type=String,Description="motif_breaking or neutral">',
+              '##INFO=<ID=EXPECTED,Number=1,Type=String,Description="Expected effect on the '
+              'positive-class score: down or none">',
+              '##INFO=<ID=MOTIF,Number=1,Type=String,Description="JASPAR factor whose planted '
+              'site the variant breaks">',
+              '##INFO=<ID=SEQ,Number=1,Type=String,Description="Example window chrom:start-end '
+              '(0-based, half-open)">',
+              "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    with open(tmp / "variants.vcf", "w") as handle:
+        handle.write("\n".join(header) + "\n")
+        for var in variants:
+            info = f"KIND={var['kind']};EXPECTED={var['expected']}"
+            if var["motif"]:
+                info += f";MOTIF={var['motif']}"
+            info += f";SEQ={var['seq_id']}"
+            handle.write(f"{var['chrom']}\t{var['pos']}\t{var['id']}\t{var['ref']}\t{var['alt']}"
+                         f"\t.\tPASS\t{info}\n")
+
+
+def _write_readme(tmp: Path, seed, n_per_class, length, motifs, sharpen, windows, variants) -> None:
+    def gc(label: int) -> float:
+        seqs = [w.codes for w in windows if w.label == label]
+        codes = np.concatenate(seqs)
+        return float(np.isin(codes, (1, 2)).mean())
+
+    n_mb = sum(v["kind"] == "motif_breaking" for v in variants)
+    factor_lines = "\n".join(f"  {m.name:<12} {m.matrix_id:<10} {m.width:>2} bp  consensus "
+                             f"{m.consensus}  ({m.information.sum():.1f} bits)" for m in motifs)
+    release = motifs[0].release
+    text = f"""regdna bundled example (regdna example --seed {seed} --n-per-class {n_per_class} --length {length})
+
+A synthetic regulatory dataset made from real JASPAR ({release}) motifs.
+
+Factors (CORE vertebrates, latest matrix version; sites sampled from the probability matrix
+raised to the power {sharpen:g} and renormalised, i.e. consensus-like):
+{factor_lines}
+
+Positives ({n_per_class} windows of {length} bp): 2 (60%) or 3 (40%) DISTINCT factors, each once,
+  at random non-overlapping positions (>= {EDGE_MARGIN} bp from the window ends) and orientations.
+Negatives ({n_per_class} windows): 1 or 2 copies of ONE factor (decoys, one factor at a time).
+  => one motif is never enough, and A+B (positive) vs A+A (negative) have the same motif count:
+     the label is an interaction that a CNN learns and a linear k-mer model cannot express.
+Background: i.i.d. bases, per-window GC drawn from N({GC_MEAN}, {GC_SD}) for both classes
+  (mean window GC: positives {gc(1):.3f}, negatives {gc(0):.3f}).
+
+Files
+  genome.fa, genome.fa.fai   chr1..chr12; every window embedded, separated by background gaps
+                             of >= {length // 2 + EDGE_MARGIN} bp
+  positives.narrowPeak       positive windows (0-based, half-open), summit offset in column 10
+  negatives.bed              negative windows (BED6)
+  pos.fa, neg.fa             window sequences, headers chrN:start-end (= genome[start:end])
+  motifs.tsv                 planted motifs: seq_id, chrom, start, end (genomic, 0-based
+                             half-open), rel_start, rel_end (within the window), motif,
+                             matrix_id, strand, role (grammar|decoy), site (planted sequence on
+                             the motif's strand; on '-' the window holds its reverse complement)
+  variants.vcf, variants.tsv {n_mb} motif_breaking SNVs (the most informative position of a
+                             grammar motif in a two-factor positive, replaced by the least probable
+                             base of that matrix column; expected = down) and {len(variants) - n_mb}
+                             neutral SNVs (>= {NEUTRAL_DISTANCE} bp from every planted motif, creating
+                             no motif-like site; expected = none). POS is 1-based.
+
+Typical use
+  regdna prepare --fasta pos.fa:1 --fasta neg.fa:0 --split chrom \\
+      --test-chroms chr8,chr9 --val-chroms chr10 --out dataset
+"""
+    (tmp / "README.txt").write_text(text)

@@ -1,0 +1,110 @@
+"""`regdna compare`: one table and bar charts across runs (seed 000 Figs 1-2, Tables IV and VI).
+
+For every run and split: AUROC and PR-AUC with their bootstrap 95% intervals, F1 at the
+validation threshold and at 0.5, ECE (or Pearson / Spearman / MSE / R2 for regression), plus the
+cost of the model from `resources.json`: parameters, seconds per epoch, peak memory. A run that
+has no `metrics_<split>.json` yet is evaluated first. Writes `comparison.csv`, `comparison.md`
+and `compare_metrics.png` (+ `compare_cost.png`) into the output dir.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from regdna.errors import RegdnaError
+
+CLASSIFICATION_COLUMNS = ["auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece"]
+REGRESSION_COLUMNS = ["pearson", "spearman", "mse", "r2"]
+COST_COLUMNS = ["n_params", "seconds_per_epoch", "epochs", "peak_memory_mb"]
+
+
+def _label(run: Path, runs: list[Path]) -> str:
+    names = [r.name for r in runs]
+    return run.name if names.count(run.name) == 1 else f"{run.parent.name}/{run.name}"
+
+
+def run_rows(run: Path, label: str, splits: list[str]) -> list[dict]:
+    """One row per split of one run (evaluating the split when its metrics file is missing)."""
+    from regdna.evaluate.evaluate import evaluate
+    from regdna.train.config import read_run_config
+
+    config = read_run_config(run)
+    resources_path = run / "resources.json"
+    resources = json.loads(resources_path.read_text()) if resources_path.is_file() else {}
+    rows = []
+    for split in splits:
+        path = run / f"metrics_{split}.json"
+        report = json.loads(path.read_text()) if path.is_file() else evaluate(run, split=split)
+        row = {"run": label, "model": config.model.spec, "split": split, "n": report.get("n")}
+        for key in CLASSIFICATION_COLUMNS + REGRESSION_COLUMNS:
+            if key in report:
+                row[key] = report[key]
+        for key in ("auroc", "pr_auc", "pearson"):
+            ci = report.get(f"{key}_ci95")
+            if ci:
+                row[f"{key}_lo"], row[f"{key}_hi"] = ci
+        for key in COST_COLUMNS:
+            row[key] = resources.get(key)
+        rows.append(row)
+    return rows
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) >= 1000 else f"{value:.3f}"
+    return str(value)
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A Markdown table: metrics with their 95% interval in brackets, then the costs."""
+    columns = ["run", "model", "split", "n"]
+    metric_keys = [k for k in ("auroc", "pr_auc", "pearson") if k in table]
+    other = [k for k in ("f1", "f1_at_0_5", "threshold", "ece", "spearman", "mse", "r2")
+             if k in table]
+    header = columns + metric_keys + other + ["params", "s/epoch", "peak MB"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in table.iterrows():
+        cells = [_fmt(row[c]) for c in columns]
+        for key in metric_keys:
+            lo, hi = row.get(f"{key}_lo"), row.get(f"{key}_hi")
+            interval = f" [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and not pd.isna(lo) else ""
+            cells.append(_fmt(row[key]) + interval)
+        cells += [_fmt(row[k]) for k in other]
+        params = row.get("n_params")
+        cells += [f"{int(params):,}" if params is not None and not pd.isna(params) else "–",
+                  _fmt(row.get("seconds_per_epoch")), _fmt(row.get("peak_memory_mb"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def compare(runs, out, splits=("test",)) -> pd.DataFrame:
+    """Compare run dirs; write comparison.csv, comparison.md and bar charts into `out`.
+
+    Returns:
+        the comparison table (one row per run and split).
+    """
+    from regdna.plot.compare import cost_bars, metric_bars
+    from regdna.utils.atomic import atomic_file
+
+    runs = [Path(r) for r in runs]
+    if not runs:
+        raise RegdnaError("compare needs at least one run dir.")
+    for run in runs:
+        if not (run / "config.yaml").is_file():
+            raise RegdnaError(f"{run} is not a regdna run dir (no config.yaml).")
+    rows = [row for run in runs for row in run_rows(run, _label(run, runs), list(splits))]
+    table = pd.DataFrame(rows)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_file(out / "comparison.csv") as handle:
+        table.to_csv(handle, index=False)
+    with atomic_file(out / "comparison.md") as handle:
+        handle.write(markdown_table(table))
+    metric_bars(table, out / "compare_metrics.png")
+    cost_bars(table, out / "compare_cost.png")
+    return table

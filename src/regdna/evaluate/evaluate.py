@@ -1,0 +1,219 @@
+"""`regdna evaluate`: metrics of a run on one split, with intervals, and the evaluation figures.
+
+Predictions are made chunk by chunk from the Parquet split (memory holds the N x T probabilities,
+never the encoded sequences). The decision threshold is the one chosen on validation at training
+time (`threshold.json`); it is never re-tuned on the evaluated split (seed 001). Writes
+`RUN/metrics_<split>.json` (`metrics_<split>_<dataset name>.json` for another dataset, e.g. a
+cross-cell-type transfer) and figures under `RUN/figures/`.
+
+Keys of the JSON:
+- all: `task`, `split`, `data`, `n`;
+- binary: `auroc`, `pr_auc`, `auroc_ci95`, `pr_auc_ci95` (bootstrap), `threshold`, `f1`,
+  `precision`, `recall`, `specificity`, `accuracy` at the threshold, the same with `_at_0_5`,
+  `ece`, `confusion` / `confusion_at_0_5` (tp, fp, tn, fn), `n_pos`;
+- multilabel: `per_label` {label: the binary keys}, `macro_auroc`, `micro_auroc`, `macro_pr_auc`,
+  `micro_pr_auc`, and `auroc` / `pr_auc` (= macro) with bootstrap intervals;
+- multiclass: `accuracy`, `per_class` AUROC / PR-AUC (one vs rest), macro and micro means,
+  `auroc` / `pr_auc` (= macro) with intervals, `confusion_matrix`;
+- regression: `pearson`, `spearman`, `mse`, `r2` (macro over labels) with `pearson_ci95`, and
+  `per_label`.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from regdna.errors import RegdnaError
+from regdna.evaluate import metrics as M
+from regdna.evaluate.bootstrap import bootstrap_ci
+from regdna.evaluate.calibration import expected_calibration_error
+
+
+def predict_split(predictor, data_dir, split: str, info, chunk_size: int = 8192):
+    """Stream a split through a Predictor.
+
+    Returns:
+        y: (N, T) float targets with NaN for missing, or (N,) int64 classes (multiclass);
+        probs: (N, T) probabilities (values for regression);
+        ids: list of N record ids.
+    """
+    from regdna.data.dataset import iter_split
+    from regdna.data.torch_data import targets_from_frame
+
+    ys, probs, ids = [], [], []
+    for frame in iter_split(data_dir, split, batch_size=chunk_size,
+                            columns=["id", "sequence", *info.labels]):
+        ys.append(targets_from_frame(frame, info))
+        probs.append(predictor.predict(frame["sequence"].tolist()))
+        ids += frame["id"].astype(str).tolist()
+    if not probs:
+        raise RegdnaError(f"{data_dir}: split '{split}' is empty; nothing to evaluate.")
+    return np.concatenate(ys), np.concatenate(probs), ids
+
+
+def check_compatible(run_info, data_info, data_dir) -> None:
+    """The evaluated dataset must have the run's task and labels (order included)."""
+    if run_info.task != data_info.task:
+        raise RegdnaError(f"{data_dir} has task '{data_info.task}' but the run was trained for "
+                          f"'{run_info.task}'; evaluate on a dataset of the same task.")
+    if list(run_info.labels) != list(data_info.labels) or \
+            (run_info.classes or []) != (data_info.classes or []):
+        raise RegdnaError(f"{data_dir} has labels {data_info.labels} (classes {data_info.classes}) "
+                          f"but the run predicts {run_info.labels} (classes {run_info.classes}); "
+                          f"prepare the dataset with the same label columns.")
+
+
+def _ci(metric, y, p, n_boot, seed):
+    return list(bootstrap_ci(metric, y, p, n_boot=n_boot, seed=seed))
+
+
+def binary_report(y, p, threshold: float, n_boot: int = 1000, seed: int = 0) -> dict:
+    """All binary metrics of one output: y (N,) 0/1 (NaN = missing), p (N,) probabilities."""
+    y, p = M._clean(y, p)
+    out = {"n": int(len(y)), "n_pos": int((y == 1).sum()),
+           "auroc": M.auroc(y, p), "pr_auc": M.pr_auc(y, p),
+           "auroc_ci95": _ci(M.auroc, y, p, n_boot, seed),
+           "pr_auc_ci95": _ci(M.pr_auc, y, p, n_boot, seed), "threshold": float(threshold)}
+    out.update(M.threshold_metrics(y, p, threshold))
+    out.update({f"{k}_at_0_5": v for k, v in M.threshold_metrics(y, p, 0.5).items()})
+    out["ece"] = expected_calibration_error(y, p)
+    out["confusion"] = M.confusion(y, p, threshold)
+    out["confusion_at_0_5"] = M.confusion(y, p, 0.5)
+    return out
+
+
+def _macro(metric):
+    def macro(y, p):
+        return M.macro_micro(y, p, metric)[1]
+    return macro
+
+
+def _rows_ci(metric, y, p, n_boot: int, seed: int) -> list[float]:
+    """Bootstrap over rows of (N, T) arrays for a metric of whole matrices (macro means)."""
+    rng = np.random.default_rng(seed)
+    values = np.array([metric(y[take], p[take]) for take in
+                       (rng.integers(0, len(y), len(y)) for _ in range(n_boot))])
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return [float("nan"), float("nan")]
+    return [float(v) for v in np.percentile(values, [2.5, 97.5])]
+
+
+def multilabel_report(y, p, labels, thresholds, n_boot: int = 200, seed: int = 0) -> dict:
+    thresholds = thresholds if isinstance(thresholds, list) else [thresholds or 0.5] * len(labels)
+    per = {name: binary_report(y[:, t], p[:, t], thresholds[t], n_boot=n_boot, seed=seed)
+           for t, name in enumerate(labels)}
+    _, macro_auc, micro_auc = M.macro_micro(y, p, M.auroc)
+    _, macro_pr, micro_pr = M.macro_micro(y, p, M.pr_auc)
+    return {"n": int(len(y)), "per_label": per, "macro_auroc": macro_auc, "micro_auroc": micro_auc,
+            "macro_pr_auc": macro_pr, "micro_pr_auc": micro_pr,
+            "auroc": macro_auc, "pr_auc": macro_pr,
+            "auroc_ci95": _rows_ci(_macro(M.auroc), y, p, n_boot, seed),
+            "pr_auc_ci95": _rows_ci(_macro(M.pr_auc), y, p, n_boot, seed)}
+
+
+def multiclass_report(classes_true, p, class_names, n_boot: int = 200, seed: int = 0) -> dict:
+    known = classes_true >= 0
+    classes_true, p = classes_true[known], p[known]
+    onehot = M.one_vs_rest(classes_true, p)
+    per_auc, macro_auc, micro_auc = M.macro_micro(onehot, p, M.auroc)
+    per_pr, macro_pr, micro_pr = M.macro_micro(onehot, p, M.pr_auc)
+    called = p.argmax(axis=1)
+    k = len(class_names)
+    matrix = np.zeros((k, k), dtype=int)
+    np.add.at(matrix, (classes_true, called), 1)
+    return {"n": int(len(p)), "accuracy": float((called == classes_true).mean()),
+            "per_class": {name: {"auroc": per_auc[i], "pr_auc": per_pr[i]}
+                          for i, name in enumerate(class_names)},
+            "macro_auroc": macro_auc, "micro_auroc": micro_auc, "macro_pr_auc": macro_pr,
+            "micro_pr_auc": micro_pr, "auroc": macro_auc, "pr_auc": macro_pr,
+            "auroc_ci95": _rows_ci(_macro(M.auroc), onehot, p, n_boot, seed),
+            "pr_auc_ci95": _rows_ci(_macro(M.pr_auc), onehot, p, n_boot, seed),
+            "confusion_matrix": matrix.tolist(), "classes": list(class_names)}
+
+
+def regression_report(y, p, labels, n_boot: int = 1000, seed: int = 0) -> dict:
+    per = {name: {"n": int((~np.isnan(y[:, t])).sum()), "pearson": M.pearson(y[:, t], p[:, t]),
+                  "spearman": M.spearman(y[:, t], p[:, t]), "mse": M.mse(y[:, t], p[:, t]),
+                  "r2": M.r2(y[:, t], p[:, t])} for t, name in enumerate(labels)}
+    out = {"n": int(len(y)), "per_label": per}
+    for key in ("pearson", "spearman", "mse", "r2"):
+        values = [v[key] for v in per.values() if not np.isnan(v[key])]
+        out[key] = float(np.mean(values)) if values else float("nan")
+    out["pearson_ci95"] = _ci(M.pearson, y[:, 0], p[:, 0], n_boot, seed) if len(labels) == 1 else \
+        _rows_ci(_macro(M.pearson), y, p, min(n_boot, 200), seed)
+    return out
+
+
+def metrics_name(split: str, data_dir: Path, run_data: str | None) -> str:
+    same = run_data is not None and Path(run_data).resolve() == Path(data_dir).resolve()
+    return f"metrics_{split}.json" if same else f"metrics_{split}_{Path(data_dir).name}.json"
+
+
+def evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
+             figures: bool = True, device=None) -> dict:
+    """Evaluate a run on a split of its dataset (or of `data_dir`, same task and labels).
+
+    Args:
+        run_dir: a run dir written by `regdna train`.
+        split: train, val or test.
+        data_dir: another dataset dir (default: the one the run was trained on).
+        n_boot: bootstrap resamples for the 95% intervals.
+        figures: write the figures under RUN/figures/.
+
+    Returns:
+        the metrics dict written to RUN/metrics_<split>.json.
+    """
+    from regdna.data.dataset import load_info
+    from regdna.train.checkpoint import load_predictor, read_threshold, run_dataset_info
+    from regdna.train.config import read_run_config
+    from regdna.utils.atomic import atomic_file
+
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    run_info = run_dataset_info(config)
+    data_dir = Path(data_dir) if data_dir is not None else Path(config.dataset.path or "")
+    if not (data_dir / "dataset.json").is_file() and data_dir == Path(config.dataset.path or ""):
+        raise RegdnaError(f"the dataset {data_dir} the run was trained on is gone; pass its new "
+                          f"location with --data.")
+    info = load_info(data_dir)
+    check_compatible(run_info, info, data_dir)
+    predictor = load_predictor(run_dir, device=device)
+    y, probs, _ = predict_split(predictor, data_dir, split, info)
+    threshold = read_threshold(run_dir)
+    if info.task in ("binary", "multilabel") and threshold is None:
+        raise RegdnaError(f"{run_dir} has no threshold.json (written at the end of training); "
+                          f"finish the run with `regdna train --resume --out {run_dir} ...`.")
+    if info.task == "binary":
+        report = binary_report(y[:, 0], probs[:, 0], threshold, n_boot=n_boot)
+    elif info.task == "multilabel":
+        report = multilabel_report(y, probs, info.labels, threshold, n_boot=min(n_boot, 200))
+    elif info.task == "multiclass":
+        report = multiclass_report(y, probs, info.classes, n_boot=min(n_boot, 200))
+    else:
+        report = regression_report(y, probs, info.labels, n_boot=n_boot)
+    report = {"task": info.task, "split": split, "data": str(data_dir.resolve()),
+              "model": config.model.spec, "threshold_source": "val", **report}
+    name = metrics_name(split, data_dir, config.dataset.path)
+    with atomic_file(run_dir / name) as handle:
+        json.dump(_jsonable(report), handle, indent=2)
+    if figures:
+        from regdna.plot.curves import evaluation_figures
+
+        suffix = Path(name).stem[len("metrics_"):]
+        evaluation_figures(run_dir, info, y, probs, threshold, suffix)
+    return report
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

@@ -1,0 +1,115 @@
+"""`regdna predict`: stream a FASTA file or a table through a run's model into a TSV.
+
+Input is read chunk by chunk (`chunk_size` sequences), predicted in batches and appended to the
+output, so memory stays flat in the input size; the TSV appears under its final name only when
+complete. Within a chunk, sequences are predicted in groups of equal length (a model never sees
+N padding that the user did not put there).
+
+Output columns: `id`, then per output the probability (value for regression) named after the
+label (class for multi-class), then the call: `<label>_call` = 1 when the probability reaches
+the validation threshold of `threshold.json` (0.5 when the run has none) for binary and
+multi-label runs, `call` = the arg-max class for multi-class runs.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from regdna.errors import RegdnaError
+
+
+def fasta_chunks(path, chunk_size: int) -> Iterator[tuple[list[str], list[str]]]:
+    """(ids, sequences) of at most `chunk_size` FASTA records at a time."""
+    from regdna.io.fasta import read_fasta
+
+    ids, seqs = [], []
+    for record in read_fasta(path):
+        ids.append(record.name)
+        seqs.append(record.sequence.upper())
+        if len(ids) >= chunk_size:
+            yield ids, seqs
+            ids, seqs = [], []
+    if ids:
+        yield ids, seqs
+
+
+def table_chunks(path, chunk_size: int) -> Iterator[tuple[list[str], list[str]]]:
+    """(ids, sequences) from a CSV / TSV / Parquet table with `sequence` (and optional `id`)."""
+    from regdna.io.tables import read_table, table_columns
+
+    has_id = "id" in table_columns(path)
+    columns = ["id", "sequence"] if has_id else ["sequence"]
+    for frame in read_table(path, columns=columns, chunk_size=chunk_size):
+        seqs = frame["sequence"].astype(str).str.upper().tolist()
+        ids = frame["id"].astype(str).tolist() if has_id else [str(r) for r in frame["row"]]
+        yield ids, seqs
+
+
+def predict_by_length(predictor, seqs: list[str]) -> np.ndarray:
+    """Probabilities (N, T) with sequences grouped by length (no padding inside a batch)."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, seq in enumerate(seqs):
+        groups[len(seq)].append(i)
+    out = np.zeros((len(seqs), predictor.n_outputs), dtype=np.float32)
+    for members in groups.values():
+        out[members] = predictor.predict([seqs[i] for i in members])
+    return out
+
+
+def _header(predictor) -> list[str]:
+    names = [str(n) for n in predictor.labels]
+    if predictor.task in ("binary", "multilabel"):
+        return ["id", *names, *[f"{n}_call" for n in names]]
+    if predictor.task == "multiclass":
+        return ["id", *names, "call"]
+    return ["id", *names]
+
+
+def _rows(predictor, ids, probs, thresholds) -> list[str]:
+    lines = []
+    for i, row_id in enumerate(ids):
+        values = [f"{v:.6g}" for v in probs[i]]
+        if predictor.task in ("binary", "multilabel"):
+            values += [str(int(v >= t)) for v, t in zip(probs[i], thresholds)]
+        elif predictor.task == "multiclass":
+            values.append(str(predictor.labels[int(np.argmax(probs[i]))]))
+        lines.append("\t".join([row_id, *values]) + "\n")
+    return lines
+
+
+def predict_file(run_dir, out, fasta=None, table=None, batch_size: int | None = None,
+                 chunk_size: int = 10_000, rc_average: bool | None = None,
+                 checkpoint: str = "best", device=None) -> int:
+    """Predict every sequence of `fasta` or `table` with the model of `run_dir`; write `out` (TSV).
+
+    Returns:
+        the number of sequences predicted.
+    """
+    from regdna.train.checkpoint import load_predictor
+    from regdna.utils.atomic import atomic_file
+
+    if (fasta is None) == (table is None):
+        raise RegdnaError("give exactly one of fasta= or table= (--fasta / --table).")
+    options = {}
+    if batch_size is not None:
+        options["batch_size"] = batch_size
+    if rc_average is not None:
+        options["rc_average"] = rc_average
+    predictor = load_predictor(run_dir, device=device, checkpoint=checkpoint, **options)
+    threshold = predictor.threshold
+    thresholds = threshold if isinstance(threshold, list) else \
+        [0.5 if threshold is None else float(threshold)] * predictor.n_outputs
+    chunks = fasta_chunks(fasta, chunk_size) if fasta is not None else table_chunks(table, chunk_size)
+    n = 0
+    with atomic_file(out) as handle:
+        handle.write("\t".join(_header(predictor)) + "\n")
+        for ids, seqs in chunks:
+            probs = predict_by_length(predictor, seqs)
+            handle.writelines(_rows(predictor, ids, probs, thresholds))
+            n += len(ids)
+        if n == 0:   # inside the block: no empty output file is left behind
+            raise RegdnaError(f"{fasta or table} holds no sequences; nothing was written.")
+    return n

@@ -1,0 +1,135 @@
+"""Streaming FASTA reader with errors that name the file, the line and the record.
+
+Reads plain or gzip FASTA one record at a time (memory flat in file size). Every record is
+checked: a sequence line before the first header, a header with no sequence, or a character
+outside the DNA alphabet (A, C, G, T, N and the IUPAC ambiguity codes, either case) raises
+`RegdnaError` naming the file, line and record and what to do.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from regdna.errors import RegdnaError, where
+
+IUPAC = "ACGTNRYKMSWBDHV"
+_ALLOWED = frozenset(IUPAC + IUPAC.lower())
+# `chr1:100-200`, optionally followed by a strand `(+)` or `:+`
+_REGION = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d[\d,]*)-(?P<end>\d[\d,]*)(?:\([+-.]\)|:[+-.])?$")
+
+
+@dataclass
+class FastaRecord:
+    """One FASTA record: `name` is the first word of the header, `line` the header's line number."""
+
+    name: str
+    description: str
+    sequence: str
+    line: int
+
+
+def open_text(path: str | Path):
+    """Open a plain or gzip text file for reading, with a clear error when it is unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise RegdnaError(f"{path} does not exist or is not a file; check the path.")
+    try:
+        with open(path, "rb") as probe:
+            magic = probe.read(2)
+        if magic == b"\x1f\x8b":
+            return gzip.open(path, "rt", encoding="ascii", errors="replace")
+        return open(path, "rt", encoding="ascii", errors="replace")
+    except OSError as err:
+        raise RegdnaError(f"cannot read {path}: {err}") from err
+
+
+def _bad_character(path, line_no, name, seq_line: str) -> RegdnaError:
+    bad = sorted({c for c in seq_line if c not in _ALLOWED})
+    shown = ", ".join(repr(c) for c in bad[:5])
+    return RegdnaError(
+        f"{where(path, line_no, name)}: character(s) {shown} are not DNA (allowed: A, C, G, T, N and "
+        f"IUPAC codes {IUPAC[5:]}, any case). Fix or remove this record.")
+
+
+def read_fasta(path: str | Path) -> Iterator[FastaRecord]:
+    """Yield the records of a FASTA file one at a time.
+
+    Sequence lines are joined; whitespace inside lines is ignored. Case is kept (soft-masked
+    bases stay lower case; `prepare` upper-cases them).
+
+    Raises:
+        RegdnaError: no header before the first sequence line, a record with an empty
+            sequence, or a non-DNA character; the message names file, line and record.
+    """
+    path = Path(path)
+    name = description = None
+    header_line = 0
+    chunks: list[str] = []
+    n_records = 0
+    with open_text(path) as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            if line.startswith(">"):
+                if name is not None:
+                    yield _finish(path, name, description, chunks, header_line)
+                    n_records += 1
+                description = line[1:].strip()
+                name = description.split()[0] if description else ""
+                if not name:
+                    raise RegdnaError(f"{where(path, line_no)}: header '>' has no name; give every "
+                                      "record a name (e.g. '>chr1:100-1100').")
+                header_line = line_no
+                chunks = []
+                continue
+            if line.startswith(";"):  # old-style FASTA comment
+                continue
+            if name is None:
+                raise RegdnaError(f"{where(path, line_no)}: sequence before the first header line; "
+                                  "a FASTA file must start with a '>name' line. Is this really FASTA?")
+            seq_line = "".join(line.split())
+            if not _ALLOWED.issuperset(seq_line):
+                raise _bad_character(path, line_no, name, seq_line)
+            chunks.append(seq_line)
+    if name is not None:
+        yield _finish(path, name, description, chunks, header_line)
+        n_records += 1
+    if n_records == 0:
+        raise RegdnaError(f"{path} holds no FASTA records (no '>' header line); check the file.")
+
+
+def _finish(path, name, description, chunks, header_line) -> FastaRecord:
+    seq = "".join(chunks)
+    if not seq:
+        raise RegdnaError(f"{where(path, header_line, name)}: empty record (a header with no "
+                          "sequence). Remove the record or add its sequence.")
+    return FastaRecord(name=name, description=description, sequence=seq, line=header_line)
+
+
+def parse_region(name: str) -> tuple[str, int, int] | None:
+    """Coordinates from a record name `chrom:start-end` (0-based half-open), or None.
+
+    >>> parse_region("chr8:1000-1200")
+    ('chr8', 1000, 1200)
+    """
+    match = _REGION.match(name)
+    if match is None:
+        return None
+    start = int(match["start"].replace(",", ""))
+    end = int(match["end"].replace(",", ""))
+    return match["chrom"], start, end
+
+
+def write_fasta(path: str | Path, records, width: int = 80) -> None:
+    """Write (name, sequence) pairs as FASTA, `width` bases per line (atomically)."""
+    from regdna.utils.atomic import atomic_file
+
+    with atomic_file(path) as handle:
+        for name, seq in records:
+            handle.write(f">{name}\n")
+            for i in range(0, len(seq), width):
+                handle.write(seq[i:i + width] + "\n")

@@ -1,0 +1,193 @@
+"""Figures for variant effects: ISM heatmaps, top-K bars and benchmark plots (seeds 000, 002).
+
+One function per figure; each takes plain arrays / DataFrames, writes a PNG (dpi 150) and
+returns its path. Matplotlib runs with the Agg backend.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+BASES = "ACGT"
+DPI = 150
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.spines.top": False,
+                         "axes.spines.right": False})
+    return plt
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    _plt().close(fig)
+    return path
+
+
+def ism_heatmap(delta: np.ndarray, sequence: str, path, title: str = "", region=None,
+                label: str = "Δ = f(x') − f(x)") -> Path:
+    """Heatmap of one sequence's ISM (L, 4): bases on rows, positions on columns, a diverging
+    colour scale centred on 0, and above it the largest |Δ| per position (mutation sensitivity).
+    """
+    plt = _plt()
+    start, end = region if region is not None else (0, delta.shape[0])
+    block = delta[start:end].T  # (4, W)
+    limit = float(np.max(np.abs(block))) or 1e-9
+    width = min(16.0, max(6.0, (end - start) / 18))
+    fig, (ax_top, ax) = plt.subplots(2, 1, figsize=(width, 3.6), sharex=True,
+                                     gridspec_kw={"height_ratios": [1, 1.6]})
+    positions = np.arange(start, end)
+    sensitivity = np.abs(block).max(axis=0)
+    ax_top.fill_between(positions, sensitivity, step="mid", color="#555555")
+    ax_top.set_ylabel("max |Δ|")
+    ax_top.set_title(title or "Saturation mutagenesis")
+    image = ax.imshow(block, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
+                      extent=(start - 0.5, end - 0.5, 3.5, -0.5), interpolation="nearest")
+    ref_rows = [BASES.find(b) for b in sequence[start:end].upper()] if sequence else []
+    if ref_rows and min(ref_rows) >= 0 and end - start <= 400:
+        # dots mark the reference base (identity edit, Δ = 0)
+        ax.scatter(positions, ref_rows, s=3 if end - start > 120 else 8, color="black", marker="o",
+                   linewidths=0)
+    ax.set_yticks(range(4), list(BASES))
+    ax.set_ylabel("alt base")
+    ax.set_xlabel("position (bp)")
+    if end - start <= 60 and sequence:
+        ax.set_xticks(positions, list(sequence[start:end]), fontsize=7)
+        ax.set_xlabel("reference sequence")
+    bar = fig.colorbar(image, ax=[ax_top, ax], pad=0.01, fraction=0.03)
+    bar.set_label(label)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(Path(path), dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)
+
+
+def topk_bar(table: pd.DataFrame, path, k: int = 25, title: str = "") -> Path:
+    """Horizontal bars of the K edits with the largest |delta| (columns seq_id, pos, ref, alt,
+    delta), signed and coloured by direction."""
+    plt = _plt()
+    top = table.reindex(table["delta"].abs().sort_values(ascending=False).index).head(k)[::-1]
+    labels = [f"{s} {p} {r}>{a}" for s, p, r, a in zip(top["seq_id"], top["pos"], top["ref"], top["alt"])]
+    fig, ax = plt.subplots(figsize=(7, max(3.0, 0.25 * len(top) + 1)))
+    colors = np.where(top["delta"] > 0, "#c0392b", "#2c7fb8")
+    ax.barh(range(len(top)), top["delta"], color=colors)
+    ax.set_yticks(range(len(top)), labels, fontsize=8)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("Δ = f(x') − f(x)")
+    ax.set_title(title or f"Top {len(top)} mutations by |Δ|")
+    return _save(fig, path)
+
+
+def scatter_density(pred, measured, path, title: str = "", xlabel: str = "predicted score",
+                    ylabel: str = "measured effect") -> Path:
+    """Scatter (left) and hexbin density (right) of predicted vs measured, with r and rho."""
+    from regdna.variants.benchmark import correlation
+
+    plt = _plt()
+    x, y = np.asarray(pred, float), np.asarray(measured, float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    pear, spear = correlation(x, y, "pearson"), correlation(x, y, "spearman")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    axes[0].scatter(x, y, s=8, alpha=0.5, color="#2c7fb8", edgecolors="none")
+    if len(x):
+        hexes = axes[1].hexbin(x, y, gridsize=30, cmap="viridis", mincnt=1)
+        fig.colorbar(hexes, ax=axes[1], label="variants per hexagon")
+    for ax in axes:
+        ax.axhline(0, color="grey", linewidth=0.6)
+        ax.axvline(0, color="grey", linewidth=0.6)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    text = f"Pearson r = {pear['r']:.3f}\nSpearman ρ = {spear['r']:.3f}\nn = {len(x)}"
+    axes[0].text(0.02, 0.98, text, transform=axes[0].transAxes, va="top", fontsize=9,
+                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
+    axes[0].set_title("scatter")
+    axes[1].set_title("density")
+    fig.suptitle(title or "Predicted vs measured variant effects")
+    return _save(fig, path)
+
+
+def updown_heatmap(rates: pd.DataFrame, path, title: str = "") -> Path:
+    """Seed 002 Fig. 2: rows = scorers / datasets, columns = P(pred+|meas+), P(pred−|meas−),
+    P(pred−|meas+), P(pred+|meas−); red = high (wanted in the first two columns)."""
+    plt = _plt()
+    cols = ["up_rate", "down_rate", "up_predicted_down", "down_predicted_up"]
+    names = ["pred + | meas +", "pred − | meas −", "pred − | meas +", "pred + | meas −"]
+    values = rates[cols].to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * len(rates)))
+    image = ax.imshow(values, cmap="RdBu_r", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(4), names, rotation=20, ha="right")
+    ax.set_yticks(range(len(rates)), [str(v) for v in rates.index])
+    for i in range(values.shape[0]):
+        for j in range(4):
+            if np.isfinite(values[i, j]):
+                ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=9,
+                        color="white" if abs(values[i, j] - 0.5) > 0.3 else "black")
+    fig.colorbar(image, ax=ax, label="fraction")
+    ax.set_title(title or "Direction of predicted vs measured effects")
+    return _save(fig, path)
+
+
+def pvalue_strata(strata: pd.DataFrame, path, title: str = "") -> Path:
+    """Pearson / Spearman and up/down rates per measured p-value threshold (seed 002 Fig. 4)."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    x = np.arange(len(strata))
+    labels = [f"{s}\n(n={n})" for s, n in zip(strata["subset"], strata["n"])]
+    axes[0].plot(x, strata["pearson"], "o-", label="Pearson r")
+    axes[0].plot(x, strata["spearman"], "s-", label="Spearman ρ")
+    axes[0].set_ylabel("correlation")
+    axes[1].plot(x, strata["up_rate"], "o-", color="#c0392b", label="up predicted up")
+    axes[1].plot(x, strata["down_rate"], "s-", color="#2c7fb8", label="down predicted down")
+    axes[1].set_ylabel("fraction")
+    axes[1].set_ylim(0, 1)
+    for ax in axes:
+        ax.set_xticks(x, labels, fontsize=8)
+        ax.set_xlabel("measured p-value threshold")
+        ax.legend(fontsize=8)
+    fig.suptitle(title or "Agreement by measured significance")
+    return _save(fig, path)
+
+
+def ld_topk_bar(result: dict, path, title: str = "") -> Path:
+    """Top-1/2/3 causal recovery within LD blocks, with the random-ranking expectation."""
+    plt = _plt()
+    ks = [k for k in (1, 2, 3) if f"top{k}" in result]
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    x = np.arange(len(ks))
+    ax.bar(x - 0.18, [result[f"top{k}"] for k in ks], 0.36, label="model", color="#2c7fb8")
+    ax.bar(x + 0.18, [result[f"random_top{k}"] for k in ks], 0.36, label="random ranking",
+           color="#bbbbbb")
+    ax.set_xticks(x, [f"top-{k}" for k in ks])
+    ax.set_ylabel("fraction of LD blocks")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.set_title(title or f"Causal variant recovered in {result['n_blocks']} LD blocks")
+    return _save(fig, path)
+
+
+def direction_bars(frame: pd.DataFrame, score: str, path, title: str = "") -> Path:
+    """Distribution of a score per variant kind (e.g. motif_breaking vs neutral)."""
+    plt = _plt()
+    kinds = sorted(frame["kind"].dropna().unique())
+    data = [frame.loc[frame["kind"] == k, score].dropna().to_numpy(float) for k in kinds]
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.boxplot(data, showfliers=False)
+    for i, values in enumerate(data, start=1):
+        jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(values))
+        ax.scatter(np.full(len(values), i) + jitter, values, s=8, alpha=0.5)
+    ax.set_xticks(range(1, len(kinds) + 1), kinds)
+    ax.axhline(0, color="grey", linewidth=0.6)
+    ax.set_ylabel(score)
+    ax.set_title(title or f"{score} by variant kind")
+    return _save(fig, path)

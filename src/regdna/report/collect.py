@@ -1,0 +1,234 @@
+"""Gather what a report shows from run dirs, dataset dirs and extra output dirs.
+
+Everything is optional: a run without `metrics_test.json`, without `metrics.csv` or without
+figures still yields a `RunSummary` with what is there, and `missing` says what was not.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from regdna.errors import RegdnaError
+
+FIGURE_SUFFIXES = (".png",)
+TABLE_SUFFIXES = (".tsv", ".csv")
+
+
+@dataclass
+class Figure:
+    """One PNG to embed: its path, the folder it is grouped under and a readable caption."""
+
+    path: Path
+    group: str
+    caption: str
+
+
+@dataclass
+class RunSummary:
+    """What the report knows about one run dir.
+
+    Attributes:
+        metrics: split name ("test", "val", "test_otherdata") -> the metrics_<split>.json dict.
+        history: rows of metrics.csv as dicts (epoch, train_loss, val_loss, val_auroc, ...).
+    """
+
+    name: str
+    path: Path
+    spec: str = ""
+    options: dict = field(default_factory=dict)
+    dataset: Path | None = None
+    threshold: float | list | None = None
+    metrics: dict[str, dict] = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def caption_from_name(name: str) -> str:
+    """'roc_curve_test.png' -> 'ROC curve test'; acronyms the field uses stay upper-case."""
+    acronyms = {"roc", "pr", "auroc", "auprc", "ism", "gia", "ece", "lr", "cnn", "ig", "lrp",
+                "snv", "snvs", "vcf", "gc", "qc", "rc", "ld", "mpra", "jaspar", "pwm", "pwms",
+                "ppm", "shap", "dna", "tsv", "id", "ci", "f1", "mse", "umap", "pca", "rollout"}
+    words = Path(name).stem.replace("-", " ").replace("_", " ").split()
+    shown = []
+    for i, word in enumerate(words):
+        if word.lower() in acronyms and word.lower() != "rollout":
+            shown.append(word.upper())
+        elif i == 0:
+            shown.append(word[:1].upper() + word[1:])
+        else:
+            shown.append(word)
+    return " ".join(shown) or name
+
+
+def find_figures(root: Path, label: str, limit: int | None = None) -> tuple[list[Figure], int]:
+    """PNGs under `root`, sorted by folder then name; (figures, number left out by `limit`).
+
+    Groups are `label` for files directly in `root` and `label / sub/folder` otherwise.
+    """
+    if not root.is_dir():
+        return [], 0
+    paths = sorted((p for p in root.rglob("*") if p.suffix.lower() in FIGURE_SUFFIXES and p.is_file()),
+                   key=lambda p: (p.parent.relative_to(root).parts, _natural(p.name)))
+    figures: list[Figure] = []
+    left_out = 0
+    per_group: dict[str, int] = {}
+    for path in paths:
+        sub = path.parent.relative_to(root).as_posix()
+        group = label if sub == "." else f"{label} / {sub}"
+        per_group[group] = per_group.get(group, 0) + 1
+        if limit is not None and per_group[group] > limit:
+            left_out += 1
+            continue
+        figures.append(Figure(path, group, caption_from_name(path.name)))
+    return figures, left_out
+
+
+def _natural(name: str):
+    """Sort key that puts 'seq_2' before 'seq_10'."""
+    import re
+
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def read_json(path: Path) -> dict | None:
+    """A JSON object, or None when absent; a clear error when it is not valid JSON."""
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise RegdnaError(f"{path}, line {err.lineno}: not valid JSON ({err.msg}); "
+                          "re-run the step that wrote it.") from err
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def read_history(path: Path) -> list[dict]:
+    """Rows of metrics.csv with numbers parsed (empty cells -> NaN)."""
+    import csv
+
+    if not path.is_file():
+        return []
+    rows = []
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows.append({key: _number(value) for key, value in row.items() if key})
+    return rows
+
+
+def _number(text):
+    if text is None or text == "":
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _dataset_from_config(run: Path) -> Path | None:
+    import yaml
+
+    config_path = run / "config.yaml"
+    if not config_path.is_file():
+        return None
+    try:
+        config = yaml.safe_load(config_path.read_text()) or {}
+    except yaml.YAMLError:
+        return None
+    candidates = [config.get("dataset"), config.get("data")]
+    for value in candidates:
+        if isinstance(value, dict):
+            value = value.get("path")
+        if isinstance(value, str) and value:
+            path = Path(value)
+            return path if path.is_absolute() else (run / path if (run / path).exists() else path)
+    return None
+
+
+def read_run(path: str | Path, max_figures: int | None = None) -> RunSummary:
+    """Collect one run dir: config, threshold, metrics_*.json, metrics.csv and figures/."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_dir():
+        raise RegdnaError(f"run dir {path} does not exist; pass directories written by `regdna train`.")
+    summary = RunSummary(name=path.name, path=path)
+    config_path = path / "config.yaml"
+    if config_path.is_file():
+        try:
+            config = yaml.safe_load(config_path.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise RegdnaError(f"{config_path}: not valid YAML ({err}).") from err
+        model = config.get("model") or {}
+        summary.spec = str(model.get("spec", "")) if isinstance(model, dict) else str(model)
+        summary.options = model.get("options") or {} if isinstance(model, dict) else {}
+    else:
+        summary.missing.append("config.yaml")
+    summary.dataset = _dataset_from_config(path)
+    threshold = read_json(path / "threshold.json")
+    if threshold is not None:
+        summary.threshold = threshold.get("threshold")
+    for metrics_path in sorted(path.glob("metrics_*.json")):
+        split = metrics_path.stem[len("metrics_"):]
+        summary.metrics[split] = read_json(metrics_path) or {}
+    if "test" not in summary.metrics:
+        summary.missing.append("metrics_test.json (run `regdna evaluate`)")
+    summary.history = read_history(path / "metrics.csv")
+    if not summary.history:
+        summary.missing.append("metrics.csv")
+    summary.figures, left_out = find_figures(path / "figures", "figures", max_figures)
+    if left_out:
+        summary.missing.append(f"{left_out} more figures not shown (--max-figures)")
+    return summary
+
+
+def read_dataset(path: str | Path) -> dict | None:
+    """dataset.json of a dataset dir (or the file itself), or None when absent."""
+    path = Path(path)
+    return read_json(path / "dataset.json" if path.is_dir() else path)
+
+
+def small_tables(root: Path, max_rows: int = 30, max_cols: int = 14) -> list[tuple[Path, list[str], list[list[str]]]]:
+    """Small TSV/CSV files directly in `root` (summaries, top-K tables): (path, header, rows).
+
+    Files longer than `max_rows` rows are shown by their first `max_rows` rows.
+    """
+    import csv
+
+    tables = []
+    if not root.is_dir():
+        return tables
+    for path in sorted(p for p in root.iterdir() if p.suffix.lower() in TABLE_SUFFIXES and p.is_file()):
+        if path.stat().st_size > 2_000_000:
+            continue  # a large per-record table: the figures summarise it
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        with open(path, newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = next(reader, None)
+            if not header:
+                continue
+            rows = []
+            for row in reader:
+                if len(rows) == max_rows:
+                    rows.append(["…"] * min(len(header), max_cols))
+                    break
+                rows.append(row[:max_cols])
+        tables.append((path, header[:max_cols], rows))
+    return tables
+
+
+def scalar_items(mapping: dict, prefix: str = "", depth: int = 2) -> list[tuple[str, object]]:
+    """Flatten nested dicts into (dotted key, scalar) pairs, at most `depth` levels deep."""
+    items = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth > 1:
+            items += scalar_items(value, f"{name}.", depth - 1)
+        elif isinstance(value, (int, float, str, bool)) or value is None:
+            items.append((name, value))
+        elif isinstance(value, list) and len(value) <= 6 and all(
+                isinstance(v, (int, float, str)) for v in value):
+            items.append((name, value))
+    return items

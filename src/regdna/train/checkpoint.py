@@ -1,0 +1,117 @@
+"""Checkpoints of a run dir: written atomically, read back safely.
+
+`checkpoints/best.ckpt` and `checkpoints/last.ckpt` are Lightning checkpoints. They are written
+to a temporary file and renamed into place (a kill mid-write leaves the previous file intact),
+and read with `torch.load(weights_only=True)` (no pickled code runs). `load_predictor` rebuilds the
+model from `config.yaml` through the registry and loads the weights.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from regdna.errors import RegdnaError
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """torch.save to a temporary file in the same directory, then os.replace onto the target."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+        os.close(fd)
+        try:
+            torch.save(checkpoint, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+
+def checkpoint_path(run_dir: str | Path, checkpoint: str = "best") -> Path:
+    """RUN/checkpoints/<checkpoint>.ckpt, or a clear error naming what exists."""
+    run_dir = Path(run_dir)
+    path = Path(checkpoint) if str(checkpoint).endswith(".ckpt") else \
+        run_dir / "checkpoints" / f"{checkpoint}.ckpt"
+    if not path.is_file():
+        found = sorted(p.name for p in (run_dir / "checkpoints").glob("*.ckpt")) \
+            if (run_dir / "checkpoints").is_dir() else []
+        hint = f"it has {', '.join(found)}" if found else "it has no checkpoint at all"
+        raise RegdnaError(f"run dir {run_dir} has no {path.name} ({hint}). Train it with "
+                          f"`regdna train --out {run_dir}` (or `--resume` to finish an interrupted run).")
+    return path
+
+
+def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Model weights of a Lightning checkpoint (the `model.` prefix of RegdnaModule removed)."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # corrupted or foreign file
+        raise RegdnaError(f"cannot read checkpoint {path} with weights_only=True: {err}") from err
+    state = ckpt.get("state_dict", ckpt)
+    return {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
+
+
+def run_dataset_info(config):
+    """The DatasetInfo a run was trained on, rebuilt from its config (no dataset dir needed)."""
+    from regdna.data.dataset import DatasetInfo
+
+    ref = config.dataset
+    if ref.task is None:
+        raise RegdnaError("config.yaml has no dataset section (task, labels); was it written by "
+                          "`regdna train`?")
+    return DatasetInfo(task=ref.task, labels=ref.labels, classes=ref.classes, length=ref.length,
+                       regression_loss=ref.regression_loss)
+
+
+def read_threshold(run_dir: str | Path):
+    path = Path(run_dir) / "threshold.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text()).get("threshold")
+
+
+def load_predictor(run_dir: str | Path, device: str | torch.device | None = None,
+                   checkpoint: str = "best", **kwargs):
+    """Rebuild the model of a run dir and wrap it in a Predictor.
+
+    Args:
+        run_dir: a run dir written by `regdna train`.
+        device: torch device (default: CUDA when present, else CPU).
+        checkpoint: "best", "last" or a path to a .ckpt file.
+        **kwargs: Predictor arguments overriding the run's (batch_size, rc_average, threshold).
+
+    Returns:
+        `regdna.predict.Predictor` with task, labels, length and the validation threshold.
+    """
+    from regdna.models.registry import build_model
+    from regdna.predict import Predictor
+    from regdna.train.config import read_run_config
+    from regdna.train.losses import default_loss
+
+    config = read_run_config(run_dir)
+    path = checkpoint_path(run_dir, checkpoint)
+    info = run_dataset_info(config)
+    model = build_model(config.model.spec, info, **config.model.options)
+    state = load_state_dict(path)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise RegdnaError(f"checkpoint {path} does not match model '{config.model.spec}' built from "
+                          f"{Path(run_dir) / 'config.yaml'} (missing: {missing[:5]}, unexpected: "
+                          f"{unexpected[:5]}); was config.yaml edited?")
+    loss = config.train.loss if config.train.loss != "auto" else \
+        default_loss(info.task, info.regression_loss)
+    labels = info.classes if info.task == "multiclass" else info.labels
+    options = {"batch_size": config.predict.batch_size, "rc_average": config.predict.rc_average,
+               "threshold": read_threshold(run_dir)}
+    options.update(kwargs)
+    return Predictor(model, task="poisson" if loss == "poisson" else info.task, labels=labels,
+                     length=info.length, device=device, run_dir=run_dir, **options)

@@ -1,0 +1,221 @@
+"""The training configuration: every key, its default and what it does.
+
+Defaults follow seed 000's protocol (AdamW, weight decay 1e-2, gradient clipping 1.0, early
+stopping on validation AUROC with patience 5, per-epoch CSV) with a cosine schedule and warm-up,
+reverse-complement and shift augmentation (thesis ch. 2) and reverse-complement averaging at
+prediction time. A config is built from the defaults, then an optional YAML file, then dotted
+`key=value` overrides (`--set optim.lr=3e-4 --set model.options.filters=0.5`); values are parsed
+as YAML (`true`, `1e-3`, `[0.9, 0.98]`). The resolved config is saved as `RUN/config.yaml`.
+
+Keys (section.key = default):
+  model.spec = "basset"             model spec (basset, deepsea, residualbind, kmer-lr, tinyformer, hf:<id>)
+  model.options = {}                builder options, e.g. {filters: 0.5, exp_activation: true}, {k: 6}, {mode: probe}
+  data.batch_size = 64              sequences per batch (per device)
+  data.num_workers = 0              DataLoader workers (0: build batches in the main process)
+  data.rc_augment = true            random reverse complement of training sequences
+  data.max_shift = 3                random shift of training sequences by up to this many bp (N fill)
+  data.group_by_length = true       token models: length-grouped batches (little padding)
+  data.pad_multiple = 8             token models: pad batches to a multiple of this length
+  data.train_subsample = null       use only this many (random, fixed by seed) training sequences
+  data.val_subsample = null         same for validation
+  optim.lr = 1e-3                   peak learning rate (AdamW)
+  optim.weight_decay = 1e-2         AdamW weight decay (L2 for kmer-lr)
+  optim.betas = [0.9, 0.999]        AdamW betas (beta2 is tuned for transformers, seed 001)
+  optim.eps = 1e-8                  AdamW epsilon
+  optim.grad_clip = 1.0             max gradient norm (0: off)
+  optim.accumulate = 1              gradient accumulation steps (effective batch = batch_size * accumulate * devices)
+  scheduler.name = "cosine"         cosine (with linear warm-up, per step) | plateau (reduce on plateau) | constant
+  scheduler.warmup_ratio = 0.05     cosine: fraction of all steps spent warming up linearly from 0
+  scheduler.min_lr_ratio = 0.0      cosine: final lr as a fraction of optim.lr
+  scheduler.plateau_factor = 0.2    plateau: lr multiplier when the monitored metric stalls
+  scheduler.plateau_patience = 2    plateau: epochs without improvement before reducing
+  train.max_epochs = 30             epochs at most
+  train.max_steps = -1              optimiser steps at most (-1: no limit); also sizes the cosine schedule
+  train.patience = 5                early stopping patience in validations (0: off)
+  train.monitor = "auto"            early stopping / best checkpoint: auroc | pr_auc | loss | auto (auroc; loss for regression)
+  train.val_every_n_steps = null    validate every N training steps instead of every epoch (tuning)
+  train.seed = 0                    seed for weights, shuffling, augmentation and dropout
+  train.deterministic = true        deterministic algorithms (CPU; on GPU only where cheap)
+  train.precision = "auto"          auto (bf16-mixed on GPUs that support it, else 16-mixed; 32 on CPU) | 32 | bf16-mixed | 16-mixed
+  train.label_smoothing = 0.0       label smoothing for binary / multi-label / multi-class losses
+  train.loss = "auto"               auto (from the task) | bce | ce | mse | poisson
+  train.accelerator = "auto"        Lightning accelerator (cpu, gpu, auto)
+  train.devices = "auto"            Lightning devices (number, list or auto)
+  train.strategy = "auto"           Lightning strategy (auto, ddp, ddp_spawn, fsdp, ...)
+  train.num_nodes = 1               nodes for multi-node DDP
+  predict.rc_average = true         average logits of sequence and reverse complement when predicting
+  predict.batch_size = 256          sequences per batch when predicting and evaluating
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from regdna.errors import RegdnaError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class ModelConfig(_Section):
+    spec: str = "basset"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataConfig(_Section):
+    batch_size: int = Field(64, ge=1)
+    num_workers: int = Field(0, ge=0)
+    rc_augment: bool = True
+    max_shift: int = Field(3, ge=0)
+    group_by_length: bool = True
+    pad_multiple: int = Field(8, ge=1)
+    train_subsample: int | None = None
+    val_subsample: int | None = None
+
+
+class OptimConfig(_Section):
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-2, ge=0)
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = Field(1e-8, gt=0)
+    grad_clip: float = Field(1.0, ge=0)
+    accumulate: int = Field(1, ge=1)
+
+
+class SchedulerConfig(_Section):
+    name: Literal["cosine", "plateau", "constant"] = "cosine"
+    warmup_ratio: float = Field(0.05, ge=0, lt=1)
+    min_lr_ratio: float = Field(0.0, ge=0, le=1)
+    plateau_factor: float = Field(0.2, gt=0, lt=1)
+    plateau_patience: int = Field(2, ge=0)
+
+
+class TrainConfig(_Section):
+    max_epochs: int = Field(30, ge=1)
+    max_steps: int = -1
+    patience: int = Field(5, ge=0)
+    monitor: Literal["auto", "auroc", "pr_auc", "loss"] = "auto"
+    val_every_n_steps: int | None = None
+    seed: int = 0
+    deterministic: bool = True
+    precision: Literal["auto", "32", "bf16-mixed", "16-mixed"] = "auto"
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    loss: Literal["auto", "bce", "ce", "mse", "poisson"] = "auto"
+    accelerator: str = "auto"
+    devices: Union[int, str, list[int]] = "auto"
+    strategy: str = "auto"
+    num_nodes: int = Field(1, ge=1)
+
+
+class PredictConfig(_Section):
+    rc_average: bool = True
+    batch_size: int = Field(256, ge=1)
+
+
+class DatasetRef(_Section):
+    """What the run was trained on; filled in by `fit` (lets a run dir rebuild its model alone)."""
+
+    path: str | None = None
+    task: str | None = None
+    labels: list[str] = Field(default_factory=list)
+    classes: list[str] | None = None
+    length: int | None = None
+    regression_loss: str = "mse"
+
+
+class RunConfig(_Section):
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    predict: PredictConfig = Field(default_factory=PredictConfig)
+    dataset: DatasetRef = Field(default_factory=DatasetRef)
+
+    def monitor_metric(self, task: str) -> tuple[str, str]:
+        """(logged metric name, mode) that early stopping and the best checkpoint follow."""
+        monitor = self.train.monitor
+        if monitor == "auto":
+            monitor = "loss" if task == "regression" else "auroc"
+        if task == "regression" and monitor != "loss":
+            raise RegdnaError(f"train.monitor={monitor} needs a classification task; the dataset "
+                              "is regression: use train.monitor=loss (or auto).")
+        return f"val_{monitor}", ("min" if monitor == "loss" else "max")
+
+
+def parse_overrides(overrides: list[str] | tuple[str, ...] | None) -> dict:
+    """["optim.lr=1e-3", "model.options.k=6"] -> nested dict; values parsed as YAML."""
+    nested: dict = {}
+    for item in overrides or ():
+        key, sep, raw = str(item).partition("=")
+        if not sep or not key.strip():
+            raise RegdnaError(f"override '{item}' is not of the form section.key=value "
+                              f"(e.g. optim.lr=1e-3); see `regdna train --help`.")
+        node = nested
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise RegdnaError(f"override '{item}' sets a key below a value.")
+        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+    return nested
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _validate(raw: dict, source: str) -> RunConfig:
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in err.errors())
+        raise RegdnaError(f"invalid training config ({source}): {problems}. Valid keys are "
+                          f"listed in `regdna train --help` and regdna/train/config.py.") from None
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
+                base: RunConfig | dict | None = None) -> RunConfig:
+    """Defaults (or `base`) <- YAML file <- dotted overrides, validated."""
+    raw: dict = base.model_dump(mode="json") if isinstance(base, RunConfig) else dict(base or {})
+    source = "defaults"
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise RegdnaError(f"config file {path} does not exist.")
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise RegdnaError(f"{path} must hold a YAML mapping of sections (model, data, optim, "
+                              f"scheduler, train, predict).")
+        raw = _merge(raw, loaded)
+        source = str(path)
+    if overrides:
+        raw = _merge(raw, parse_overrides(overrides))
+        source += " + --set overrides"
+    return _validate(raw, source)
+
+
+def save_config(config: RunConfig, path: str | Path) -> None:
+    from regdna.utils.atomic import atomic_file
+
+    with atomic_file(path) as handle:
+        yaml.safe_dump(config.model_dump(mode="json"), handle, sort_keys=False)
+
+
+def read_run_config(run_dir: str | Path) -> RunConfig:
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise RegdnaError(f"{run_dir} is not a regdna run dir (no config.yaml). Train one with "
+                          f"`regdna train --data D --model basset --out {run_dir}`.")
+    return _validate(yaml.safe_load(path.read_text()) or {}, str(path))

@@ -1,0 +1,179 @@
+"""The bundled example: determinism, windows = genome slices, planted motifs, variants."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from regdna.encode.onehot import reverse_complement
+from regdna.errors import RegdnaError
+from regdna.io.genome import Genome
+from regdna.io.jaspar import load_motif
+
+
+def _fasta(path):
+    records, name = {}, None
+    for line in open(path):
+        line = line.strip()
+        if line.startswith(">"):
+            name = line[1:]
+            records[name] = ""
+        else:
+            records[name] += line
+    return records
+
+
+@pytest.fixture(scope="module")
+def files(example_dir):
+    return {
+        "pos": _fasta(example_dir / "pos.fa"),
+        "neg": _fasta(example_dir / "neg.fa"),
+        "motifs": pd.read_csv(example_dir / "motifs.tsv", sep="\t"),
+        "variants": pd.read_csv(example_dir / "variants.tsv", sep="\t", keep_default_na=False),
+        "genome": Genome(example_dir / "genome.fa"),
+    }
+
+
+def test_same_seed_same_bytes_other_seed_other_genome(tmp_path):
+    from regdna.data.example import write_example
+
+    first = write_example(tmp_path / "a", seed=3, n_per_class=40, length=150)
+    second = write_example(tmp_path / "b", seed=3, n_per_class=40, length=150)
+    other = write_example(tmp_path / "c", seed=4, n_per_class=40, length=150)
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(["README.txt", "genome.fa", "genome.fa.fai", "motifs.tsv", "neg.fa",
+                            "negatives.bed", "pos.fa", "positives.narrowPeak", "variants.tsv",
+                            "variants.vcf"])
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert (first / "genome.fa").read_bytes() != (other / "genome.fa").read_bytes()
+
+
+def test_windows_are_genome_slices_and_match_the_interval_files(example_dir, files):
+    genome = files["genome"]
+    assert sorted(genome.chrom_sizes) == sorted(f"chr{i}" for i in range(1, 13))
+    assert len(files["pos"]) == len(files["neg"]) == 300
+    for records in (files["pos"], files["neg"]):
+        for header, seq in records.items():
+            chrom, span = header.split(":")
+            start, end = map(int, span.split("-"))
+            assert end - start == len(seq) == 200
+            assert genome.fetch(chrom, start, end) == seq
+    peaks = pd.read_csv(example_dir / "positives.narrowPeak", sep="\t", header=None)
+    bed = pd.read_csv(example_dir / "negatives.bed", sep="\t", header=None)
+    assert peaks.shape == (300, 10) and (peaks[9] == 100).all()
+    assert [f"{c}:{s}-{e}" for c, s, e in zip(peaks[0], peaks[1], peaks[2])] == list(files["pos"])
+    assert [f"{c}:{s}-{e}" for c, s, e in zip(bed[0], bed[1], bed[2])] == list(files["neg"])
+    # every chromosome carries windows, so chromosome splits (test chr8,chr9, val chr10) work
+    assert set(peaks[0]) == set(bed[0]) == set(genome.chrom_sizes)
+    # the hand-written .fai equals the one pyfaidx would build
+    import pyfaidx
+    rebuilt = example_dir.parent / "rebuilt.fa"
+    rebuilt.write_bytes((example_dir / "genome.fa").read_bytes())
+    pyfaidx.Faidx(str(rebuilt))
+    assert (example_dir / "genome.fa.fai").read_text() == rebuilt.with_suffix(".fa.fai").read_text()
+
+
+def test_planted_motifs_are_where_motifs_tsv_says(files):
+    motifs, genome = files["motifs"], files["genome"]
+    windows = {**files["pos"], **files["neg"]}
+    pwms = {mid: load_motif(mid) for mid in motifs["matrix_id"].unique()}
+    assert sorted(motifs["motif"].unique()) == sorted(m.name for m in pwms.values())
+    fraction_consensus = []
+    for row in motifs.itertuples():
+        planted = windows[row.seq_id][row.rel_start:row.rel_end]
+        expected = row.site if row.strand == "+" else reverse_complement(row.site)
+        assert planted == expected, row
+        assert genome.fetch(row.chrom, row.start, row.end) == planted
+        pwm = pwms[row.matrix_id]
+        assert row.rel_end - row.rel_start == pwm.width
+        # sites are sampled from the (sharpened) matrix: a high log-odds score
+        weights = pwm.log_odds()
+        score = weights[np.arange(pwm.width), ["ACGT".index(b) for b in row.site]].sum()
+        assert score > 0.5 * weights.max(axis=1).sum(), row
+        fraction_consensus.append(np.mean([a == b for a, b in zip(row.site, pwm.consensus)]))
+    assert np.mean(fraction_consensus) > 0.85
+
+
+def test_grammar_positives_have_two_factors_negatives_one(files):
+    motifs = files["motifs"]
+    per_window = motifs.groupby("seq_id")
+    for seq_id, group in per_window:
+        if seq_id in files["pos"]:
+            assert (group["role"] == "grammar").all()
+            assert 2 <= len(group) <= 3 and group["motif"].nunique() == len(group)
+        else:
+            assert (group["role"] == "decoy").all()
+            assert 1 <= len(group) <= 2 and group["motif"].nunique() == 1
+        spans = sorted(zip(group["rel_start"], group["rel_end"]))
+        assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))
+    assert set(per_window.groups) == set(files["pos"]) | set(files["neg"])
+    # single-motif presence is not enough: every factor appears in both classes
+    for factor in motifs["motif"].unique():
+        windows = set(motifs.loc[motifs["motif"] == factor, "seq_id"])
+        assert windows & set(files["pos"]) and windows & set(files["neg"])
+
+
+def test_variants_ref_alleles_and_positions(example_dir, files):
+    variants, motifs, genome = files["variants"], files["motifs"], files["genome"]
+    counts = variants["kind"].value_counts()
+    assert counts["motif_breaking"] == counts["neutral"] == 45   # 0.15 * n_per_class each
+    for var in variants.itertuples():
+        assert genome.fetch(var.chrom, var.pos - 1, var.pos) == var.ref != var.alt
+        window_motifs = motifs[motifs["seq_id"] == var.seq_id]
+        assert var.seq_id in files["pos"]
+        inside = window_motifs[(window_motifs["start"] <= var.pos - 1) & (var.pos - 1 < window_motifs["end"])]
+        if var.kind == "motif_breaking":
+            assert var.expected == "down" and len(inside) == 1 and len(window_motifs) == 2
+            hit = inside.iloc[0]
+            assert hit["role"] == "grammar" and hit["motif"] == var.motif
+            pwm = load_motif(hit["matrix_id"])
+            column = int(np.argmax(pwm.information))
+            offset = var.pos - 1 - hit["start"]
+            assert offset == (column if hit["strand"] == "+" else pwm.width - 1 - column)
+            alt = var.alt if hit["strand"] == "+" else reverse_complement(var.alt)
+            ref = var.ref if hit["strand"] == "+" else reverse_complement(var.ref)
+            assert ref == hit["site"][column]
+            assert pwm.ppm[column]["ACGT".index(alt)] <= np.sort(pwm.ppm[column])[1]  # least probable
+        else:
+            assert var.expected == "none" and var.motif == ""
+            distance = np.maximum(window_motifs["start"] - (var.pos - 1), (var.pos - 1) - (window_motifs["end"] - 1))
+            assert distance.min() >= 15
+
+
+def test_vcf_agrees_with_the_table(example_dir, files):
+    from cyvcf2 import VCF
+
+    records = [(v.CHROM, v.POS, v.ID, v.REF, v.ALT[0], v.INFO.get("KIND"), v.INFO.get("EXPECTED"))
+               for v in VCF(str(example_dir / "variants.vcf"))]
+    table = files["variants"]
+    assert records == list(zip(table["chrom"], table["pos"], table["id"], table["ref"],
+                               table["alt"], table["kind"], table["expected"]))
+
+
+def test_bad_arguments_raise_and_leave_nothing(tmp_path):
+    from regdna.data.example import write_example
+
+    with pytest.raises(RegdnaError, match="n-per-class"):
+        write_example(tmp_path / "x", n_per_class=5)
+    with pytest.raises(RegdnaError, match="length"):
+        write_example(tmp_path / "x", length=60)
+    with pytest.raises(RegdnaError, match="closest names"):
+        write_example(tmp_path / "x", n_per_class=20, factors=("GATA1", "NOTAFACTOR1"))
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(RegdnaError, match="not an earlier regdna example"):
+        write_example(precious, n_per_class=20)
+    assert (precious / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_cli_writes_the_example(tmp_path):
+    from typer.testing import CliRunner
+
+    from regdna.cli import app
+
+    result = CliRunner().invoke(app, ["example", "--out", str(tmp_path / "ex"), "--seed", "1",
+                                      "--n-per-class", "30", "--length", "160"])
+    assert result.exit_code == 0, result.output
+    assert len(_fasta(tmp_path / "ex" / "pos.fa")) == 30
+    assert "pos.fa" in result.output

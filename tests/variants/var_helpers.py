@@ -1,0 +1,72 @@
+"""Helpers of the variant tests: a model whose numbers are checkable by hand, a toy genome."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from regdna.models.base import RegdnaModel
+
+GC_LENGTH = 20
+
+
+class GCModel(RegdnaModel):
+    """logit = 10 * (GC fraction of the window) - 5: every number is checkable by hand.
+
+    (N, 4, L) one-hot -> (N, 1) logits. Two outputs with `two=True` (second = -first).
+    """
+
+    input_kind = "onehot"
+
+    def __init__(self, two: bool = False):
+        super().__init__()
+        self.n_outputs = 2 if two else 1
+        self.scale = torch.nn.Parameter(torch.tensor(10.0), requires_grad=False)
+
+    def forward(self, x):
+        gc = (x[:, 1] + x[:, 2]).mean(dim=-1, keepdim=True)
+        z = self.scale * gc - 5.0
+        return torch.cat([z, -z], dim=1) if self.n_outputs == 2 else z
+
+
+def gc_logit(seq: str) -> float:
+    return 10.0 * sum(b in "GC" for b in seq) / len(seq) - 5.0
+
+
+def gc_predictor(two: bool = False, length: int = GC_LENGTH):
+    from regdna.predict import Predictor
+
+    return Predictor(GCModel(two), task="multilabel" if two else "binary",
+                     labels=["y", "z"] if two else ["y"], length=length, device="cpu", batch_size=7)
+
+
+TOY = {
+    # chr1: 60 bp; lower-case (soft-masked) stretch at 20..29
+    "chr1": "ACGTACGTACGTACGTACGT" + "aaaaaccccc" + "GGGGGTTTTTACGTACGTACGTACGTACGTAC",
+    "chr2": "TTTTTTTTTTGGGGGGGGGGAAAAAAAAAACCCCCCCCCC",
+}
+
+
+def write_toy_genome(tmp_path):
+    """A two-contig genome (chr1 soft-masked in part); returns (path, upper-case sequences)."""
+    path = tmp_path / "toy.fa"
+    with open(path, "w") as handle:
+        for name, seq in TOY.items():
+            handle.write(f">{name}\n")
+            for i in range(0, len(seq), 25):
+                handle.write(seq[i:i + 25] + "\n")
+    return path, {k: v.upper() for k, v in TOY.items()}
+
+
+def random_bn(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Give batch-norm layers non-trivial running statistics (a fresh model has mean 0, var 1)."""
+    gen = torch.Generator().manual_seed(seed)
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.BatchNorm1d):
+            mod.running_mean.copy_(torch.randn(mod.num_features, generator=gen) * 0.3)
+            mod.running_var.copy_(torch.rand(mod.num_features, generator=gen) + 0.5)
+    return model.eval()
+
+
+def random_seqs(n: int, length: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]

@@ -7,13 +7,13 @@ in a fresh process, and prints intervals per second and peak memory. Sequences n
 intervals are read, windowed, staged and written in chunks of 10,000, so the sequence-handling
 part of memory is flat in N. What does grow is the per-record index used for de-duplication,
 splits and QC (8-byte digests, GC, length, label, split: ~35 bytes a record, plus sort
-temporaries at the de-dup step), about 0.2-0.25 KB per interval at peak, against the ~1 KB per
+temporaries at the de-dup step), about 0.12 KB per interval at peak, against the ~1 KB per
 interval a non-streaming pipeline would hold for 200-bp windows and their strings.
 
 Measured on the shared 2-core machine (load average ~13), 100 Mb genome, 200-bp windows:
-    n=  100,000   19.8 s wall   5,051 intervals/s (15,127 per CPU-second)  peak RSS 381 MB
-    n=  400,000   57.6 s wall   6,946 intervals/s (21,155 per CPU-second)  peak RSS 457 MB
-    n=1,000,000  140.4 s wall   7,120 intervals/s (22,077 per CPU-second)  peak RSS 595 MB
+    n=  100,000   20.6 s wall   4,864 intervals/s (14,119 per CPU-second)  peak RSS 366 MB
+    n=  400,000   40.8 s wall   9,807 intervals/s (22,309 per CPU-second)  peak RSS 411 MB  (x1.12)
+    n=1,000,000  136.7 s wall   7,316 intervals/s (22,181 per CPU-second)  peak RSS 473 MB  (x1.29)
 (252 MB of that is the interpreter with numpy / pandas / pyarrow / scipy / matplotlib loaded.)
 
     python bench/prepare_scale.py                  # sizes 100k, 200k, 400k on a 100 Mb genome

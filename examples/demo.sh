@@ -29,6 +29,19 @@ done
 say "compare: AUROC / PR-AUC with intervals, parameters, seconds per epoch, peak memory"
 regdna compare "$OUT/runs/basset" "$OUT/runs/kmer-lr" --out "$OUT/compare"
 # --- transformers ----------------------------------------------------------------------------
+say "tokens: how many tokens tinyformer's overlapping 5-mers make of the dataset (max_length, seed 001)"
+regdna tokens --model tinyformer --data "$OUT/dataset" --out "$OUT/tokens/tinyformer" --sample 5000
+say "tinyformer: a small transformer encoder trained from scratch (overlapping 5-mers, ALiBi, 2 layers)"
+regdna train --data "$OUT/dataset" --model tinyformer --out "$OUT/runs/tinyformer" \
+    --max-epochs 6 --set data.batch_size=64 --set optim.lr=1e-2
+regdna evaluate --run "$OUT/runs/tinyformer"
+# the comparison again, now over every run trained so far (tinyformer next to basset)
+COMPARE_RUNS=()
+for name in basset deepsea residualbind kmer-lr tinyformer; do
+    if [ -d "$OUT/runs/$name" ]; then COMPARE_RUNS+=("$OUT/runs/$name"); fi
+done
+say "compare: ${#COMPARE_RUNS[@]} runs on the test split"
+regdna compare "${COMPARE_RUNS[@]}" --out "$OUT/compare"
 # --- variants --------------------------------------------------------------------------------
 if [ -d "$OUT/runs/basset" ]; then
     say "vep: score the example's variants (log2 ratio of alt/ref probabilities, seed 002)"

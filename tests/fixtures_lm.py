@@ -139,12 +139,12 @@ def tinyformer_run(tmp_path_factory, dataset_dir):
     from regdna.train import fit
 
     out = tmp_path_factory.mktemp("runs") / "tinyformer"
-    return fit(dataset_dir, "tinyformer", out, overrides=[
-        "train.max_epochs=4", "train.patience=0", "data.batch_size=64", "optim.lr=2e-3",
-        "model.options.d_model=32", "model.options.n_layers=1"])
+    return fit(dataset_dir, "tinyformer", out, progress=False, overrides=[
+        "train.max_epochs=4", "train.patience=0", "data.batch_size=32", "optim.lr=1e-2",
+        "model.options.n_layers=1"])
 
 
-def write_motif_dataset(out, n_train: int = 128, n_val: int = 48, n_test: int = 48,
+def write_motif_dataset(out, n_train: int = 256, n_val: int = 64, n_test: int = 64,
                         length: int = 100, seed: int = 0):
     """A small binary dataset dir: positives carry TGACTCA (AP-1) at a random place."""
     import pandas as pd
@@ -172,5 +172,5 @@ def write_motif_dataset(out, n_train: int = 128, n_val: int = 48, n_test: int = 
 
 @pytest.fixture(scope="session")
 def lm_dataset_dir(tmp_path_factory):
-    """Tiny motif dataset for the transformer tests (fast: 128 / 48 / 48 sequences of 100 bp)."""
+    """Small motif dataset for the transformer tests (256 / 64 / 64 sequences of 100 bp)."""
     return write_motif_dataset(tmp_path_factory.mktemp("lm") / "motif-data")

@@ -102,14 +102,21 @@ def test_grammar_positives_have_two_factors_negatives_one(files):
             assert 2 <= len(group) <= 3 and group["motif"].nunique() == len(group)
         else:
             assert (group["role"] == "decoy").all()
-            assert 1 <= len(group) <= 2 and group["motif"].nunique() == 1
+            assert 2 <= len(group) <= 3 and group["motif"].nunique() == 1
         spans = sorted(zip(group["rel_start"], group["rel_end"]))
         assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))
     assert set(per_window.groups) == set(files["pos"]) | set(files["neg"])
-    # single-motif presence is not enough: every factor appears in both classes
+    # motif counts carry no label: per factor, as many sites in positives as in negatives
+    # (binomial spread of 300 windows per class), and the same number of motifs per window
+    positive = motifs["seq_id"].isin(set(files["pos"]))
     for factor in motifs["motif"].unique():
-        windows = set(motifs.loc[motifs["motif"] == factor, "seq_id"])
-        assert windows & set(files["pos"]) and windows & set(files["neg"])
+        in_pos = int((positive & (motifs["motif"] == factor)).sum())
+        in_neg = int((~positive & (motifs["motif"] == factor)).sum())
+        assert abs(in_pos - in_neg) < 4 * np.sqrt(in_pos + in_neg), (factor, in_pos, in_neg)
+    sizes = per_window.size()
+    pos_sizes = sizes[sizes.index.isin(set(files["pos"]))]
+    neg_sizes = sizes[sizes.index.isin(set(files["neg"]))]
+    assert abs(pos_sizes.mean() - neg_sizes.mean()) < 0.15
 
 
 def test_variants_ref_alleles_and_positions(example_dir, files):
@@ -149,6 +156,19 @@ def test_vcf_agrees_with_the_table(example_dir, files):
                                table["alt"], table["kind"], table["expected"]))
 
 
+def test_decoy_fraction_leaves_the_other_negatives_background_only(tmp_path):
+    from regdna.data.example import write_example
+
+    out = write_example(tmp_path / "easy", seed=0, n_per_class=200, decoy_fraction=0.25)
+    motifs = pd.read_csv(out / "motifs.tsv", sep="\t")
+    negatives = _fasta(out / "neg.fa")
+    with_decoy = set(motifs.loc[motifs["role"] == "decoy", "seq_id"])
+    assert with_decoy <= set(negatives)
+    share = len(with_decoy) / len(negatives)
+    assert abs(share - 0.25) < 3 * np.sqrt(0.25 * 0.75 / 200), share
+    assert motifs.loc[motifs["role"] == "grammar", "seq_id"].nunique() == 200
+
+
 def test_bad_arguments_raise_and_leave_nothing(tmp_path):
     from regdna.data.example import write_example
 
@@ -156,6 +176,8 @@ def test_bad_arguments_raise_and_leave_nothing(tmp_path):
         write_example(tmp_path / "x", n_per_class=5)
     with pytest.raises(RegdnaError, match="length"):
         write_example(tmp_path / "x", length=60)
+    with pytest.raises(RegdnaError, match="decoy-fraction"):
+        write_example(tmp_path / "x", n_per_class=20, decoy_fraction=1.5)
     with pytest.raises(RegdnaError, match="closest names"):
         write_example(tmp_path / "x", n_per_class=20, factors=("GATA1", "NOTAFACTOR1"))
     precious = tmp_path / "home"

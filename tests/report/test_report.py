@@ -69,7 +69,9 @@ def runs(tmp_path_factory):
     _png(extra / "heatmaps" / "ism_heatmap_seq_10.png", "black")
     _png(extra / "top_k_bar.png", "black")
     (extra / "top_k.tsv").write_text("seq_id\tpos\tdelta\nchr8:10-210\t57\t-0.4321987\n")
-    (extra / "summary.json").write_text(json.dumps({"direction": {"fraction_expected_direction": 0.9734}}))
+    (extra / "bench").mkdir()
+    (extra / "bench" / "metrics.json").write_text(json.dumps({"direction": {"fraction_expected_direction": 0.9734}}))
+    (extra / "ism.tsv").write_text("seq_id\tpos\n" + "".join(f"s\t{i}\n" for i in range(500)))
     return tmp_path, [basset, kmer, nometrics], extra
 
 
@@ -117,7 +119,8 @@ def test_report_is_self_contained_and_embeds_every_png(runs):
     assert page.index("ism_heatmap_seq_2.png") < page.index("ism_heatmap_seq_10.png")
     assert "ISM heatmap seq 2" in page and "ROC curve test" in page
     assert "top_k.tsv" in page and "chr8:10-210" in page and "-0.432" in page
-    assert "direction.fraction_expected_direction" in page and "0.973" in page
+    assert "bench/metrics.json" in page and "direction.fraction_expected_direction" in page
+    assert "0.973" in page and "ism.tsv" not in page   # per-record tables are left out
 
 
 def test_names_are_escaped(runs):

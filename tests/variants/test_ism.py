@@ -44,12 +44,14 @@ def test_delta_definition_by_hand():
     assert table.query("pos == 0 and alt == 'G'")["delta"].item() == pytest.approx(delta[0, 0, 2])
 
 
-@pytest.mark.parametrize("spec,options", [
-    ("basset", {"filters": 0.1, "hidden": 32}),
-    ("residualbind", {"filters": 0.15, "hidden": 16}),
+@pytest.mark.parametrize("spec,options,rc", [
+    ("basset", {"filters": 0.1, "hidden": 32}, False),
+    ("basset", {"filters": 0.1, "hidden": 32, "bins": 1}, True),
+    ("residualbind", {"filters": 0.15, "hidden": 16}, False),
 ])
-def test_fast_equals_plain_on_real_cnns(spec, options):
+def test_fast_equals_plain_on_real_cnns(spec, options, rc):
     pred = _predictor(spec, n_out=2, **options)
+    pred.rc_average = rc  # strand averaging: mutants of the reverse complement mirrored
     seqs = random_seqs(2, 120, seed=1)
     seqs[1] = "N" * 7 + seqs[1][7:]  # N positions get all 4 edits
     engine = FastISM.build(pred.model, (4, 120), pred.device)

@@ -70,3 +70,37 @@ def random_bn(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
 def random_seqs(n: int, length: int, seed: int = 0) -> list[str]:
     rng = np.random.default_rng(seed)
     return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
+
+
+class GrammarScanner(RegdnaModel):
+    """An oracle for the bundled example's grammar (positives carry >= 2 distinct factors,
+    negatives one): PWM log-odds filters for both strands, the best match of each factor
+    normalised by its best possible score, logit = 10 * (second-best factor - 0.6).
+
+    Used to check the VEP pipeline end to end (windows, alleles, strands, sign of log2_ratio)
+    independently of how well a trained model learned the grammar. (N, 4, L) -> (N, 1).
+    """
+
+    input_kind = "onehot"
+    n_outputs = 1
+
+    def __init__(self, motifs):
+        super().__init__()
+        width = max(m.width for m in motifs)
+        filters = []
+        for motif in motifs:
+            for strand in (motif, motif.reverse_complement()):
+                weights = strand.log_odds()                      # (W, 4)
+                weights = weights / weights.max(axis=1).sum()    # best site scores 1
+                padded = np.zeros((width, 4))
+                padded[:strand.width] = weights
+                filters.append(padded.T)
+        self.register_buffer("weight", torch.tensor(np.stack(filters), dtype=torch.float32))
+        self.n_factors = len(motifs)
+        self.width = width
+
+    def forward(self, x):
+        scores = torch.nn.functional.conv1d(x, self.weight, padding=self.width)  # (N, 2M, L')
+        best = scores.amax(dim=-1).view(x.shape[0], self.n_factors, 2).amax(dim=-1)
+        second = best.sort(dim=1, descending=True).values[:, 1]
+        return (10.0 * (second - 0.6))[:, None]

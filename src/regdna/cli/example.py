@@ -17,17 +17,19 @@ def example(
     factors: str = typer.Option("GATA1,TAL1::TCF3,SPI1", "--factors",
                                 help="Comma-separated JASPAR names or matrix IDs forming the grammar (>= 2)."),
     release: str = typer.Option("JASPAR2026", "--release", help="JASPAR release the motifs come from."),
+    decoy_fraction: float = typer.Option(1.0, "--decoy-fraction", help="Share of negatives carrying decoy "
+                                         "motifs (rest: background only); lower = easier task."),
 ):
     """Write a small synthetic regulatory dataset made from real JASPAR motifs.
 
-    Positives carry 2-3 distinct factors, negatives 1-2 copies of a single factor (decoys); all
+    Positives carry 2-3 distinct factors, negatives 2-3 copies of a single factor (decoys); all
     windows are embedded in a synthetic genome (chr1..chr12) with a motif and variant truth set.
     """
     from regdna.data.example import write_example
 
     names = tuple(name.strip() for name in factors.split(",") if name.strip())
     path = write_example(out, seed=seed, n_per_class=n_per_class, length=length, factors=names,
-                         release=release)
+                         release=release, decoy_fraction=decoy_fraction)
     n_variants = sum(1 for _ in open(path / "variants.tsv")) - 1
     typer.echo(f"wrote {path}: {n_per_class} positives (pos.fa, positives.narrowPeak), "
                f"{n_per_class} negatives (neg.fa, negatives.bed) of {length} bp, genome.fa, "

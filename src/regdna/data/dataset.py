@@ -72,6 +72,7 @@ def iter_split(data_dir: str | Path, split: str, batch_size: int = 65536,
     """Stream one split in record batches: memory stays flat for millions of sequences."""
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(split_path(data_dir, split)) as handle:
+    # pre_buffer=False: pyarrow would otherwise read ahead across row groups (memory grows).
+    with pq.ParquetFile(split_path(data_dir, split), pre_buffer=False) as handle:
         for batch in handle.iter_batches(batch_size=batch_size, columns=columns):
             yield batch.to_pandas()

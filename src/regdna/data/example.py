@@ -2,10 +2,11 @@
 
 Positives ("enhancers") carry a grammar: 2 or 3 *distinct* factors out of GATA1, TAL1::TCF3 and
 SPI1, each once, at random non-overlapping positions and orientations. Negatives carry the same
-factors as decoys, one factor at a time: 1 or 2 copies of a single factor. So no single motif
-marks a positive, and a positive with two factors (A + B) and a negative with two copies of one
-(A + A) have the same total motif count: the label needs "two different factors", which a CNN
-learns and a linear model on k-mer counts cannot express (an XOR-like interaction).
+factors as decoys, one factor at a time: 2 or 3 copies of a single factor. Both classes carry
+2 (60 %) or 3 (40 %) motifs and every factor is on average as frequent in either class, so motif
+counts say nothing: the label is "at least two different factors" (A + B versus A + A), which a
+CNN learns (max-pooled motif detectors, then their combination) and a linear model on k-mer
+counts cannot express (an XOR-like interaction).
 
 Sites are drawn base by base from the JASPAR probability matrix sharpened by an exponent
 (`sharpen=2`: p**2 renormalised), i.e. consensus-like sites with realistic variation. The
@@ -18,6 +19,12 @@ motif. Variants: motif-breaking SNVs at the most informative position of a gramm
 positives with exactly two factors (the window becomes a one-factor decoy: expected "down"),
 and neutral SNVs at least 15 bp from every planted motif that create no new motif match
 (expected "none").
+
+Difficulty, measured on the default size (seed 0; test = chr8, chr9): logistic regression on
+4-, 5- or 6-mer counts stays at chance (test AUROC 0.52, 0.50, 0.50), a classifier on the best
+PWM scores of the three factors reaches 0.997 (the ceiling). CNNs need several hundred
+optimiser steps to find the motifs first; `decoy_fraction` < 1 leaves that share of negatives
+background-only, an easier task (a single motif then marks a positive).
 
 Files written (see README.txt in the output and docs/ARCHITECTURE.md): genome.fa + .fai,
 positives.narrowPeak, negatives.bed, pos.fa, neg.fa, motifs.tsv, variants.vcf, variants.tsv.
@@ -69,7 +76,7 @@ class _Window:
 
 def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length: int = 200,
                   factors: tuple[str, ...] = DEFAULT_FACTORS, release: str | None = EXAMPLE_RELEASE,
-                  sharpen: float = 2.0) -> Path:
+                  sharpen: float = 2.0, decoy_fraction: float = 1.0) -> Path:
     """Write the bundled example into `out` (replaced atomically) and return its path.
 
     Args:
@@ -82,12 +89,17 @@ def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, lengt
         release: JASPAR release (default JASPAR2026; None = newest bundled with pyjaspar).
         sharpen: exponent applied to the probability matrix before sampling sites (1 = sample
             from the PWM itself; larger = closer to the consensus).
+        decoy_fraction: share of negatives carrying decoys (the rest are background only).
+            1.0 (default) is the full grammar task; lower values make it easier (at 0 a single
+            motif marks a positive, which k-mer models also learn).
     """
     from regdna.io.jaspar import load_motif
     from regdna.utils.atomic import atomic_dir
 
     out = Path(out)
     _check_args(out, n_per_class, length, factors, sharpen)
+    if not 0.0 <= decoy_fraction <= 1.0:
+        raise RegdnaError(f"--decoy-fraction must be within [0, 1], got {decoy_fraction}.")
     motifs = [load_motif(name, release=release) for name in factors]
     if len({m.matrix_id for m in motifs}) < 2:
         raise RegdnaError(f"factors {', '.join(factors)} name fewer than 2 distinct JASPAR "
@@ -100,7 +112,7 @@ def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, lengt
     rng = np.random.default_rng(seed)
     sampling = [_sharpened(m.ppm, sharpen) for m in motifs]
     windows = ([_positive(rng, length, motifs, sampling) for _ in range(n_per_class)]
-               + [_negative(rng, length, motifs, sampling) for _ in range(n_per_class)])
+               + [_negative(rng, length, motifs, sampling, decoy_fraction) for _ in range(n_per_class)])
     chroms = _embed(rng, windows, length)
     n_variants = max(4, int(round(VARIANT_FRACTION * n_per_class)))
     variants = (_motif_breaking(rng, windows, motifs, n_variants, length)
@@ -115,7 +127,8 @@ def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, lengt
         _write_windows(tmp, ordered, length)
         _write_motifs(tmp, ordered, motifs)
         _write_variants(tmp, variants, chroms)
-        _write_readme(tmp, seed, n_per_class, length, motifs, sharpen, windows, variants)
+        _write_readme(tmp, seed, n_per_class, length, motifs, sharpen, windows, variants,
+                      decoy_fraction)
     return out
 
 
@@ -194,17 +207,26 @@ def _plant(rng, length, motifs, sampling, chosen: list[int], role: str, label: i
     return window
 
 
+def _n_sites(rng, n_factors: int) -> int:
+    """Motifs per window, the same distribution in both classes: 2 (60 %) or 3 (40 %)."""
+    return 2 if rng.random() < 0.6 or n_factors == 2 else 3
+
+
 def _positive(rng, length, motifs, sampling) -> _Window:
-    """2 (60 %) or 3 (40 %) distinct factors, each once."""
-    k = 2 if rng.random() < 0.6 or len(motifs) == 2 else 3
-    chosen = sorted(rng.choice(len(motifs), size=min(k, len(motifs)), replace=False).tolist())
+    """2 or 3 distinct factors, each once."""
+    k = _n_sites(rng, len(motifs))
+    chosen = sorted(rng.choice(len(motifs), size=k, replace=False).tolist())
     return _plant(rng, length, motifs, sampling, chosen, "grammar", 1)
 
 
-def _negative(rng, length, motifs, sampling) -> _Window:
-    """1 or 2 copies (50 % each) of one factor: the decoy."""
+def _negative(rng, length, motifs, sampling, decoy_fraction: float) -> _Window:
+    """2 or 3 copies of one factor: the decoy (background only for the share 1 - decoy_fraction
+    of negatives). Positives and negatives carry equally many motifs, and every factor is as
+    frequent in both classes: only "how many different factors" tells them apart."""
     factor = int(rng.integers(len(motifs)))
-    copies = 1 if rng.random() < 0.5 else 2
+    copies = _n_sites(rng, len(motifs))
+    if rng.random() >= decoy_fraction:
+        copies = 0
     return _plant(rng, length, motifs, sampling, [factor] * copies, "decoy", 0)
 
 
@@ -420,7 +442,8 @@ def _write_variants(tmp: Path, variants: list[dict], chroms: dict[str, np.ndarra
                          f"\t.\tPASS\t{info}\n")
 
 
-def _write_readme(tmp: Path, seed, n_per_class, length, motifs, sharpen, windows, variants) -> None:
+def _write_readme(tmp: Path, seed, n_per_class, length, motifs, sharpen, windows, variants,
+                  decoy_fraction: float) -> None:
     def gc(label: int) -> float:
         seqs = [w.codes for w in windows if w.label == label]
         codes = np.concatenate(seqs)
@@ -440,9 +463,10 @@ raised to the power {sharpen:g} and renormalised, i.e. consensus-like):
 
 Positives ({n_per_class} windows of {length} bp): 2 (60%) or 3 (40%) DISTINCT factors, each once,
   at random non-overlapping positions (>= {EDGE_MARGIN} bp from the window ends) and orientations.
-Negatives ({n_per_class} windows): 1 or 2 copies of ONE factor (decoys, one factor at a time).
-  => one motif is never enough, and A+B (positive) vs A+A (negative) have the same motif count:
-     the label is an interaction that a CNN learns and a linear k-mer model cannot express.
+Negatives ({n_per_class} windows): 2 (60%) or 3 (40%) copies of ONE factor (decoys, one factor at
+  a time) in a share {decoy_fraction:g} of them; the rest are background only.
+  => both classes carry as many motifs of every factor: A+B (positive) vs A+A (negative) is an
+     interaction that a CNN learns and a linear model on k-mer counts cannot express.
 Background: i.i.d. bases, per-window GC drawn from N({GC_MEAN}, {GC_SD}) for both classes
   (mean window GC: positives {gc(1):.3f}, negatives {gc(0):.3f}).
 

@@ -10,7 +10,7 @@ Steps (each switchable, each counted in `dataset.json`):
 
 Scale: records pass through in chunks (10,000 by default) and are staged to a Parquet file; only
 8-byte sequence digests and a few numbers per record stay in memory (~35 bytes a record, up to
-~0.25 KB at the de-dup sort), never the sequences, so 1 M intervals fit in ~0.6 GB
+~0.12 KB at the de-dup sort), never the sequences, so 1 M intervals fit in ~0.5 GB
 (`bench/prepare_scale.py`). Everything is written inside `atomic_dir`: on any error no
 output dir is left behind.
 """
@@ -198,7 +198,7 @@ class _Stage:
 
         if self.n == 0:
             return
-        with pq.ParquetFile(self.path) as handle:
+        with pq.ParquetFile(self.path, pre_buffer=False) as handle:  # no read-ahead: flat memory
             yield from handle.iter_batches(batch_size=batch_size)
 
     def batches(self, batch_size: int = 100_000):
@@ -206,7 +206,7 @@ class _Stage:
 
         if self.n == 0:
             return
-        with pq.ParquetFile(self.path) as handle:
+        with pq.ParquetFile(self.path, pre_buffer=False) as handle:  # no read-ahead: flat memory
             for batch in handle.iter_batches(batch_size=batch_size):
                 yield batch.to_pandas()
 

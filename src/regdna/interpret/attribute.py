@@ -90,7 +90,7 @@ def attribute(predictor, x: Sequence[str] | np.ndarray, method: str, output: int
     seqs = one_hot_to_strings(np.asarray(x), channels_first=True) \
         if isinstance(x, np.ndarray) or hasattr(x, "detach") else list(x)
     if method == "ism":
-        return _ism(predictor, seqs, output, batch_size, hypothetical)
+        return _ism(predictor, seqs, output, hypothetical)
     if predictor.input_kind == "tokens":
         if method in ATTENTION_METHODS:
             from regdna.interpret.attention import attention_scores
@@ -192,24 +192,20 @@ def _multipliers(head, method, inputs, refs, n_steps):
     return mult.detach().cpu().numpy()
 
 
-def _ism(predictor, seqs, output, batch_size, hypothetical):
-    """Saturation mutagenesis deltas, centred per position (like the gradient correction):
-    the hypothetical contribution of base b is delta_b - mean_c delta_c, so the observed base
-    scores minus the mean effect of mutating it."""
+def _ism(predictor, seqs, output, hypothetical):
+    """Saturation mutagenesis deltas (on the probability scale of `regdna.variants.ism`),
+    centred per position like the gradient correction: the hypothetical contribution of base b
+    is delta_b - mean_c delta_c, so the observed base scores minus the mean effect of mutating
+    it. Token models get that observed-base score, (N, L)."""
+    from regdna.encode.onehot import one_hot
     from regdna.variants.ism import saturation_mutagenesis
 
-    delta = np.asarray(saturation_mutagenesis(predictor, seqs, output=output,
-                                              batch_size=max(batch_size, 64)), dtype=np.float32)
+    delta = np.asarray(saturation_mutagenesis(predictor, seqs, output=output), dtype=np.float32)
     hyp = delta - delta.mean(axis=-1, keepdims=True)
-    if hypothetical or predictor.input_kind == "tokens":
-        if predictor.input_kind == "tokens":  # one score a base: the observed base's
-            from regdna.encode.onehot import one_hot
-
-            return (hyp * one_hot(seqs, length=hyp.shape[1])).sum(-1)
+    if hypothetical and predictor.input_kind == "onehot":
         return hyp
-    from regdna.encode.onehot import one_hot
-
-    return hyp * one_hot(seqs, length=hyp.shape[1])
+    contrib = hyp * one_hot(seqs, length=hyp.shape[1])
+    return contrib.sum(-1) if predictor.input_kind == "tokens" else contrib
 
 
 # -- token models ---------------------------------------------------------------------------------

@@ -149,12 +149,18 @@ class TinyFormer(RegdnaModel):
         return (logits, attentions) if return_attentions else logits
 
 
-def build_tinyformer(info, tokenizer: str = "kmer-overlap", k: int = 5, d_model: int = 64,
-                     n_layers: int = 2, n_heads: int = 4, ff_mult: int = 2, dropout: float = 0.1,
-                     attn_dropout: float = 0.0, positions: str = "alibi", pooling: str = "mean",
+def build_tinyformer(info, tokenizer: str = "kmer-overlap", k: int = 5, d_model: int = 32,
+                     n_layers: int = 2, n_heads: int = 4, ff_mult: int = 2, dropout: float = 0.0,
+                     attn_dropout: float = 0.0, positions: str = "alibi", pooling: str = "max",
                      max_tokens: int | None = None, truncation: str = "warn",
                      **unknown) -> TinyFormer:
     """Build a `TinyFormer` for a dataset (`DatasetInfo`).
+
+    Defaults are sized to train on two CPU cores in minutes: overlapping 5-mers (each token
+    embedding acts like a width-5 filter; non-overlapping k-mers split motifs across reading
+    frames and did not learn the bundled example), d_model 32, 2 layers, and max pooling (motif
+    presence: on the bundled example, where positives hold two distinct factors, it reached val
+    AUROC 0.71 after 240 steps against 0.66 for mean pooling).
 
     Options: `tokenizer` ("base", "kmer", "kmer-overlap"), `k`, `d_model`, `n_layers`,
     `n_heads`, `ff_mult`, `dropout`, `attn_dropout`, `positions` ("alibi", "rope"), `pooling`

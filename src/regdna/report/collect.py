@@ -190,31 +190,39 @@ def read_dataset(path: str | Path) -> dict | None:
     return read_json(path / "dataset.json" if path.is_dir() else path)
 
 
-def small_tables(root: Path, max_rows: int = 30, max_cols: int = 14) -> list[tuple[Path, list[str], list[list[str]]]]:
-    """Small TSV/CSV files directly in `root` (summaries, top-K tables): (path, header, rows).
+def summary_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """Files with `suffixes` directly in `root` or one folder below (verb outputs nest one level)."""
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in suffixes]
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+        found += [p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in suffixes]
+    return sorted(found, key=lambda p: (len(p.relative_to(root).parts), p.as_posix()))
 
-    Files longer than `max_rows` rows are shown by their first `max_rows` rows.
+
+def small_tables(root: Path, max_rows: int = 30, max_cols: int = 14,
+                 max_total_rows: int = 100) -> list[tuple[Path, list[str], list[list[str]]]]:
+    """Summary TSV/CSV tables of an output dir: (path, header, rows).
+
+    Only tables of at most `max_total_rows` rows are summaries (per-record tables such as
+    per-variant scores are left to the figures); the first `max_rows` rows are shown.
     """
     import csv
 
     tables = []
-    if not root.is_dir():
-        return tables
-    for path in sorted(p for p in root.iterdir() if p.suffix.lower() in TABLE_SUFFIXES and p.is_file()):
-        if path.stat().st_size > 2_000_000:
-            continue  # a large per-record table: the figures summarise it
+    for path in summary_files(root, TABLE_SUFFIXES):
+        if path.stat().st_size > 500_000:
+            continue
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         with open(path, newline="") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
             header = next(reader, None)
-            if not header:
-                continue
-            rows = []
-            for row in reader:
-                if len(rows) == max_rows:
-                    rows.append(["…"] * min(len(header), max_cols))
-                    break
-                rows.append(row[:max_cols])
+            body = list(reader)
+        if not header or len(body) > max_total_rows:
+            continue
+        rows = [row[:max_cols] for row in body[:max_rows]]
+        if len(body) > max_rows:
+            rows.append(["…"] * min(len(header), max_cols))
         tables.append((path, header[:max_cols], rows))
     return tables
 

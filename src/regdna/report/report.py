@@ -19,7 +19,7 @@ from pathlib import Path
 
 from regdna.errors import RegdnaError
 from regdna.report.collect import (RunSummary, find_figures, read_dataset, read_json, read_run,
-                                   scalar_items, small_tables)
+                                   scalar_items, small_tables, summary_files)
 
 # metrics where larger is better / smaller is better; others are not ranked
 HIGHER = {"auroc", "pr_auc", "f1", "precision", "recall", "specificity", "accuracy", "mcc",
@@ -328,15 +328,17 @@ class _Page:
         label = root.name or str(root)
         parts = []
         for path, header, rows in small_tables(root):
-            parts.append(f"<details open><summary>{esc(path.name)}</summary>" + _table(
+            parts.append(f"<details open><summary>{esc(path.relative_to(root))}</summary>" + _table(
                 [esc(h) for h in header],
                 [[f"<td class='{'num' if _looks_numeric(c) else ''}'>{esc(_short(c))}</td>" for c in row]
                  for row in rows]) + "</details>")
-        for path in sorted(p for p in root.glob("*.json") if p.stat().st_size < 200_000):
+        for path in summary_files(root, (".json",)):
+            if path.stat().st_size > 200_000:
+                continue
             items = scalar_items(read_json(path) or {}, depth=3)[:60]
             if items:
                 rows = [[f"<td>{esc(k)}</td>", f"<td class='num'>{esc(_fmt(v))}</td>"] for k, v in items]
-                parts.append(f"<details open><summary>{esc(path.name)}</summary>"
+                parts.append(f"<details open><summary>{esc(path.relative_to(root))}</summary>"
                              + _table(["key", "value"], rows, "kv") + "</details>")
         figures, left_out = find_figures(root, label, max_figures)
         anchor = f"extra-{_slug(label)}"

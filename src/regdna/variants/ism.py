@@ -9,10 +9,11 @@ Two ways to get f(x'):
 - **plain**: every mutant is a full forward pass through the `Predictor` (one-hot batches for
   CNNs; for token models the mutated strings are re-tokenized in batches, which handles k-mer and
   BPE tokenizers whose tokens shift after an edit).
-- **fast** (one-hot models; the fastISM / yuzu idea): the model is traced with `torch.fx`; its
-  longest leading chain of *local* operations (Conv1d with zero padding, Max/AvgPool1d without
-  padding, BatchNorm1d in eval mode, Dropout, element-wise activations) is the "trunk", the rest
-  the "head". The reference activations of every trunk layer are cached once per sequence. For an
+- **fast** (one-hot models; the fastISM / yuzu idea): the model is traced with `torch.fx`; the
+  longest leading part of its graph made of *local* operations (Conv1d with zero padding,
+  Max/AvgPool1d without padding (ceil-mode max-pool included), BatchNorm1d in eval mode, Dropout,
+  element-wise activations, additions of two such activations) that hands a single activation on
+  is the "trunk", the rest (adaptive pooling, dense layers, attention) the "head". The reference activations of every trunk layer are cached once per sequence. For an
   edit at position p only the slice of each trunk layer that p can reach through the layer's
   kernel, dilation and stride is recomputed, on a slice of the previous layer gathered from the
   cache with the edited slice spliced in; the head then runs on the cached last trunk activation
@@ -20,8 +21,10 @@ Two ways to get f(x'):
   layer from the traced graph, not per architecture. A model whose graph cannot be traced, or
   whose trunk is empty, falls back to plain with a warning; the fast result is also checked
   against plain on a few edits (both sequence ends included) before it is used.
-  Models with residual blocks (ResidualBind) get the fast path up to their first branch: the
-  trunk stops where an activation feeds two consumers, so the result stays exact.
+  Residual additions of two trunk activations (ResidualBind's dilated blocks) are part of the
+  trunk: the recomputed slice of an addition covers the union of its inputs' slices. With
+  `Predictor(rc_average=True)` the reverse-complement strand is cached too and each mutant is
+  mirrored onto it (position L-1-p, complementary base), so the fast path averages like plain.
 """
 from __future__ import annotations
 
@@ -118,8 +121,10 @@ def _ism(predictor, x, output, region, fast, batch_size, check, group_size) -> t
     start, end = _parse_region(region, length)
     f_ref = _probability(predictor, predictor.logits(_model_input(predictor, onehot)), output)
     engine = None
-    if fast and predictor.input_kind == "onehot" and not predictor.rc_average:
+    if fast and predictor.input_kind == "onehot":
         engine = FastISM.build(predictor.model, onehot.shape[1:], predictor.device)
+        if engine is not None:
+            engine.rc_average = predictor.rc_average
     delta = np.zeros((n, length, 4), dtype=np.float32)
     # sequences in groups: the fast path caches every trunk activation of a group
     for g0 in range(0, n, group_size):
@@ -131,7 +136,8 @@ def _ism(predictor, x, output, region, fast, batch_size, check, group_size) -> t
                 engine = None
         for lo in range(0, len(edits), batch_size):
             batch = edits[lo:lo + batch_size]
-            logits = engine.logits(batch) if engine is not None else _plain_logits(predictor, group, batch)
+            logits = engine.mutant_logits(batch) if engine is not None else \
+                _plain_logits(predictor, group, batch)
             rows = g0 + batch[:, 0]
             delta[rows, batch[:, 1], batch[:, 2]] = _probability(predictor, logits, output) - f_ref[rows]
     return delta, "fast" if engine is not None else "plain"
@@ -312,10 +318,16 @@ class FastISM:
         return span
 
     # caching ---------------------------------------------------------------------------------
+    rc_average = False  # average with the reverse-complement strand, as `Predictor(rc_average=True)`
+
     @torch.inference_mode()
     def set_reference(self, onehot: np.ndarray) -> None:
-        """Cache every trunk activation of the reference sequences (N, 4, L)."""
-        acts = {self.source: torch.as_tensor(onehot, device=self.device)}
+        """Cache every trunk activation of the reference sequences (N, 4, L) (and, with
+        `rc_average`, of their reverse complements, stored as sequences N..2N-1)."""
+        self._n_ref = onehot.shape[0]
+        if self.rc_average:  # A,C,G,T reversed = complement; positions reversed
+            onehot = np.concatenate([onehot, onehot[:, ::-1, ::-1]])
+        acts = {self.source: torch.as_tensor(np.ascontiguousarray(onehot), device=self.device)}
         for op in self.ops:
             acts[op.node] = self._full(op, [acts[i] for i in op.inputs])
         # channels-last storage makes the per-edit (seq, position) gathers contiguous reads
@@ -335,6 +347,16 @@ class FastISM:
         return op.run(padded)[..., :length_out]
 
     # fast logits -----------------------------------------------------------------------------
+    def mutant_logits(self, batch: np.ndarray) -> np.ndarray:
+        """Logits (E, T) of the mutants `batch` rows (seq, pos, base), strand-averaged when
+        `rc_average`: the reverse complement of a mutant is the mutant of the reverse
+        complement at position L-1-pos with the complementary base 3-base."""
+        if not self.rc_average:
+            return self.logits(batch)
+        length = self._cache[self.source].shape[-1]
+        mirrored = np.stack([batch[:, 0] + self._n_ref, length - 1 - batch[:, 1], 3 - batch[:, 2]], axis=1)
+        return (self.logits(batch) + self.logits(mirrored)) / 2
+
     @torch.inference_mode()
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Logits (E, T) of the mutants described by `batch` rows (seq, pos, base), seq indexing
@@ -413,7 +435,7 @@ class FastISM:
         picks = np.unique(np.r_[np.arange(min(n_check // 2, len(edits))),
                                 np.arange(max(0, len(edits) - n_check // 2), len(edits))])
         batch = edits[picks]
-        gap = float(np.max(np.abs(self.logits(batch) - _plain_logits(predictor, onehot, batch))))
+        gap = float(np.max(np.abs(self.mutant_logits(batch) - _plain_logits(predictor, onehot, batch))))
         if not gap <= tol:
             warnings.warn(f"fast ISM disabled: it differs from plain by {gap:.2e} on check edits; "
                           "using plain.", stacklevel=3)

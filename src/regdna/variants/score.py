@@ -10,10 +10,10 @@ Per variant and per model output (seeds 000, 002; thesis chs. 2-3):
   difference of log-sigmoids so it stays finite for saturated outputs), `logit_diff` = margin_alt -
   margin_ref.
 - `--rc`: logits averaged over both strands before the sigmoid.
-- `--shifts K`: the shift-robust score of thesis ch. 2 ("robust" CAGI5 predictions): K windows
-  shifted evenly within +-max_shift bp around the centred one, probabilities averaged over the K
-  windows for each allele, then `p_ref_robust`, `p_alt_robust`, `log2_ratio_robust`,
-  `delta_robust`.
+- `--shifts K` (variants on a genome): the shift-robust score of thesis ch. 2 ("robust" CAGI5
+  predictions): K windows shifted evenly within +-max_shift bp around the centred one,
+  probabilities averaged over the K windows for each allele, then `p_ref_robust`,
+  `p_alt_robust`, `log2_ratio_robust`, `delta_robust`.
 - zero-shot (thesis ch. 3, pretrained language models, no training): `cosine_distance` = 1 -
   cos(embed(ref window), embed(alt window)) and `mlm_llr` = masked_log_likelihood(alt) -
   masked_log_likelihood(ref) with the token covering the variant's first base masked.
@@ -142,7 +142,7 @@ def score_chunk(chunk: pd.DataFrame, predictor=None, genome=None, settings: Scor
     columns: dict[str, np.ndarray] = {}
     if predictor is not None and not settings.zero_shot:
         columns.update(_model_scores(predictor, windows, settings))
-        if settings.shifts and settings.shifts > 1:
+        if settings.shifts and settings.shifts > 1 and "chrom" in chunk.columns:  # needs a genome
             columns.update(_robust_scores(chunk, predictor, genome, settings, usable, where))
     if language_model is not None:
         columns.update(_zero_shot_scores(language_model, windows))

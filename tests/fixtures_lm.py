@@ -50,10 +50,17 @@ def train_bpe_tokenizer(vocab_size: int = 96):
                                    cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
 
 
+def _quiet():
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def write_tiny_bert(out) -> None:
     import torch
     from transformers import BertConfig, BertForMaskedLM
 
+    _quiet()
     torch.manual_seed(0)
     tokenizer = train_bpe_tokenizer()
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
@@ -67,6 +74,7 @@ def write_tiny_esm(out) -> None:
     import torch
     from transformers import EsmConfig, EsmForMaskedLM, EsmTokenizer
 
+    _quiet()
     torch.manual_seed(0)
     vocab = (["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"]
              + ["".join(p) for p in itertools.product("ATCG", repeat=6)]

@@ -23,6 +23,24 @@ def test_strict_load_names_and_initialised(tiny_dnabert2_dir):
     # the masked-LM file has no pooler: it is initialised and said so
     assert set(state) - set(saved) == {"bert.pooler.dense.weight", "bert.pooler.dense.bias"}
     assert model.initialised == ["bert.pooler.dense.weight", "bert.pooler.dense.bias"]
+    # the encoder alone takes the file's bert.* weights with load_state_dict(strict=True)
+    encoder = DNABert2Model(model.config, add_pooling_layer=False)
+    encoder.load_state_dict({k[5:]: v for k, v in saved.items() if k.startswith("bert.")},
+                            strict=True)
+
+
+def test_mosaic_layout_detected_without_auto_map(tiny_dnabert2_dir, tmp_path):
+    from types import SimpleNamespace
+
+    from regdna.models.hf import build_hf_model
+
+    raw = json.loads((tiny_dnabert2_dir / "config.json").read_text())
+    del raw["auto_map"], raw["alibi_starting_size"]
+    for f in tiny_dnabert2_dir.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "config.json").write_text(json.dumps(raw))
+    info = SimpleNamespace(task="binary", labels=["y"], classes=None)
+    assert build_hf_model(f"hf:{tmp_path}", info, mode="probe").backbone.native
 
 
 def test_wrong_layout_is_rejected(tiny_dnabert2_dir, tmp_path):

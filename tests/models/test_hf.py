@@ -93,6 +93,11 @@ def test_truncation_reported_or_rejected(tiny_bert_dir, small_data, tmp_path):
     model.prepare_data(small_data, None, tmp_path)
     report = json.loads((tmp_path / "truncation.json").read_text())
     assert report["splits"]["train"]["rate"] == 1.0        # 100 bp never fit in 16 tokens
+    from regdna.data.tokens import token_lengths
+
+    lengths, limit = token_lengths(small_data, f"hf:{tiny_bert_dir}", options={"max_length": 16})
+    assert limit == 16 and len(lengths) == 32 and lengths.min() > 16
+    assert token_lengths(small_data, f"hf:{tiny_bert_dir}")[1] == 128   # max_position_embeddings
     strict = build_hf_model(f"hf:{tiny_bert_dir}", INFO, mode="probe", max_length=16,
                             truncation="error")
     with pytest.raises(RegdnaError, match="max_length=16"):

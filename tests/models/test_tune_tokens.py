@@ -7,7 +7,7 @@ import pytest
 
 from regdna.train.tune import default_space, suggest, tune
 
-SPACE = {"optim.lr": {"type": "float", "low": 1e-4, "high": 3e-3, "log": True},
+SPACE = {"optim.lr": {"type": "float", "low": 1e-4, "high": 3e-2, "log": True},
          "model.options.dropout": {"type": "float", "low": 0.0, "high": 0.3},
          "optim.beta2": {"type": "float", "low": 0.98, "high": 0.9995}}
 TINY = ["model.options.d_model=16", "model.options.n_layers=1", "model.options.k=3",
@@ -18,7 +18,7 @@ def test_tune_resumes_without_repeating_trials(lm_dataset_dir, tmp_path):
     from regdna.train.config import load_config
 
     out = tmp_path / "tune"
-    kwargs = dict(space=SPACE, overrides=TINY, max_steps=4, eval_every=2, train_subsample=48,
+    kwargs = dict(space=SPACE, overrides=TINY, max_steps=6, eval_every=3, train_subsample=64,
                   objective="auroc")
     study = tune(lm_dataset_dir, "tinyformer", out, trials=2, **kwargs)
     assert len(study.trials) == 2

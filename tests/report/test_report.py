@@ -130,6 +130,18 @@ def test_names_are_escaped(runs):
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_runs_with_the_same_name_are_told_apart(runs, tmp_path):
+    from regdna.report.report import write_report
+
+    root, run_dirs, _ = runs
+    import shutil
+    other = tmp_path / "other" / "runs" / "basset"
+    shutil.copytree(run_dirs[0], other)
+    page = write_report([run_dirs[0], other, other], tmp_path / "same.html").read_text()
+    assert "other/runs/basset (2)" in page and "other/runs/basset (3)" in page
+    assert f"{root.name}/runs/basset" in page
+
+
 def test_missing_pieces_and_bad_input(runs):
     tmp_path, run_dirs, extra = runs
     from regdna.report.report import write_report

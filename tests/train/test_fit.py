@@ -231,6 +231,13 @@ def test_config_overrides_and_bad_keys():
         load_config(overrides=["optim.lrr=1"])
     with pytest.raises(RegdnaError, match="not of the form"):
         load_config(overrides=["optim.lr"])
+    # early stopping / best checkpoint: val AUROC by default, PR-AUC by flag, loss for regression
+    assert cfg.monitor_metric("binary") == ("val_auroc", "max")
+    assert load_config(overrides=["train.monitor=pr_auc"]).monitor_metric("multilabel") == \
+        ("val_pr_auc", "max")
+    assert cfg.monitor_metric("regression") == ("val_loss", "min")
+    with pytest.raises(RegdnaError, match="use train.monitor=loss"):
+        load_config(overrides=["train.monitor=auroc"]).monitor_metric("regression")
 
 
 def test_models_are_length_agnostic(dataset_dir):

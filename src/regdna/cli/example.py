@@ -22,7 +22,7 @@ def example(
 ):
     """Write a small synthetic regulatory dataset made from real JASPAR motifs.
 
-    Positives carry 2-3 distinct factors, negatives 2-3 copies of a single factor (decoys); all
+    Positives carry 2-3 distinct factors, negatives 1-2 copies of a single factor (decoys); all
     windows are embedded in a synthetic genome (chr1..chr12) with a motif and variant truth set.
     """
     from regdna.data.example import write_example

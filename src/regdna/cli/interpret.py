@@ -190,6 +190,8 @@ def faithfulness_cmd(
     device: Optional[str] = _DEVICE,
 ):
     """Mutate the top-n positions of each method, per class, against random positions."""
+    import pandas as pd
+
     from regdna.data.dataset import load_info, read_split
     from regdna.interpret.attribute import check_method
     from regdna.interpret.faithfulness import faithfulness, summary_table
@@ -211,8 +213,8 @@ def faithfulness_cmd(
     column = info.labels[0]
     table = table[table[column].notna()]
     _check_length(predictor, table)
-    picked = (table.groupby(column, group_keys=False)
-              .apply(lambda g: g.sample(min(len(g), n_seqs), random_state=seed)))
+    picked = pd.concat([part.sample(min(len(part), n_seqs), random_state=seed)
+                        for _, part in table.groupby(column)])
     labels = picked[column].to_numpy().astype(int)
     result = faithfulness(predictor, list(picked.sequence), labels, method_list, ns=n_list,
                           n_repeats=repeats, seed=seed, n_references=n_references)

@@ -23,10 +23,12 @@ def token_counter(spec: str, options: dict | None = None, trust_remote_code: boo
     """(count(seqs) -> (N,) int array of tokens incl. special tokens, model limit or None)."""
     options = dict(options or {})
     if spec == "tinyformer":
-        from regdna.encode.tokenizers import KmerTokenizer
+        from regdna.data.dataset import DatasetInfo
+        from regdna.models.transformer import build_tinyformer
 
-        tok = KmerTokenizer(kind=options.get("tokenizer", "kmer-overlap"), k=options.get("k", 5),
-                            max_tokens=options.get("max_tokens"))
+        # the tokenizer exactly as `regdna train --model tinyformer` with these options builds it
+        info = DatasetInfo(task="binary", labels=["y"])
+        tok = build_tinyformer(info, **options).tokenizer
         return (lambda seqs: np.array([tok.n_tokens(s) for s in seqs], dtype=np.int64)), \
             tok.max_tokens
     if spec.startswith("hf:"):
@@ -85,8 +87,13 @@ def plot_histogram(lengths: np.ndarray, summary: dict, title: str, path: Path) -
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    bins = min(60, max(10, int(lengths.max() - lengths.min() + 1)))
+    low, high = int(lengths.min()), int(lengths.max())
+    # one bar per token count when the range is narrow, else 60 bins
+    bins = np.arange(low - 0.5, high + 1.5) if high - low < 60 else 60
     ax.hist(lengths, bins=bins, color="#4C72B0", edgecolor="white")
+    ax.set_xlim(min(low, summary["recommended_max_length"]) - 2,
+                max(high, summary["recommended_max_length"]) + 2)
+    ax.xaxis.get_major_locator().set_params(integer=True)
     for key, style in (("p50", ":"), ("p99", "--")):
         ax.axvline(summary[key], color="0.3", linestyle=style, label=f"{key.upper()} = {summary[key]:.0f}")
     ax.axvline(summary["recommended_max_length"], color="#C44E52", linewidth=2,

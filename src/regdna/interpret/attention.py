@@ -12,8 +12,9 @@ whose `forward(x, return_attentions=True)` returns `(logits, [A_l (N, H, S, S)])
   attention-model explainability"), the rule that extends their LRP to any transformer:
   R = I, then for each layer R <- R + mean_h[(dy/dA * A)^+] R; the query row of R - I.
 
-The query is the [CLS] token when the first token is special (span (0, 0)), as in BERT-style
-classifiers; otherwise (mean-pooled models) the mean over the rows of the real tokens. Token
+The query is the [CLS] token when the first token is special (span (0, 0)) and the model pools
+on it (`model.pooling`, "cls" when absent), as in BERT-style classifiers; otherwise (mean-pooled
+models such as tinyformer) the mean over the rows of the real tokens. Token
 scores become base scores with `regdna.interpret.token_map`.
 """
 from __future__ import annotations
@@ -74,7 +75,8 @@ def _token_relevance(predictor, chunk, spans, method, output) -> np.ndarray:
     attns = [a.detach().float() for a in attentions]
     mask = batch["attention_mask"].float() if "attention_mask" in batch else \
         torch.ones(attns[0].shape[0], attns[0].shape[-1], device=attns[0].device)
-    query = _query_weights(spans, mask)                               # (n, S)
+    # the [CLS] row explains a [CLS]-pooled model; a mean-pooled one reads every token's row
+    query = _query_weights(spans, mask, getattr(model, "pooling", "cls") == "cls")  # (n, S)
     if method == "attention":
         relevance = sum(a.sum(dim=1) for a in attns)                  # (n, S, S)
     elif method == "rollout":
@@ -100,16 +102,16 @@ def _attention_gradients(model, logits, attentions, output, method):
     return [g.detach().float() for g in grads]
 
 
-def _query_weights(spans, mask):
-    """(n, S) weights over query rows: one-hot on [CLS] if token 0 is special, else uniform
-    over the real (non-special, non-padding) tokens."""
+def _query_weights(spans, mask, cls_pooled: bool = True):
+    """(n, S) weights over query rows: one-hot on [CLS] if token 0 is special and the model
+    pools on it, else uniform over the real (non-special, non-padding) tokens."""
     import torch
 
     n, s = mask.shape
     query = torch.zeros(n, s, device=mask.device)
     for i, sp in enumerate(spans):
         real = [j for j, (a, b) in enumerate(sp[:s]) if b > a]
-        if sp and sp[0][1] <= sp[0][0]:
+        if cls_pooled and sp and sp[0][1] <= sp[0][0]:
             query[i, 0] = 1.0
         elif real:
             query[i, real] = 1.0 / len(real)

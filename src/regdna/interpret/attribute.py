@@ -174,6 +174,19 @@ def _onehot_batch(predictor, seqs, method, output, n_references, n_steps, seed, 
 
 def _multipliers(head, method, inputs, refs, n_steps):
     """captum multipliers (not multiplied by input - reference), (n*R, 4, L) numpy."""
+    import torch
+
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    try:
+        # DeepLIFT's max-pool rule un-pools, which has no deterministic kernel; a training run
+        # in the same process may have switched determinism on
+        torch.use_deterministic_algorithms(False)
+        return _captum_multipliers(head, method, inputs, refs, n_steps)
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _captum_multipliers(head, method, inputs, refs, n_steps):
     import warnings
 
     import torch

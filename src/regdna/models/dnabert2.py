@@ -304,6 +304,9 @@ class DNABert2ForMaskedLM(nn.Module):
         state = read_weights(path)
         if not any(key.startswith("bert.") for key in state):    # an encoder-only save
             state = {f"bert.{key}": value for key, value in state.items()}
+        # index buffers some BERT exports carry; the architecture derives them
+        state = {k: v for k, v in state.items()
+                 if not k.endswith(("position_ids", "embeddings.token_type_ids"))}
         missing, unexpected = model.load_state_dict(state, strict=False)
         optional = ("bert.pooler.", "cls.")
         required_missing = [key for key in missing if not key.startswith(optional)]

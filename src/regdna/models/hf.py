@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Sequence
 
@@ -56,8 +55,8 @@ def model_source(spec: str) -> str:
 
 
 def _looks_like_path(source: str) -> bool:
-    return source.startswith((".", "/", "~")) or os.sep in source.strip("/").split("/", 1)[-1] \
-        or Path(source).expanduser().exists()
+    """A hub id is 'name' or 'org/name'; anything else is meant as a local path."""
+    return source.startswith((".", "/", "~")) or source.count("/") > 1
 
 
 def read_model_config(source: str) -> dict:
@@ -275,7 +274,7 @@ def _load_encoder(source: str, raw: dict, trust_remote_code: bool, config_overri
     """(module, native) with `module` a masked-LM model (masked_lm) or the bare encoder."""
     from regdna.models.dnabert2 import DNABert2ForMaskedLM, is_dnabert2_config
 
-    if is_dnabert2_config(raw):
+    if is_dnabert2_config(raw) or _has_fused_qkv(source, raw):
         local = _local_dir(source)
         model = DNABert2ForMaskedLM.from_pretrained(local, config_overrides=config_overrides)
         return (model if masked_lm else model.bert), True
@@ -320,6 +319,25 @@ class _quiet_transformers:
         hf_logging.set_verbosity(self._level)
         hf_logging.enable_progress_bar()
         return False
+
+
+def _has_fused_qkv(source: str, raw: dict) -> bool:
+    """A BERT config without auto_map whose local weights use the fused `Wqkv` projection is a
+    MosaicBERT / DNABERT-2 checkpoint too."""
+    local = Path(source).expanduser()
+    if raw.get("model_type") != "bert" or not local.is_dir():
+        return False
+    safetensors_file = local / "model.safetensors"
+    if safetensors_file.is_file():
+        from safetensors import safe_open
+
+        with safe_open(str(safetensors_file), framework="pt") as handle:
+            return any(".Wqkv." in key for key in handle.keys())
+    bin_file = local / "pytorch_model.bin"
+    if bin_file.is_file():
+        state = torch.load(bin_file, map_location="meta", weights_only=True)
+        return any(".Wqkv." in key for key in state)
+    return False
 
 
 def _local_dir(source: str) -> Path:

@@ -37,9 +37,10 @@ def metric_bars(table: pd.DataFrame, path: Path) -> Path | None:
             x = np.arange(len(splits)) + (r - (len(runs) - 1) / 2) * width
             ax.bar(x, values, width * 0.9, yerr=err, capsize=4, color=colors[r], label=run,
                    edgecolor="black", linewidth=0.5)
-            for xi, v in zip(x, values):
-                if not np.isnan(v):
-                    ax.text(xi, v + 0.01, f"{v:.3f}", ha="center", va="bottom", fontsize=8)
+            for xi, v, top in zip(x, values, hi):
+                if not np.isnan(v):   # label above the error bar, not on it
+                    ax.text(xi, np.nanmax([v, top]) + 0.01, f"{v:.3f}", ha="center",
+                            va="bottom", fontsize=8)
         ax.set_xticks(np.arange(len(splits)), splits)
         low = np.nanmin(table[f"{key}_lo"]) if f"{key}_lo" in table else np.nanmin(table[key])
         ax.set_ylim(max(0.0, min(0.5, float(low) - 0.05)) if key != "pearson" else None, 1.05)

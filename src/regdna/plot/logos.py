@@ -111,12 +111,13 @@ def plot_faithfulness(path, table: pd.DataFrame, class_names: Sequence[str] | No
     for ax, cls in zip(axes[0], classes):
         part = table[table.cls == cls]
         base = part.loc[part.method == "none", "accuracy"].iloc[0]
-        rnd = part[part.method == "random"].sort_values("n")
+        start = pd.DataFrame({"n": [0], "accuracy": [base], "lo": [base], "hi": [base]})
+        rnd = pd.concat([start, part[part.method == "random"].sort_values("n")])
         ax.fill_between(rnd.n, rnd.lo, rnd.hi, color="0.8", label="random (95% interval)")
         ax.plot(rnd.n, rnd.accuracy, color="0.35", linestyle="--", marker="o", markersize=3,
                 label="random (mean)")
         for i, method in enumerate(methods):
-            rows = part[part.method == method].sort_values("n")
+            rows = pd.concat([start, part[part.method == method].sort_values("n")])
             ax.plot(rows.n, rows.accuracy, marker="o", markersize=4, color=colours(i),
                     label=method)
         ax.axhline(base, color="0.5", linestyle=":", linewidth=1, label="no mutation")
@@ -124,6 +125,7 @@ def plot_faithfulness(path, table: pd.DataFrame, class_names: Sequence[str] | No
         ax.set_title(f"class {name} (n = {int(part.n_seqs.iloc[0])})")
         ax.set_xlabel("positions mutated (top-n)")
         ax.set_ylim(-0.02, 1.02)
+        ax.set_xlim(left=0)
     axes[0, 0].set_ylabel("accuracy")
     axes[0, -1].legend(fontsize=8, frameon=False, loc="lower left")
     fig.suptitle(title)

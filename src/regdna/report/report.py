@@ -72,13 +72,23 @@ def write_report(runs, out, extras=(), data=None, title: str = "regdna report",
 
 
 def _unique_names(summaries: list[RunSummary]) -> None:
-    """Two runs called 'basset' in different folders become 'a/basset' and 'b/basset'."""
-    seen: dict[str, int] = {}
+    """Runs sharing a name get as many parent folders as it takes: 'a/runs/basset', 'b/runs/basset'."""
+    for depth in range(1, 8):
+        counts: dict[str, int] = {}
+        for summary in summaries:
+            counts[summary.name] = counts.get(summary.name, 0) + 1
+        clashing = [s for s in summaries if counts[s.name] > 1]
+        if not clashing:
+            return
+        for summary in clashing:
+            parts = summary.path.resolve().parts
+            summary.name = "/".join(parts[-(depth + 1):])
+    counts = {}
     for summary in summaries:
-        seen[summary.name] = seen.get(summary.name, 0) + 1
-    for summary in summaries:
-        if seen[summary.name] > 1:
-            summary.name = f"{summary.path.parent.name}/{summary.name}"
+        counts[summary.name] = counts.get(summary.name, 0) + 1
+    for i, summary in enumerate(summaries, 1):   # the same path given twice
+        if counts[summary.name] > 1:
+            summary.name = f"{summary.name} ({i})"
 
 
 def _datasets(summaries: list[RunSummary], data) -> list[tuple[Path, dict]]:

@@ -12,8 +12,9 @@ finished trials (complete or pruned) are kept and counted towards `--trials`; a 
 running by a killed process is marked failed and its parameters are tried again first.
 
 Outputs in `out`: `best.yaml` (a config for `regdna train --config best.yaml`), `trials.tsv`,
-`history.png` (objective per trial and best so far) and `importance.png` (parameter importance,
-once at least two trials have completed), and `trials/<n>/` (each trial's run dir).
+`history.png` (objective per trial and best so far) and `importance.png` (fANOVA parameter
+importance, once completed trials differ in their objective), and `trials/<n>/` (the best
+trial's run dir; every trial's with `keep_runs`).
 
 Search space: a YAML mapping from a config key to a distribution, e.g.
 
@@ -108,26 +109,25 @@ def as_overrides(params: dict, base_betas=(0.9, 0.999)) -> list[str]:
     return out
 
 
-class PruningCallback:
-    """Report the monitored validation score to the trial after every validation; stop the
-    trial (optuna.TrialPruned) when the median pruner says so."""
+def pruning_callback(trial, metric: str):
+    """A Lightning callback that reports the validation score `metric` to the trial after every
+    validation and stops the trial (optuna.TrialPruned) when the median pruner says so.
+    (Built in a function so that lightning is imported only when tuning.)"""
+    import lightning as L
+    import optuna
 
-    def __new__(cls, trial, metric: str):
-        import lightning as L
-        import optuna
+    class OptunaPruning(L.Callback):
+        def on_validation_end(self, trainer, module):
+            if trainer.sanity_checking:
+                return
+            value = trainer.callback_metrics.get(metric)
+            if value is None:
+                return
+            trial.report(float(value), step=int(trainer.global_step))
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at step {trainer.global_step}")
 
-        class _Callback(L.Callback):
-            def on_validation_end(self, trainer, module):
-                if trainer.sanity_checking:
-                    return
-                value = trainer.callback_metrics.get(metric)
-                if value is None:
-                    return
-                trial.report(float(value), step=int(trainer.global_step))
-                if trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned at step {trainer.global_step}")
-
-        return _Callback()
+    return OptunaPruning()
 
 
 def trial_objective(run_dir: Path, objective: str) -> float:
@@ -234,7 +234,7 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
         from regdna.train.fit import fit
 
         fit(data_dir, model_spec, run_dir, config=base, overrides=trial_overrides,
-            callbacks=[PruningCallback(trial, monitor)], progress=False)
+            callbacks=[pruning_callback(trial, monitor)], progress=False)
         return trial_objective(run_dir, objective)
 
     if n_new:
@@ -300,6 +300,7 @@ def plot_history(study, path: Path) -> None:
             last = t.intermediate_values[max(t.intermediate_values)]
             ax.scatter(t.number, last, marker="x", color="#C44E52", zorder=3, label="pruned")
     ax.step(best_x, best_y, where="post", color="0.2", label="best so far")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
     ax.legend(unique.values(), unique.keys(), frameon=False, fontsize=9)
@@ -313,12 +314,18 @@ def plot_history(study, path: Path) -> None:
 
 
 def plot_importance(study, path: Path) -> None:
-    """Parameter importance (Optuna's fANOVA evaluator) as horizontal bars; needs >= 2 completed
-    trials with different parameters."""
+    """Parameter importance (Optuna's fANOVA evaluator, seed 0) as horizontal bars; needs
+    completed trials with at least two different objective values."""
     import optuna
 
+    values = {t.value for t in study.get_trials(deepcopy=False,
+                                                  states=(optuna.trial.TrialState.COMPLETE,))}
+    if len(values) < 2:
+        log.warning("parameter importance not computed: completed trials share one objective value")
+        return
     try:
-        importance = optuna.importance.get_param_importances(study)
+        importance = optuna.importance.get_param_importances(
+            study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
     except (RuntimeError, ValueError) as err:
         log.warning("parameter importance not computed (%s)", err)
         return
@@ -328,7 +335,7 @@ def plot_importance(study, path: Path) -> None:
     names = list(importance)[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.5))
     ax.barh(names, [importance[n] for n in names], color="#55A868")
-    ax.set_xlabel("importance (fraction of objective variance)", fontsize=11)
+    ax.set_xlabel("importance (fANOVA: fraction of objective variance)", fontsize=11)
     ax.set_title(f"Hyper-parameter importance: {study.study_name}", fontsize=12)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()

@@ -16,7 +16,7 @@ import pytest
 
 BASSET_RUN_OVERRIDES = [
     "model.options={filters: 0.25, hidden: 64, bins: 1, exp_activation: true}",
-    "data.batch_size=32", "optim.lr=3e-3", "train.max_epochs=10", "train.patience=0",
+    "data.batch_size=32", "optim.lr=3e-3", "train.max_epochs=6", "train.patience=0",
 ]
 BASSET_RUN_EXAMPLE = {"seed": 1, "n_per_class": 2000, "length": 200}
 # Stated quality of the fixture on its test split (checked in tests/train/test_fit.py)

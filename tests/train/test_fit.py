@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from fixtures_runs import BASSET_RUN_MIN_TEST_AUROC
+from fixtures_runs import BASSET_RUN_MIN_TEST_AUROC, BASSET_RUN_OVERRIDES
 from regdna.data.dataset import DatasetInfo, load_info, write_info
 from regdna.errors import RegdnaError
 
@@ -24,7 +24,8 @@ def test_run_dir_contents(basset_run):
         assert reader.fieldnames[:7] == ["epoch", "train_loss", "val_loss", "val_auroc",
                                         "val_pr_auc", "lr", "seconds"]
         rows = list(reader)
-    assert len(rows) == 10 and float(rows[-1]["lr"]) == 0.0          # cosine ends at 0
+    epochs = int(next(o.split("=")[1] for o in BASSET_RUN_OVERRIDES if o.startswith("train.max_epochs=")))
+    assert len(rows) == epochs and float(rows[-1]["lr"]) == 0.0      # cosine ends at 0
     threshold = json.loads((basset_run / "threshold.json").read_text())
     assert threshold["metric"] == "f1" and threshold["split"] == "val"
     assert 0.0 < threshold["threshold"] < 1.0

@@ -45,29 +45,28 @@ done
 say "compare: ${#COMPARE_RUNS[@]} runs on the test split"
 regdna compare "${COMPARE_RUNS[@]}" --out "$OUT/compare"
 # --- variants --------------------------------------------------------------------------------
-if [ -d "$OUT/runs/basset" ]; then
-    say "vep: score the example's variants (log2 ratio of alt/ref probabilities, seed 002)"
-    regdna vep --run "$OUT/runs/basset" --variants "$OUT/example/variants.vcf" \
-        --genome "$OUT/example/genome.fa" --out "$OUT/variants/scores.tsv" --no-progress
-    say "benchmark-variants: motif-breaking variants should go down, neutral ones stay small"
-    regdna benchmark-variants --scores "$OUT/variants/scores.tsv" \
-        --measured "$OUT/example/variants.tsv" --out "$OUT/variants/benchmark"
-    say "ism: saturation mutagenesis of the 4 best-scoring test sequences (heatmaps, top-K)"
-    regdna ism --run "$OUT/runs/basset" --data "$OUT/dataset" --split test --n 4 --select top \
-        --out "$OUT/ism"
-fi
+say "vep: score the example's variants (log2 ratio of alt/ref probabilities, seed 002)"
+regdna vep --run "$OUT/runs/basset" --variants "$OUT/example/variants.vcf" \
+    --genome "$OUT/example/genome.fa" --out "$OUT/variants/scores.tsv" --no-progress
+say "benchmark-variants: motif-breaking variants should go down, neutral ones stay small"
+regdna benchmark-variants --scores "$OUT/variants/scores.tsv" \
+    --measured "$OUT/example/variants.tsv" --out "$OUT/variants/benchmark"
+say "ism: saturation mutagenesis of the 4 best-scoring test sequences (heatmaps, top-K)"
+regdna ism --run "$OUT/runs/basset" --data "$OUT/dataset" --split test --n 4 --select top \
+    --out "$OUT/ism"
 # --- interpretation --------------------------------------------------------------------------
-# Attribution logos of planted-motif sequences (boxes = planted JASPAR sites), then TF-MoDISco
-# motifs from the attributions of 300 positives, named by Tomtom against JASPAR vertebrate CORE.
-if [ -d "$OUT/runs/basset" ]; then
-    say "attribute: grad x input logos of positives with the planted motifs boxed"
-    regdna attribute --run "$OUT/runs/basset" --fasta "$OUT/example/pos.fa" --n 300 \
-        --method grad_x_input --motifs "$OUT/example/motifs.tsv" --logos 6 \
-        --out "$OUT/attributions"
-    say "motifs: TF-MoDISco on the attributions, matched to JASPAR with Tomtom"
-    regdna motifs --attributions "$OUT/attributions" --run "$OUT/runs/basset" \
-        --out "$OUT/motifs"
-fi
+# Attribution logos of test positives (boxes = planted JASPAR sites), then TF-MoDISco motifs
+# from the attributions of 600 positive peaks (more seqlets than the test split holds), named
+# by Tomtom against JASPAR vertebrate CORE.
+say "attribute: grad x input logos of test positives with the planted motifs boxed"
+regdna attribute --run "$OUT/runs/basset" --data "$OUT/dataset" --split test --class 1 --n 300 \
+    --method grad_x_input --motifs "$OUT/example/motifs.tsv" --logos 6 \
+    --out "$OUT/attributions"
+say "motifs: TF-MoDISco on the attributions of 600 positives, matched to JASPAR with Tomtom"
+regdna attribute --run "$OUT/runs/basset" --fasta "$OUT/example/pos.fa" --n 600 \
+    --method grad_x_input --logos 0 --out "$OUT/attributions/positives"
+regdna motifs --attributions "$OUT/attributions/positives" --run "$OUT/runs/basset" \
+    --out "$OUT/motifs"
 # --- report ----------------------------------------------------------------------------------
 # One self-contained HTML page over whatever the sections above produced (each guarded).
 REPORT_ARGS=()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from regdna.plot.style import pyplot, save
 
-DPI = 150
+plt = pyplot()
 
 
 def metric_bars(table: pd.DataFrame, path: Path) -> Path | None:
@@ -47,10 +45,7 @@ def metric_bars(table: pd.DataFrame, path: Path) -> Path | None:
         ax.set(xlabel="Split", ylabel=name, title=f"{name} per model (95% bootstrap CI)")
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def cost_bars(table: pd.DataFrame, path: Path) -> Path | None:
@@ -74,7 +69,4 @@ def cost_bars(table: pd.DataFrame, path: Path) -> Path | None:
             ax.set_yscale("log")
         ax.set(ylabel=name, title=name)
         ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return save(fig, path)

@@ -15,25 +15,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from regdna.evaluate import metrics as M
+from regdna.evaluate.calibration import expected_calibration_error, reliability_bins
+from regdna.plot.style import pyplot, save
 
-from regdna.evaluate import metrics as M  # noqa: E402
-from regdna.evaluate.calibration import expected_calibration_error, reliability_bins  # noqa: E402
-
-DPI = 150
-plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10})
-
-
-def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+plt = pyplot()
 
 
 def _curves(y, p):
@@ -74,7 +62,7 @@ def roc_pr(y, p, threshold: float | None, path: Path, title: str = "") -> Path:
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _matrix(ax, matrix: np.ndarray, names: list[str], title: str) -> None:
@@ -103,14 +91,14 @@ def confusion_pair(y, p, threshold: float | None, path: Path, title: str = "") -
         _matrix(ax, matrix, ["negative", "positive"], f"{kind}: t = {t:.3f}, F1 = {f1:.3f}")
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def multiclass_confusion(matrix, classes: list[str], path: Path, title: str = "") -> Path:
     size = max(4.5, 0.6 * len(classes) + 2)
     fig, ax = plt.subplots(figsize=(size, size * 0.9))
     _matrix(ax, np.asarray(matrix), classes, title or "Confusion matrix (argmax)")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def reliability(y, p, path: Path, n_bins: int = 10, title: str = "") -> Path:
@@ -134,7 +122,7 @@ def reliability(y, p, path: Path, n_bins: int = 10, title: str = "") -> Path:
     ax.grid(alpha=0.3)
     ax_n.bar(centers, bins["count"], width=width * 0.9, color="grey", edgecolor="black")
     ax_n.set(xlabel="Predicted probability", ylabel="Count")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def regression_scatter(y, p, path: Path, label: str = "") -> Path:
@@ -146,7 +134,7 @@ def regression_scatter(y, p, path: Path, label: str = "") -> Path:
     ax.set(xlabel="Measured", ylabel="Predicted",
            title=f"{label} Pearson r = {M.pearson(y, p):.3f}, Spearman = {M.spearman(y, p):.3f}")
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def training_curves(metrics_csv: Path, path: Path) -> Path | None:
@@ -175,7 +163,7 @@ def training_curves(metrics_csv: Path, path: Path) -> Path | None:
     for ax in (ax_loss, ax_metric):
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def lr_schedule(lr_csv: Path, path: Path) -> Path | None:
@@ -192,7 +180,7 @@ def lr_schedule(lr_csv: Path, path: Path) -> Path | None:
     ax.set(xlabel="Optimiser step", ylabel="Learning rate", title="Learning-rate schedule")
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def training_figures(run_dir: Path) -> list[Path]:

@@ -9,29 +9,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-DPI = 150
+from regdna.plot.style import pyplot, save
+
 BOX_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10,
-                         "axes.spines.top": False, "axes.spines.right": False})
-    return plt
-
-
-def _save(fig, path) -> Path:
-    from regdna.utils.atomic import atomic_file
-
-    path = Path(path)
-    with atomic_file(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=DPI, bbox_inches="tight")
-    _plt().close(fig)
-    return path
 
 
 def _frame(matrix: np.ndarray) -> pd.DataFrame:
@@ -82,7 +62,7 @@ def plot_attribution_logo(path, attr: np.ndarray, seq: str, boxes: Sequence[tupl
                           title: str = "", zoom: tuple[int, int] | None = None) -> Path:
     """One sequence's attribution logo (full width; a second, zoomed panel when `zoom` is a
     (start, end) window, e.g. around the planted sites)."""
-    plt = _plt()
+    plt = pyplot()
     length = len(seq)
     rows = 2 if zoom else 1
     fig, axes = plt.subplots(rows, 1, figsize=(max(10, length / 12), 2.6 * rows), squeeze=False)
@@ -95,14 +75,14 @@ def plot_attribution_logo(path, attr: np.ndarray, seq: str, boxes: Sequence[tupl
         axes[1, 0].set_xticks(np.arange(0, hi - lo, 5))
         axes[1, 0].set_xticklabels(np.arange(lo, hi, 5))
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, tight_layout=False)
 
 
 def plot_faithfulness(path, table: pd.DataFrame, class_names: Sequence[str] | None = None,
                       title: str = "Mutagenesis faithfulness") -> Path:
     """Accuracy per class vs number of mutated positions (seed 003 Fig. 1): one line per
     method, the random baseline with its 95% band, n = 0 as a dotted line."""
-    plt = _plt()
+    plt = pyplot()
     classes = sorted(table["cls"].unique())
     fig, axes = plt.subplots(1, len(classes), figsize=(4.6 * len(classes), 3.8), squeeze=False,
                              sharey=True)
@@ -130,7 +110,7 @@ def plot_faithfulness(path, table: pd.DataFrame, class_names: Sequence[str] | No
     axes[0, -1].legend(fontsize=8, frameon=False, loc="lower left")
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, tight_layout=False)
 
 
 def _information_logo(ax, ppm: np.ndarray, title: str) -> None:
@@ -150,7 +130,7 @@ def plot_motif_match(path, name: str, ppm: np.ndarray, cwm: np.ndarray | None, m
                      strand: str = "+", offset: int = 0) -> Path:
     """A discovered motif (contribution logo and information logo) beside its best JASPAR
     match, aligned as Tomtom aligned them (the match reverse-complemented when on '-')."""
-    plt = _plt()
+    plt = pyplot()
     panels = (cwm is not None) + 1 + (match_ppm is not None)
     width = max(len(ppm), len(match_ppm) if match_ppm is not None else 0)
     fig, axes = plt.subplots(panels, 1, figsize=(max(4.5, 0.42 * (width + 4)), 1.9 * panels),
@@ -175,12 +155,12 @@ def plot_motif_match(path, name: str, ppm: np.ndarray, cwm: np.ndarray | None, m
     for ax in axes[:, 0]:
         ax.set_xticks([])
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, tight_layout=False)
 
 
 def plot_gia_effects(path, effects: Sequence[dict], title: str = "Global importance") -> Path:
     """Bar chart of mean effects with 95% intervals (one bar per embedded pattern)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(effects) + 1.5), 3.6))
     names = [e["label"] for e in effects]
     means = np.array([e["mean"] for e in effects])
@@ -192,13 +172,13 @@ def plot_gia_effects(path, effects: Sequence[dict], title: str = "Global importa
     ax.set_ylabel("mean change of logit")
     ax.set_title(f"{title} (n = {effects[0]['n']} backgrounds)" if effects else title)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, tight_layout=False)
 
 
 def plot_gia_distance(path, table: pd.DataFrame, title: str) -> Path:
     """Global importance vs distance of motif 2 from motif 1 (one line per orientation, 95%
     bands), with the additive expectation dashed."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for i, (strand, rows) in enumerate(table.groupby("orientation")):
         rows = rows.sort_values("distance")
@@ -214,13 +194,13 @@ def plot_gia_distance(path, table: pd.DataFrame, title: str) -> Path:
     ax.set_title(title)
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, tight_layout=False)
 
 
 def plot_gia_flanks(path, table: pd.DataFrame, title: str) -> Path:
     """Ranked global importance of every flank combination (thesis Fig. 2.6a), the core with
     random flanks dashed; the best and worst flanks labelled."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.6))
     ranks = np.arange(len(table))
     ax.fill_between(ranks, table.lo, table.hi, color="#4c72b0", alpha=0.2)
@@ -235,4 +215,4 @@ def plot_gia_flanks(path, table: pd.DataFrame, title: str) -> Path:
     ax.set_title(title)
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, tight_layout=False)

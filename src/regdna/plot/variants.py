@@ -10,28 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regdna.plot.style import pyplot, save
+
 BASES = "ACGT"
-DPI = 150
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.spines.top": False,
-                         "axes.spines.right": False})
-    return plt
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    _plt().close(fig)
-    return path
 
 
 def ism_heatmap(delta: np.ndarray, sequence: str, path, title: str = "", region=None,
@@ -39,7 +20,7 @@ def ism_heatmap(delta: np.ndarray, sequence: str, path, title: str = "", region=
     """Heatmap of one sequence's ISM (L, 4): bases on rows, positions on columns, a diverging
     colour scale centred on 0, and above it the largest |Δ| per position (mutation sensitivity).
     """
-    plt = _plt()
+    plt = pyplot()
     start, end = region if region is not None else (0, delta.shape[0])
     block = delta[start:end].T  # (4, W)
     limit = float(np.max(np.abs(block))) or 1e-9
@@ -66,16 +47,13 @@ def ism_heatmap(delta: np.ndarray, sequence: str, path, title: str = "", region=
         ax.set_xlabel("reference sequence")
     bar = fig.colorbar(image, ax=[ax_top, ax], pad=0.01, fraction=0.03)
     bar.set_label(label)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(path), dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    return Path(path)
+    return save(fig, path, tight_layout=False)  # the colour bar spans two axes
 
 
 def topk_bar(table: pd.DataFrame, path, k: int = 25, title: str = "") -> Path:
     """Horizontal bars of the K edits with the largest |delta| (columns seq_id, pos, ref, alt,
     delta), signed and coloured by direction."""
-    plt = _plt()
+    plt = pyplot()
     top = table.reindex(table["delta"].abs().sort_values(ascending=False).index).head(k)[::-1]
     labels = [f"{s} {p} {r}>{a}" for s, p, r, a in zip(top["seq_id"], top["pos"], top["ref"], top["alt"])]
     fig, ax = plt.subplots(figsize=(7, max(3.0, 0.25 * len(top) + 1)))
@@ -85,7 +63,7 @@ def topk_bar(table: pd.DataFrame, path, k: int = 25, title: str = "") -> Path:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("Δ = f(x') − f(x)")
     ax.set_title(title or f"Top {len(top)} mutations by |Δ|")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def scatter_density(pred, measured, path, title: str = "", xlabel: str = "predicted score",
@@ -93,7 +71,7 @@ def scatter_density(pred, measured, path, title: str = "", xlabel: str = "predic
     """Scatter (left) and hexbin density (right) of predicted vs measured, with r and rho."""
     from regdna.variants.benchmark import correlation
 
-    plt = _plt()
+    plt = pyplot()
     x, y = np.asarray(pred, float), np.asarray(measured, float)
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]
@@ -114,13 +92,13 @@ def scatter_density(pred, measured, path, title: str = "", xlabel: str = "predic
     axes[0].set_title("scatter")
     axes[1].set_title("density")
     fig.suptitle(title or "Predicted vs measured variant effects")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def updown_heatmap(rates: pd.DataFrame, path, title: str = "") -> Path:
     """Seed 002 Fig. 2: rows = scorers / datasets, columns = P(pred+|meas+), P(pred−|meas−),
     P(pred−|meas+), P(pred+|meas−); red = high (wanted in the first two columns)."""
-    plt = _plt()
+    plt = pyplot()
     cols = ["up_rate", "down_rate", "up_predicted_down", "down_predicted_up"]
     names = ["pred + | meas +", "pred − | meas −", "pred − | meas +", "pred + | meas −"]
     values = rates[cols].to_numpy(dtype=float)
@@ -135,12 +113,12 @@ def updown_heatmap(rates: pd.DataFrame, path, title: str = "") -> Path:
                         color="white" if abs(values[i, j] - 0.5) > 0.3 else "black")
     fig.colorbar(image, ax=ax, label="fraction")
     ax.set_title(title or "Direction of predicted vs measured effects")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def pvalue_strata(strata: pd.DataFrame, path, title: str = "") -> Path:
     """Pearson / Spearman and up/down rates per measured p-value threshold (seed 002 Fig. 4)."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     x = np.arange(len(strata))
     labels = [f"{s}\n(n={n})" for s, n in zip(strata["subset"], strata["n"])]
@@ -156,12 +134,12 @@ def pvalue_strata(strata: pd.DataFrame, path, title: str = "") -> Path:
         ax.set_xlabel("measured p-value threshold")
         ax.legend(fontsize=8)
     fig.suptitle(title or "Agreement by measured significance")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def ld_topk_bar(result: dict, path, title: str = "") -> Path:
     """Top-1/2/3 causal recovery within LD blocks, with the random-ranking expectation."""
-    plt = _plt()
+    plt = pyplot()
     ks = [k for k in (1, 2, 3) if f"top{k}" in result]
     fig, ax = plt.subplots(figsize=(5, 3.6))
     x = np.arange(len(ks))
@@ -173,12 +151,12 @@ def ld_topk_bar(result: dict, path, title: str = "") -> Path:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.set_title(title or f"Causal variant recovered in {result['n_blocks']} LD blocks")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def direction_bars(frame: pd.DataFrame, score: str, path, title: str = "") -> Path:
     """Distribution of a score per variant kind (e.g. motif_breaking vs neutral)."""
-    plt = _plt()
+    plt = pyplot()
     kinds = sorted(frame["kind"].dropna().unique())
     data = [frame.loc[frame["kind"] == k, score].dropna().to_numpy(float) for k in kinds]
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -190,4 +168,4 @@ def direction_bars(frame: pd.DataFrame, score: str, path, title: str = "") -> Pa
     ax.axhline(0, color="grey", linewidth=0.6)
     ax.set_ylabel(score)
     ax.set_title(title or f"{score} by variant kind")
-    return _save(fig, path)
+    return save(fig, path)

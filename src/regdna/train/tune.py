@@ -37,6 +37,7 @@ from pathlib import Path
 import yaml
 
 from regdna.errors import RegdnaError
+from regdna.plot.style import pyplot, save
 
 log = logging.getLogger(__name__)
 
@@ -272,21 +273,12 @@ def write_outputs(study, out: Path, base, space: dict, keep_runs: bool) -> None:
                 shutil.rmtree(run, ignore_errors=True)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_history(study, path: Path) -> None:
     """Objective per trial (completed dots, pruned crosses at their last report) and the best
     value so far."""
     import optuna
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     best_x, best_y, best = [], [], -math.inf
     for t in study.get_trials(deepcopy=False):
@@ -308,9 +300,7 @@ def plot_history(study, path: Path) -> None:
     ax.set_ylabel("validation objective", fontsize=11)
     ax.set_title(f"Optimisation history: {study.study_name}", fontsize=12)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    save(fig, path)
 
 
 def plot_importance(study, path: Path) -> None:
@@ -331,13 +321,11 @@ def plot_importance(study, path: Path) -> None:
         return
     if not importance:
         return
-    plt = _pyplot()
+    plt = pyplot()
     names = list(importance)[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.5))
     ax.barh(names, [importance[n] for n in names], color="#55A868")
     ax.set_xlabel("importance (fANOVA: fraction of objective variance)", fontsize=11)
     ax.set_title(f"Hyper-parameter importance: {study.study_name}", fontsize=12)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    save(fig, path)

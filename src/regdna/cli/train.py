@@ -44,26 +44,15 @@ def train_command(
     """Train a model on a dataset dir and write a run dir."""
     from regdna.train.fit import fit
 
-    overrides = list(set_)
-    if monitor:
-        overrides.append(f"train.monitor={monitor}")
-    if mode:
-        overrides.append(f"model.options.mode={mode}")
-    if trust_remote_code:
-        overrides.append("model.options.trust_remote_code=true")
-    if max_epochs is not None:
-        overrides.append(f"train.max_epochs={max_epochs}")
-    if seed is not None:
-        overrides.append(f"train.seed={seed}")
-    if devices is not None:
-        # "2" -> 2, "0,1" -> [0, 1] (GPU ids), "auto" -> auto; parsed as YAML by the config
-        overrides.append(f"train.devices={'[' + devices + ']' if ',' in devices else devices}")
-    if num_nodes is not None:
-        overrides.append(f"train.num_nodes={num_nodes}")
-    if strategy is not None:
-        overrides.append(f"train.strategy={strategy}")
-    if accelerator is not None:
-        overrides.append(f"train.accelerator={accelerator}")
+    if devices is not None and "," in devices:
+        devices = f"[{devices}]"  # "0,1" -> [0, 1] (GPU ids); "2" and "auto" pass as they are
+    shortcuts = {"train.monitor": monitor, "model.options.mode": mode,
+                 "model.options.trust_remote_code": "true" if trust_remote_code else None,
+                 "train.max_epochs": max_epochs, "train.seed": seed, "train.devices": devices,
+                 "train.num_nodes": num_nodes, "train.strategy": strategy,
+                 "train.accelerator": accelerator}
+    overrides = list(set_) + [f"{key}={value}" for key, value in shortcuts.items()
+                              if value not in (None, "")]
     run = fit(data, model, out, config=config, overrides=overrides, resume=resume)
     _print_last_epoch(run)
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from regdna.encode.onehot import one_hot, one_hot_to_strings, reverse_complement
+from regdna.errors import RegdnaError
 
 
 def default_device() -> torch.device:
@@ -84,6 +85,16 @@ class Predictor:
     @property
     def n_outputs(self) -> int:
         return len(self.labels)
+
+    def output_index(self, output: str | int) -> int:
+        """An output given by label name or index (as typed after --output) -> its index."""
+        text = str(output)
+        if text in self.labels:
+            return self.labels.index(text)
+        if text.isdigit() and int(text) < self.n_outputs:
+            return int(text)
+        raise RegdnaError(f"--output '{output}' is not an output of the model; outputs: "
+                          f"{', '.join(self.labels)} (or an index below {self.n_outputs}).")
 
     # -- encoding -------------------------------------------------------------------------------
     def encode(self, seqs: Sequence[str]):

@@ -90,3 +90,39 @@ def test_cli_version_and_every_verb_has_help():
         assert verb in listing
         result = runner.invoke(app, [verb, "--help"])
         assert result.exit_code == 0 and "--" in result.output, verb
+
+
+def test_load_records_from_fasta_or_a_dataset_split(tmp_path):
+    import pandas as pd
+
+    from regdna.data.dataset import DatasetInfo, write_info
+    from regdna.data.records import load_records
+
+    fa = tmp_path / "x.fa"
+    fa.write_text(">chr2:10-14\nacgt\n>free\nTTTT\n>chr3:0-4\nGGGG\n")
+    table = load_records(fasta=fa, n=2)
+    assert table.id.tolist() == ["chr2:10-14", "free"] and table.sequence.tolist() == ["ACGT", "TTTT"]
+    assert (table.chrom[0], table.start[0], table.end[0]) == ("chr2", 10, 14)
+    data = tmp_path / "d"
+    data.mkdir()
+    write_info(data, DatasetInfo(task="binary", labels=["y"]))
+    pd.DataFrame({"id": list("abc"), "chrom": "chr1", "start": 0, "end": 4,
+                  "sequence": ["AAAA", "CCCC", "GGGG"], "y": [1.0, 0.0, 1.0]}
+                 ).to_parquet(data / "test.parquet")
+    assert load_records(data=data, label="1").id.tolist() == ["a", "c"]
+    with pytest.raises(RegdnaError, match="exactly one"):
+        load_records(fasta=fa, data=data)
+    with pytest.raises(RegdnaError, match="no sequences"):
+        load_records(data=data, label="1", n=0)
+
+
+def test_predictor_output_index_by_name_or_number():
+    import torch
+
+    from regdna.predict import Predictor
+
+    predictor = Predictor(torch.nn.Linear(1, 2), task="multilabel", labels=["dnase", "atac"],
+                          device="cpu")
+    assert predictor.output_index("atac") == 1 and predictor.output_index("0") == 0
+    with pytest.raises(RegdnaError, match="dnase, atac"):
+        predictor.output_index("2")

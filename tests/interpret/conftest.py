@@ -2,7 +2,6 @@
 few seconds on sequences with a planted motif."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
@@ -10,8 +9,7 @@ from regdna.encode.onehot import one_hot
 from regdna.models.base import RegdnaModel
 from regdna.predict import Predictor
 
-TOY_MOTIF = "TGACTCAG"      # AP-1-like (FOS::JUN core), planted in positives
-TOY_LENGTH = 100
+from interp_helpers import TOY_LENGTH, make_planted
 
 
 class ToyCNN(RegdnaModel):
@@ -29,23 +27,6 @@ class ToyCNN(RegdnaModel):
 
     def forward(self, x):
         return self.linear(self.pool(self.relu(self.conv(x))).squeeze(-1))
-
-
-def make_planted(n: int, seed: int = 0, length: int = TOY_LENGTH, frame: int = 1):
-    """n positives (random background + TOY_MOTIF at a random place, a multiple of `frame`)
-    and n negatives. Returns seqs, labels (2n,), motif starts (-1 for negatives)."""
-    rng = np.random.default_rng(seed)
-    seqs, labels, starts = [], [], []
-    for i in range(2 * n):
-        bg = "".join(rng.choice(list("ACGT"), length))
-        if i % 2 == 0:
-            s = int(rng.integers(5, length - len(TOY_MOTIF) - 5)) // frame * frame
-            bg = bg[:s] + TOY_MOTIF + bg[s + len(TOY_MOTIF):]
-            labels.append(1.0), starts.append(s)
-        else:
-            labels.append(0.0), starts.append(-1)
-        seqs.append(bg)
-    return seqs, np.array(labels, dtype=np.float32), np.array(starts)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from sklearn.metrics import roc_auc_score
 from regdna.interpret.attention import _relevance_rollout, _rollout
 from regdna.interpret.attribute import attribute
 
-from conftest import TOY_MOTIF, make_planted
+from interp_helpers import TOY_MOTIF, make_planted
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from sklearn.metrics import roc_auc_score
 from regdna.errors import RegdnaError
 from regdna.interpret.attribute import attribute, available_methods
 
-from conftest import TOY_MOTIF, make_planted
+from interp_helpers import TOY_MOTIF, make_planted
 
 ONEHOT = ["saliency", "grad_x_input", "integrated_gradients", "deeplift_shap", "ism"]
 

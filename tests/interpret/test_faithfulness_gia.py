@@ -7,7 +7,7 @@ from regdna.interpret.faithfulness import faithfulness, mutate, summary_table
 from regdna.interpret.gia import (MotifSource, distance_sweep, embed, flank_sweep,
                                   make_backgrounds, motif_effect)
 
-from conftest import TOY_MOTIF, make_planted
+from interp_helpers import TOY_MOTIF, make_planted
 
 
 def test_mutate_changes_exactly_the_listed_positions():

@@ -8,7 +8,7 @@ from regdna.interpret.attribute import attribute
 from regdna.interpret.motifs import (_bh, discover_motifs, filter_ppms, filter_report,
                                      load_targets, match_motifs)
 
-from conftest import TOY_MOTIF, make_planted
+from interp_helpers import TOY_MOTIF, make_planted
 
 BZIP = ("FOS", "JUN", "ATF", "BATF", "MAF", "BACH", "NFE2", "NRF", "JDP")
 

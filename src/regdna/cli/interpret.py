@@ -16,64 +16,6 @@ _DEVICE = typer.Option(None, "--device", help="torch device (default: CUDA if pr
 
 
 # -- shared helpers -------------------------------------------------------------------------------
-def _records(fasta: Optional[Path], data: Optional[Path], split: str, n: Optional[int],
-             label: Optional[str] = None):
-    """Sequences to explain as a DataFrame (id, chrom, start, end, sequence[, label columns])."""
-    import pandas as pd
-
-    if (fasta is None) == (data is None):
-        raise RegdnaError("give exactly one of --fasta FILE or --data DATASET_DIR")
-    if fasta is not None:
-        from regdna.io.fasta import parse_region, read_fasta
-
-        rows = []
-        for rec in read_fasta(fasta):
-            region = parse_region(rec.name)
-            chrom, start, end = region if region else (None, float("nan"), float("nan"))
-            rows.append({"id": rec.name, "chrom": chrom, "start": start, "end": end,
-                         "sequence": rec.sequence.upper()})
-            if n is not None and len(rows) >= n:
-                break
-        table = pd.DataFrame(rows)
-    else:
-        from regdna.data.dataset import load_info, read_split
-
-        info = load_info(data)
-        table = read_split(data, split)
-        if label is not None:
-            column = info.labels[0]
-            wanted = _class_index(info, label)
-            table = table[table[column] == wanted]
-        if n is not None:
-            table = table.head(n)
-    if table.empty:
-        raise RegdnaError("no sequences to explain (empty input or filter)")
-    return table.reset_index(drop=True)
-
-
-def _class_index(info, label: str):
-    """--class NAME or index -> the label value of that class."""
-    if info.task == "multiclass" and info.classes:
-        if label in info.classes:
-            return info.classes.index(label)
-    try:
-        return float(label) if info.task == "binary" else int(label)
-    except ValueError:
-        names = info.classes or ["0", "1"]
-        raise RegdnaError(f"class '{label}' is unknown; use one of {', '.join(map(str, names))}")
-
-
-def _output_index(predictor, output: str) -> int:
-    if output in predictor.labels:
-        return predictor.labels.index(output)
-    try:
-        index = int(output)
-    except ValueError:
-        raise RegdnaError(f"--output '{output}' is not an output of the model; outputs: "
-                          f"{', '.join(predictor.labels)}") from None
-    return index
-
-
 def _check_length(predictor, table) -> None:
     if predictor.length is None:
         return
@@ -116,6 +58,7 @@ def attribute_cmd(
     """Attribution maps (N, L, 4) or (N, L) for each sequence, with per-sequence logos."""
     import numpy as np
 
+    from regdna.data.records import load_records
     from regdna.encode.onehot import one_hot
     from regdna.interpret.attribute import attribute, check_method
     from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
@@ -125,11 +68,11 @@ def attribute_cmd(
 
     predictor = Predictor.from_run(run, device=device)
     check_method(predictor, method)
-    table = _records(fasta, data, split, n, label)
+    table = load_records(fasta, data, split, n, label)
     _check_length(predictor, table)
     sites = load_sites(motifs) if motifs else None
     seqs = list(table.sequence)
-    index = _output_index(predictor, output)
+    index = predictor.output_index(output)
     kwargs = dict(output=index, batch_size=batch_size, n_references=n_references,
                   n_steps=n_steps, seed=seed)
     onehot_model = predictor.input_kind == "onehot"
@@ -297,7 +240,9 @@ def motifs_cmd(
         check_method(predictor, method)
         if predictor.input_kind != "onehot":
             raise RegdnaError("motif discovery needs a one-hot (CNN) model's attributions")
-        table = _records(None, data, split, n, label)
+        from regdna.data.records import load_records
+
+        table = load_records(None, data, split, n, label)
         seqs = list(table.sequence)
         hyp = attribute(predictor, seqs, method, hypothetical=True)
         onehot = one_hot(seqs)
@@ -384,7 +329,7 @@ def gia_cmd(
     from regdna.utils.atomic import atomic_dir
 
     predictor = Predictor.from_run(run, device=device)
-    index = _output_index(predictor, output)
+    index = predictor.output_index(output)
     if data is None:
         data = read_run_config(run).dataset.path
         if not data or not Path(data).is_dir():

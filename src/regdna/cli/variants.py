@@ -108,21 +108,11 @@ def _parse_region_text(text: Optional[str]):
 
 
 def _ism_inputs(predictor, fasta, data, split, n, select):
-    """(ids, sequences) for ISM from a FASTA file or a dataset split."""
-    if fasta is not None:
-        from regdna.io.fasta import read_fasta
+    """(ids, sequences) for ISM: the first n, or the n with the highest predicted probability."""
+    from regdna.data.records import load_records
 
-        records = []
-        for rec in read_fasta(fasta):
-            records.append((rec.name, rec.sequence.upper()))
-            if select == "first" and len(records) >= n:
-                break
-        ids, seqs = [r[0] for r in records], [r[1] for r in records]
-    else:
-        from regdna.data.dataset import read_split
-
-        frame = read_split(data, split, columns=["id", "sequence"])
-        ids, seqs = frame["id"].astype(str).tolist(), frame["sequence"].tolist()
+    table = load_records(fasta, data, split, n if select == "first" else None)
+    ids, seqs = table["id"].astype(str).tolist(), table["sequence"].tolist()
     if select == "top" and len(seqs) > n:
         import numpy as np
 
@@ -156,25 +146,15 @@ def ism_cmd(
     from regdna.train.checkpoint import load_predictor
     from regdna.variants.ism import run_ism
 
-    if (fasta is None) == (data is None):
-        raise RegdnaError("give exactly one of --fasta FILE or --data DATASET_DIR.")
     if select not in ("first", "top"):
         raise RegdnaError(f"--select '{select}': use first or top.")
     predictor = load_predictor(run, device=device)
-    index = _output_index(predictor, output)
+    index = predictor.output_index(output)
     ids, seqs = _ism_inputs(predictor, fasta, data, split, n, select)
     result = run_ism(predictor, seqs, ids, out, output=index, region=_parse_region_text(region),
                      fast=fast, batch_size=batch_size, top_k=top_k)
     typer.echo(f"ISM of {len(seqs)} sequences x {len(seqs[0])} bp ({result['path']} path) -> {out}")
     typer.echo(result["top"].head(10).to_string(index=False))
-
-
-def _output_index(predictor, output: str) -> int:
-    if output.isdigit():
-        return int(output)
-    if output in predictor.labels:
-        return predictor.labels.index(output)
-    raise RegdnaError(f"--output '{output}' is neither an index nor a label ({', '.join(predictor.labels)}).")
 
 
 @app.command("benchmark-variants")

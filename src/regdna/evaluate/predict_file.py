@@ -13,7 +13,6 @@ multi-label runs, `call` = the arg-max class for multi-class runs.
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np

@@ -208,15 +208,10 @@ _SCORE = ("log2_ratio_robust", "log2_ratio", "delta", "logit_diff", "mlm_llr", "
 
 
 def read_table(path) -> pd.DataFrame:
-    """A .parquet, .csv or tab-separated table."""
-    from pathlib import Path
+    """A whole .parquet, .csv or .tsv table (read with `regdna.io.tables`)."""
+    from regdna.io.tables import read_table as read_chunks
 
-    path = Path(path)
-    if not path.is_file():
-        raise RegdnaError(f"{path} does not exist.")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, sep="," if path.suffix == ".csv" else "\t")
+    return pd.concat(list(read_chunks(path)), ignore_index=True).drop(columns="row")
 
 
 def _pick(frame: pd.DataFrame, wanted: str | None, candidates, what: str, path) -> str | None:

@@ -50,22 +50,71 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: runs the app and turns a RegdnaError into one clear line and exit status 2."""
+def _click_exceptions():
+    """(ClickException, Abort) classes of the click that typer runs on: typer >= 0.20 bundles its own."""
     try:
-        app(args=argv, standalone_mode=False)
+        from typer._click.exceptions import ClickException
+    except ImportError:  # older typer: the click package
+        from click.exceptions import ClickException
+    try:
+        from click.exceptions import Abort
+    except ImportError:
+        Abort = typer.Abort
+    return ClickException, Abort
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every failure a user can cause ends as one line and a non-zero exit status.
+
+    - a `RegdnaError` (bad input, a refused --out, ...): `error: <message>`, exit 2;
+    - a usage error (unknown option, missing value): the usage message, exit 2;
+    - Ctrl-C / SIGINT: `interrupted`, exit 130;
+    - a file error (missing, unreadable, disk full): `error: <what>: <file>`, exit 1;
+    - anything else is a bug: one line saying so, exit 1; `--debug` (or REGDNA_DEBUG=1) shows
+      the traceback instead.
+    """
+    import os
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("REGDNA_DEBUG", "") not in ("", "0")
+    if "--debug" in argv:
+        argv.remove("--debug")
+        debug = True
+    click_exception, click_abort = _click_exceptions()
+    try:
+        status = app(args=argv, standalone_mode=False)
     except RegdnaError as err:
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
+        if debug:
+            raise
+        _fail(f"error: {err}", 2)
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except Exception as err:  # click usage errors carry their own formatting
-        import click
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except (typer.Abort, click_abort) as err:
+        # click turns EOFError into Abort: a compressed input that ends early
+        if isinstance(err.__cause__, EOFError) and not isinstance(err.__cause__, KeyboardInterrupt):
+            _fail(f"error: an input ended early ({err.__cause__}); is a compressed file truncated?", 2)
+        _fail("interrupted", 130)
+    except click_exception as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except OSError as err:
+        if debug:
+            raise
+        where = f": {err.filename}" if err.filename else ""
+        _fail(f"error: {err.strerror or err}{where}", 1)
+    except Exception as err:  # a bug: say so in one line unless asked for the traceback
+        if debug:
+            raise
+        _fail(f"error: unexpected {type(err).__name__}: {err}. This is a bug in regdna; "
+              "re-run with --debug for the traceback and report it.", 1)
+    if status == 130:  # typer returns 130 for a KeyboardInterrupt in a command
+        _fail("interrupted", 130)
+    if isinstance(status, int) and status:
+        sys.exit(status)
 
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
+
+def _fail(message: str, status: int) -> None:
+    typer.secho(message, fg=typer.colors.RED if status != 130 else None, err=True)
+    sys.exit(status)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,15 @@ import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from regdna.errors import RegdnaError
+from regdna.utils.atomic import atomic_path
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     """torch.save to a temporary file in the same directory, then os.replace onto the target."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             torch.save(checkpoint, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
 
 
 def checkpoint_path(run_dir: str | Path, checkpoint: str = "best") -> Path:

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         debug = True
     click_exception, click_abort = _click_exceptions()
     try:
-        status = app(args=argv, standalone_mode=False)
+        status = app(args=argv, prog_name="regdna", standalone_mode=False)
     except RegdnaError as err:
         if debug:
             raise

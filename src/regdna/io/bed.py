@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from regdna.errors import RegdnaError, where
-from regdna.io.fasta import open_text
+from regdna.io.textfile import open_text
 
 BED_COLUMNS = ["chrom", "start", "end", "name", "score", "strand"]
 NARROWPEAK_COLUMNS = BED_COLUMNS + ["signal", "p", "q", "summit"]

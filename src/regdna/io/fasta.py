@@ -7,13 +7,13 @@ outside the DNA alphabet (A, C, G, T, N and the IUPAC ambiguity codes, either ca
 """
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from regdna.errors import RegdnaError, where
+from regdna.io.textfile import open_text
 
 IUPAC = "ACGTNRYKMSWBDHV"
 _ALLOWED = frozenset(IUPAC + IUPAC.lower())
@@ -29,21 +29,6 @@ class FastaRecord:
     description: str
     sequence: str
     line: int
-
-
-def open_text(path: str | Path):
-    """Open a plain or gzip text file for reading, with a clear error when it is unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise RegdnaError(f"{path} does not exist or is not a file; check the path.")
-    try:
-        with open(path, "rb") as probe:
-            magic = probe.read(2)
-        if magic == b"\x1f\x8b":
-            return gzip.open(path, "rt", encoding="ascii", errors="replace")
-        return open(path, "rt", encoding="ascii", errors="replace")
-    except OSError as err:
-        raise RegdnaError(f"cannot read {path}: {err}") from err
 
 
 def _bad_character(path, line_no, name, seq_line: str) -> RegdnaError:

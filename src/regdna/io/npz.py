@@ -13,6 +13,7 @@ import pandas as pd
 
 from regdna.encode.onehot import one_hot, one_hot_to_strings
 from regdna.errors import RegdnaError
+from regdna.io.textfile import reading
 
 
 def _load(path: Path):
@@ -36,7 +37,9 @@ def read_npz(path: str | Path, chunk_size: int = 50_000) -> Iterator[tuple[pd.Da
         if key not in data.files:
             raise RegdnaError(f"{path}: no array '{key}' (has {', '.join(data.files)}); the layout is "
                               "X one-hot (N, L, 4) and y labels (N,) or (N, T).")
-    x, y = data["X"], data["y"]
+    with reading(path):  # arrays are decompressed here, not at np.load
+        x, y = data["X"], data["y"]
+        ids = data["ids"].astype(str) if "ids" in data.files else None
     if x.ndim != 3 or x.shape[2] != 4:
         if x.ndim == 3 and x.shape[1] == 4:
             raise RegdnaError(f"{path}: X has shape {x.shape}, which looks channels-first (N, 4, L); "
@@ -44,7 +47,6 @@ def read_npz(path: str | Path, chunk_size: int = 50_000) -> Iterator[tuple[pd.Da
         raise RegdnaError(f"{path}: X has shape {x.shape}; expected one-hot (N, L, 4).")
     if len(y) != len(x):
         raise RegdnaError(f"{path}: y has {len(y)} rows but X has {len(x)}.")
-    ids = data["ids"].astype(str) if "ids" in data.files else None
     for lo in range(0, len(x), chunk_size):
         hi = min(lo + chunk_size, len(x))
         frame = pd.DataFrame({

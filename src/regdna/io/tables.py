@@ -12,6 +12,7 @@ from typing import Iterator, Sequence
 import pandas as pd
 
 from regdna.errors import RegdnaError
+from regdna.io.textfile import reading
 
 
 def table_format(path: str | Path) -> str:
@@ -38,9 +39,11 @@ def table_columns(path: str | Path) -> list[str]:
         if kind == "parquet":
             import pyarrow.parquet as pq
 
-            return list(pq.ParquetFile(path).schema_arrow.names)
+            with reading(path):
+                return list(pq.ParquetFile(path).schema_arrow.names)
         sep = "," if kind == "csv" else "\t"
-        return list(pd.read_csv(path, sep=sep, nrows=0).columns)
+        with reading(path):
+            return list(pd.read_csv(path, sep=sep, nrows=0).columns)
     except RegdnaError:
         raise
     except Exception as err:
@@ -67,23 +70,24 @@ def read_table(path: str | Path, columns: Sequence[str] | None = None,
         require_columns(path, columns)
     offset = 0
     try:
-        if kind == "parquet":
-            import pyarrow.parquet as pq
+        with reading(path):
+            if kind == "parquet":
+                import pyarrow.parquet as pq
 
-            with pq.ParquetFile(path) as handle:
-                for batch in handle.iter_batches(batch_size=chunk_size, columns=columns):
-                    frame = batch.to_pandas()
-                    frame["row"] = range(offset, offset + len(frame))
-                    offset += len(frame)
-                    yield frame
-            return
-        sep = "," if kind == "csv" else "\t"
-        reader = pd.read_csv(path, sep=sep, usecols=columns, chunksize=chunk_size,
-                             dtype={"sequence": str, "id": str, "chrom": str})
-        for frame in reader:
-            frame["row"] = range(offset + 2, offset + 2 + len(frame))
-            offset += len(frame)
-            yield frame
+                with pq.ParquetFile(path) as handle:
+                    for batch in handle.iter_batches(batch_size=chunk_size, columns=columns):
+                        frame = batch.to_pandas()
+                        frame["row"] = range(offset, offset + len(frame))
+                        offset += len(frame)
+                        yield frame
+                return
+            sep = "," if kind == "csv" else "\t"
+            reader = pd.read_csv(path, sep=sep, usecols=columns, chunksize=chunk_size,
+                                 dtype={"sequence": str, "id": str, "chrom": str})
+            for frame in reader:
+                frame["row"] = range(offset + 2, offset + 2 + len(frame))
+                offset += len(frame)
+                yield frame
     except RegdnaError:
         raise
     except Exception as err:

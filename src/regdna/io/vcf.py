@@ -24,7 +24,7 @@ from typing import Iterator
 import pandas as pd
 
 from regdna.errors import RegdnaError
-from regdna.io.fasta import open_text
+from regdna.io.textfile import open_text, reading
 
 VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz")
 _ALIASES = {
@@ -145,26 +145,27 @@ def iter_table(path: str | Path, chunk_size: int = 4096) -> Iterator[pd.DataFram
     sequence mode yields id, ref_seq, alt_seq, line, reason (+ others).
     """
     path = Path(path)
-    if not path.is_file():
-        raise RegdnaError(f"variant file {path} does not exist.")
-    name = path.name.lower()
-    if name.endswith(".parquet"):
-        import pyarrow.parquet as pq
+    with reading(path):
+        if not path.is_file():
+            raise RegdnaError(f"variant file {path} does not exist.")
+        name = path.name.lower()
+        if name.endswith(".parquet"):
+            import pyarrow.parquet as pq
 
-        handle = pq.ParquetFile(path)
-        columns = handle.schema_arrow.names
-        chunks = (b.to_pandas() for b in handle.iter_batches(batch_size=chunk_size))
-    else:
-        sep = "," if name.endswith((".csv", ".csv.gz")) else "\t"
-        columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
-        chunks = pd.read_csv(path, sep=sep, chunksize=chunk_size, dtype=str, keep_default_na=False)
-    found = _standard_columns(columns, path)
-    seq_mode = "ref_seq" in found and "alt_seq" in found and not all(
-        k in found for k in ("chrom", "pos", "ref", "alt"))
-    offset = 0
-    for chunk in chunks:
-        yield _standardise(chunk, found, seq_mode, offset, path)
-        offset += len(chunk)
+            handle = pq.ParquetFile(path)
+            columns = handle.schema_arrow.names
+            chunks = (b.to_pandas() for b in handle.iter_batches(batch_size=chunk_size))
+        else:
+            sep = "," if name.endswith((".csv", ".csv.gz")) else "\t"
+            columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
+            chunks = pd.read_csv(path, sep=sep, chunksize=chunk_size, dtype=str, keep_default_na=False)
+        found = _standard_columns(columns, path)
+        seq_mode = "ref_seq" in found and "alt_seq" in found and not all(
+            k in found for k in ("chrom", "pos", "ref", "alt"))
+        offset = 0
+        for chunk in chunks:
+            yield _standardise(chunk, found, seq_mode, offset, path)
+            offset += len(chunk)
 
 
 def _standardise(chunk: pd.DataFrame, found: dict, seq_mode: bool, offset: int,

@@ -1,0 +1,205 @@
+"""The trust mechanisms every verb shares: output policy, resume fingerprint, umask, error path."""
+import gzip
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from regdna.errors import RegdnaError
+from regdna.utils.atomic import atomic_file
+from regdna.utils.fingerprint import differences, file_identity, fingerprint
+from regdna.utils.output import MARKER, output_dir, output_file
+
+
+# -- output policy --------------------------------------------------------------------------------
+def _write(out, verb="ism", inputs=(), overwrite=False, name="a.tsv", text="x"):
+    with output_dir(out, verb, inputs=inputs, overwrite=overwrite) as tmp:
+        (tmp / name).write_text(text)
+
+
+def test_unrelated_directory_is_refused_and_kept(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(RegdnaError, match="--overwrite"):
+        _write(out)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary dir left behind
+
+
+def test_own_output_is_replaced_but_not_after_a_user_added_a_file(tmp_path):
+    out = tmp_path / "out"
+    _write(out, text="first")
+    _write(out, name="b.tsv", text="second")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.tsv"]
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(RegdnaError, match="notes.txt"):
+        _write(out)
+    with pytest.raises(RegdnaError, match="regdna ism"):  # another verb's output is not ours
+        _write(out, verb="motifs")
+    _write(out, overwrite=True)
+    assert not (out / "notes.txt").exists()
+
+
+def test_out_holding_an_input_is_refused_even_with_overwrite(tmp_path):
+    (tmp_path / "d").mkdir()
+    fasta = tmp_path / "d" / "pos.fa"
+    fasta.write_text(">a\nACGT\n")
+    for out in (tmp_path / "d", fasta, tmp_path):
+        with pytest.raises(RegdnaError, match="input"):
+            _write(out, inputs=[fasta], overwrite=True)
+    assert fasta.read_text() == ">a\nACGT\n"
+
+
+def test_out_dot_and_relative_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write(".", text="here")
+    _write(".", text="again")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, "a.tsv"]
+    assert (tmp_path / "a.tsv").read_text() == "again"
+    _write("rel/out")
+    assert (tmp_path / "rel" / "out" / "a.tsv").is_file()
+
+
+def test_file_versus_directory(tmp_path):
+    existing = tmp_path / "existing_file.txt"
+    existing.write_text("keep")
+    with pytest.raises(RegdnaError, match="is a file"):
+        _write(existing, overwrite=True)
+    assert existing.read_text() == "keep"
+    with pytest.raises(RegdnaError, match="is a directory"):
+        with output_file(tmp_path, "predict", overwrite=True) as handle:
+            handle.write("x")
+
+
+def test_file_outputs_are_replaced_only_while_unchanged(tmp_path):
+    out = tmp_path / "preds.tsv"
+    out.write_text("a user's table")
+    with pytest.raises(RegdnaError, match="--overwrite"):
+        with output_file(out, "predict") as handle:
+            handle.write("new")
+    assert out.read_text() == "a user's table"
+    with output_file(out, "predict", overwrite=True) as handle:
+        handle.write("ours")
+    with output_file(out, "predict") as handle:  # our own, unchanged: replaced
+        handle.write("ours again")
+    time.sleep(0.01)
+    out.write_text("edited by hand")
+    with pytest.raises(RegdnaError):
+        with output_file(out, "predict") as handle:
+            handle.write("x")
+    assert out.read_text() == "edited by hand"
+
+
+def test_failure_leaves_old_output_intact(tmp_path):
+    out = tmp_path / "out"
+    _write(out, text="good")
+    with pytest.raises(ValueError):
+        with output_dir(out, "ism") as tmp:
+            (tmp / "a.tsv").write_text("half")
+            raise ValueError("crash")
+    assert (out / "a.tsv").read_text() == "good"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_file(tmp_path / "f.txt") as handle:
+            handle.write("x")
+        _write(tmp_path / "d")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "d" / "a.tsv").stat().st_mode & 0o777 == 0o644
+
+
+# -- resume fingerprint ---------------------------------------------------------------------------
+def test_fingerprint_sees_content_and_settings(tmp_path):
+    path = tmp_path / "v.vcf"
+    path.write_text("A" * 5000)
+    first = fingerprint(variants=file_identity(path), chunk_size=500)
+    assert differences(first, fingerprint(variants=file_identity(path), chunk_size=500)) == []
+    assert differences(first, fingerprint(variants=file_identity(path), chunk_size=300)) == ["chunk_size"]
+    stat = path.stat()
+    path.write_text("A" * 4999 + "C")  # same size; mtime restored: only the content hash can tell
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert differences(first, fingerprint(variants=file_identity(path), chunk_size=500)) == ["variants"]
+    assert differences(None, first) == ["(no fingerprint stored)"]
+
+
+# -- one error path -------------------------------------------------------------------------------
+def _regdna(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "regdna", *map(str, args)], capture_output=True,
+                          text=True, timeout=120, **kw)
+
+
+def test_usage_errors_print_usage_and_exit_2():
+    for args in (["train", "--rnu", "x"], ["train"]):
+        result = _regdna(*args)
+        assert result.returncode == 2, result.stderr
+        assert "Usage: regdna train" in result.stderr and "Traceback" not in result.stderr
+
+
+def _truncated_gz(path, text):
+    data = gzip.compress(text.encode())
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_truncated_and_corrupt_gzip_inputs_are_one_line(tmp_path):
+    _truncated_gz(tmp_path / "pos.fa.gz", "".join(f">s{i}\n{'ACGTTGCA' * 25}\n" for i in range(400)))
+    (tmp_path / "neg.fa").write_text(">n\nACGT\n")
+    result = _regdna("prepare", "--fasta", f"{tmp_path}/pos.fa.gz:1", "--fasta", f"{tmp_path}/neg.fa:0",
+                     "--out", tmp_path / "data")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pos.fa.gz is corrupt or truncated" in lines[0], result.stderr
+    assert not (tmp_path / "data").exists()
+
+    good = bytearray(gzip.compress(b">a\nACGTACGT\n" * 50))
+    good[-8] ^= 0xFF  # break the CRC
+    (tmp_path / "crc.fa.gz").write_bytes(bytes(good))
+    from regdna.io.fasta import read_fasta
+
+    with pytest.raises(RegdnaError, match="crc.fa.gz is corrupt or truncated"):
+        list(read_fasta(tmp_path / "crc.fa.gz"))
+
+
+def test_truncated_table_and_vcf(tmp_path):
+    from regdna.io.tables import read_table
+    from regdna.io.vcf import iter_variants
+
+    _truncated_gz(tmp_path / "t.tsv.gz", "sequence\tlabel\n" + "ACGTACGTAC\t1\n" * 5000)
+    with pytest.raises(RegdnaError, match="t.tsv.gz is corrupt or truncated"):
+        list(read_table(tmp_path / "t.tsv.gz"))
+    header = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n"
+    _truncated_gz(tmp_path / "v.vcf.gz", header + "".join(f"chr1\t{i}\t.\tA\tC\n" for i in range(1, 5000)))
+    with pytest.raises(RegdnaError, match="v.vcf.gz is corrupt or truncated near line"):
+        list(iter_variants(tmp_path / "v.vcf.gz"))
+
+
+def test_interrupt_and_unexpected_errors(tmp_path, monkeypatch, capsys):
+    import regdna.data.example as example
+    from regdna.cli import main
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(example, "write_example", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        main(["example", "--out", str(tmp_path / "ex")])
+    assert exit_.value.code == 130 and capsys.readouterr().err.strip() == "interrupted"
+
+    def bug(*a, **k):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(example, "write_example", bug)
+    with pytest.raises(SystemExit) as exit_:
+        main(["example", "--out", str(tmp_path / "ex")])
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 1 and len(err.splitlines()) == 1 and "--debug" in err
+    with pytest.raises(ZeroDivisionError):
+        main(["example", "--out", str(tmp_path / "ex"), "--debug"])

@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from regdna.cli import app
+from regdna.cli.options import OVERWRITE
 
 
 def _options(items: list[str]) -> dict:
@@ -35,7 +36,8 @@ def tokens_cmd(
                                                          "local dir>."),
     data: Path = typer.Option(..., "--data", "-d", help="Dataset dir (from `regdna prepare`)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output dir for tokens.json and tokens.png "
-                                                       "(default: <data>/tokens-<model>)."),
+                                                       "(default: tokens-<model> in the working "
+                                                       "directory; never inside --data)."),
     split: str = typer.Option("train", "--split", help="Split to measure (train, val or test)."),
     sample: int = typer.Option(100_000, "--sample", help="Random sequences to measure (seed 001 used "
                                                          "100,000); 0 = all."),
@@ -44,18 +46,21 @@ def tokens_cmd(
                                                           "(hf:); repeatable."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow a hub tokenizer "
                                                                               "that needs its own code."),
+    overwrite: bool = OVERWRITE,
 ):
     """Token-length distribution (P50/P90/P95/P99, histogram) and the max_length to train with:
     P99 rounded up to a multiple of 8, with the truncation rate it implies (seed 001)."""
     from regdna.data.tokens import tokens_report
 
     slug = model.replace("hf:", "").strip("/").replace("/", "_")
-    out = out or Path(data) / f"tokens-{slug}"
+    # the dataset dir is an input: a verb never writes into it unasked
+    out = out or Path(f"tokens-{slug}")
     summary = tokens_report(data, model, out, split=split, sample=sample or None,
-                            options=_options(option), trust_remote_code=trust_remote_code)
+                            options=_options(option), trust_remote_code=trust_remote_code,
+                            overwrite=overwrite)
     typer.echo(f"{model} on {data} ({split}, n={summary['n']}): tokens per sequence "
-               f"P50 {summary['p50']:.0f}, P90 {summary['p90']:.0f}, P95 {summary['p95']:.0f}, "
-               f"P99 {summary['p99']:.0f}, max {summary['max']}")
+               f"P50 {summary['p50']:.4g}, P90 {summary['p90']:.4g}, P95 {summary['p95']:.4g}, "
+               f"P99 {summary['p99']:.4g}, max {summary['max']}")
     typer.echo(f"recommended max_length = {summary['recommended_max_length']} "
                f"(truncates {100 * summary['truncation_rate']:.2f}% of sequences)")
     if summary["model_limit"] is not None:
@@ -70,7 +75,8 @@ def tune_cmd(
     model: str = typer.Option(..., "--model", "-m", help="Model spec: basset, tinyformer, hf:<id or "
                                                          "dir>, ..."),
     out: Path = typer.Option(Path("tune"), "--out", "-o", help="Output dir: best.yaml, trials.tsv, "
-                                                               "history.png, importance.png."),
+                                                               "history.png, importance.png, study.db "
+                                                               "(an earlier tune dir is continued)."),
     trials: int = typer.Option(20, "--trials", "-n", help="Total finished trials wanted in the study "
                                                           "(a re-run continues up to this number)."),
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL, e.g. "
@@ -80,9 +86,13 @@ def tune_cmd(
                                                                         "regdna-<model>)."),
     objective: str = typer.Option("pr_auc", "--objective", help="Validation objective to maximise: "
                                                                 "pr_auc, best_f1 or auroc."),
-    max_steps: int = typer.Option(1000, "--max-steps", help="Optimiser steps per trial (seed 001: 1000)."),
-    eval_every: int = typer.Option(200, "--eval-every", help="Validate (and report to the pruner) every "
-                                                             "this many steps (seed 001: 200)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Optimiser steps per trial "
+                                            "(default 1000 with a GPU, as in the source study; "
+                                            "300 on CPU, about a minute per basset trial)."),
+    eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Validate (and report to the "
+                                             "pruner) every this many steps (default 200 with a "
+                                             "GPU, 100 on CPU; a fifth of --max-steps when that "
+                                             "is given)."),
     train_subsample: Optional[int] = typer.Option(None, "--train-subsample", help="Training sequences "
                                                                                   "per trial (default all)."),
     val_subsample: Optional[int] = typer.Option(None, "--val-subsample", help="Validation sequences per "
@@ -100,26 +110,33 @@ def tune_cmd(
     seed: int = typer.Option(0, "--seed", help="Sampler seed."),
     keep_runs: bool = typer.Option(False, "--keep-runs", help="Keep every trial's run dir (default: "
                                                               "only the best)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start over: remove what --out holds "
+                                   "and the study of that name, even when --out is not a tune "
+                                   "output or its study was run with other settings."),
 ):
     """Optuna search (TPE multivariate + median pruner), resumable from its SQLite study; writes
     the best parameters as a config for `regdna train --config`."""
-    from regdna.train.tune import load_space, tune
+    from regdna.train.tune import load_space, step_budget, tune
 
     overrides = list(set_)
     if mode:
         overrides.append(f"model.options.mode={mode}")
     if trust_remote_code:
         overrides.append("model.options.trust_remote_code=true")
+    if max_steps is None:
+        steps, every = step_budget(max_steps, eval_every)
+        typer.echo(f"{steps} optimiser steps per trial, validation every {every} "
+                   "(--max-steps, --eval-every)")
     study = tune(data, model, out, trials=trials, storage=storage, study_name=study_name,
                  objective=objective, max_steps=max_steps, eval_every=eval_every,
                  train_subsample=train_subsample, val_subsample=val_subsample,
                  space=load_space(space) if space else None, config=config, overrides=overrides,
-                 seed=seed, keep_runs=keep_runs)
+                 seed=seed, keep_runs=keep_runs, overwrite=overwrite)
     states = [t.state.name for t in study.trials]
     typer.echo(f"study {study.study_name}: {states.count('COMPLETE')} complete, "
                f"{states.count('PRUNED')} pruned, {states.count('FAIL')} failed")
     try:
-        typer.echo(f"best {objective} = {study.best_value:.4f} (trial {study.best_trial.number}); "
+        typer.echo(f"best {objective} = {study.best_value:.4g} (trial {study.best_trial.number}); "
                    f"config: {out}/best.yaml")
     except ValueError:
         typer.echo("no trial completed yet")

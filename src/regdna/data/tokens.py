@@ -14,7 +14,7 @@ import numpy as np
 
 from regdna.data.dataset import iter_split
 from regdna.errors import RegdnaError
-from regdna.utils.atomic import atomic_dir
+from regdna.utils.output import check_out_dir, output_dir
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +110,15 @@ def plot_histogram(lengths: np.ndarray, summary: dict, title: str, path: Path) -
 
 
 def tokens_report(data_dir, spec: str, out, split: str = "train", sample: int | None = 100_000,
-                  options: dict | None = None, trust_remote_code: bool = False) -> dict:
-    """Write `tokens.json` and `tokens.png` into `out`; return the summary."""
+                  options: dict | None = None, trust_remote_code: bool = False,
+                  overwrite: bool = False) -> dict:
+    """Write `tokens.json` and `tokens.png` into `out` (output policy of `regdna.utils.output`,
+    checked before any counting); return the summary."""
+    check_out_dir(out, "tokens", [data_dir], overwrite)
     lengths, limit = token_lengths(data_dir, spec, split, sample, options, trust_remote_code)
     summary = {"model": spec, "options": dict(options or {}), "data": str(data_dir),
                "split": split, **summarise(lengths, limit)}
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "tokens", [data_dir], overwrite) as tmp:
         (tmp / "tokens.json").write_text(json.dumps(summary, indent=2) + "\n")
         plot_histogram(lengths, summary, f"Token lengths: {spec} on {Path(data_dir).name} "
                        f"({split}, n={len(lengths)})", tmp / "tokens.png")

@@ -1,15 +1,26 @@
 """`regdna tune`: hyper-parameter search with Optuna (seed 001 §IV.C).
 
 TPE sampler (multivariate) with a median pruner; each trial is a `regdna.train.fit` run capped
-at `max_steps` optimiser steps with a validation every `eval_every` steps (seed 001: 1000 and
-200), optionally on a subsample of train and validation. Intermediate validation scores are
+at `max_steps` optimiser steps with a validation every `eval_every` steps (default: the source
+study's 1000 and 200 on a GPU, 300 and 100 on CPU so that a trial takes about a minute there),
+optionally on a subsample of train and validation. Intermediate validation scores are
 reported to the pruner, which stops trials below the median of earlier trials at the same step.
 The objective is the validation PR-AUC, best F1 (threshold swept on validation) or AUROC of the
 trial's best checkpoint.
 
 The study lives in SQLite (`--storage sqlite:///study.db`), so a killed study run again continues:
 finished trials (complete or pruned) are kept and counted towards `--trials`; a trial left
-running by a killed process is marked failed and its parameters are tried again first.
+running by a killed process is marked failed and its parameters are tried again first. The
+sampler is seeded from `seed` plus the number of trials already in the study, so an extended or
+resumed study never proposes a finished trial's parameters again. The study stores a resume
+fingerprint (`regdna.utils.fingerprint`: dataset files, model, search space, objective, step
+budget, subsamples, base config) in its user attributes; a study whose fingerprint differs is
+not extended (its trials would not be comparable), the error names what changed.
+
+`out` follows the output policy (`regdna.utils.output`): a directory marked as a tune output is
+continued, an empty or new one started, anything else refused unless `overwrite` (which starts
+over: the directory's contents and the named study are removed); an `out` holding an input is
+always refused.
 
 Outputs in `out`: `best.yaml` (a config for `regdna train --config best.yaml`), `trials.tsv`,
 `history.png` (objective per trial and best so far) and `importance.png` (fANOVA parameter
@@ -38,10 +49,17 @@ import yaml
 
 from regdna.errors import RegdnaError
 from regdna.plot.style import pyplot, save
+from regdna.utils.fingerprint import differences, file_identity, fingerprint
+from regdna.utils.output import check_out_dir, mark_dir, read_marker
 
 log = logging.getLogger(__name__)
 
 OBJECTIVES = ("pr_auc", "best_f1", "auroc")
+# per-trial step cap and validation interval: the source study's on a GPU, a few times less on
+# CPU, where 1000 steps of a CNN take several minutes
+GPU_BUDGET = (1000, 200)
+CPU_BUDGET = (300, 100)
+FINGERPRINT_ATTR = "regdna_fingerprint"
 
 
 def default_space(spec: str, mode: str | None = None) -> dict:
@@ -162,11 +180,73 @@ def _fail_stale(study) -> list[dict]:
     return [dict(t.params) for t in stale if t.params]
 
 
+def step_budget(max_steps: int | None, eval_every: int | None) -> tuple[int, int]:
+    """(max_steps, eval_every): the given values, else GPU_BUDGET with CUDA, CPU_BUDGET without;
+    eval_every alone defaults to a fifth of max_steps."""
+    import torch
+
+    default_steps, default_every = GPU_BUDGET if torch.cuda.is_available() else CPU_BUDGET
+    if max_steps is None:
+        max_steps = default_steps
+        eval_every = eval_every or default_every
+    return max_steps, eval_every or max(1, max_steps // 5)
+
+
+def check_out(out, inputs, overwrite: bool = False) -> Path:
+    """The output policy for a resumable study dir: a dir marked by `regdna tune` is continued,
+    an empty or new one started, anything else refused (or, with `overwrite`, started over)."""
+    marker = read_marker(out) if Path(out).is_dir() else None
+    ours = bool(marker) and marker.get("verb") == "tune"
+    # a tune dir grows in place, so its marker lists no entries: the verb alone says it is ours
+    return check_out_dir(out, "tune", inputs, overwrite=overwrite or ours)
+
+
+def _clear(out: Path) -> None:
+    """--overwrite: remove what `out` holds (not `out` itself, which may be the working dir)."""
+    for entry in out.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def dataset_identity(data_dir) -> dict:
+    """The identity of a dataset's own files (dataset.json, split tables); other outputs written
+    beside them (figures, token reports) do not change it."""
+    data_dir = Path(data_dir)
+    files = sorted(p for p in data_dir.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.suffix in (".json", ".parquet"))
+    return {p.name: file_identity(p) for p in files}
+
+
+def study_fingerprint(data_dir, model_spec, base, space, objective, max_steps, eval_every,
+                      train_subsample, val_subsample) -> dict:
+    """Everything that decides a trial's objective, so that trials of one study are comparable."""
+    return fingerprint(dataset=dataset_identity(data_dir), model=model_spec, space=space,
+                       objective=objective, max_steps=max_steps, eval_every=eval_every,
+                       train_subsample=train_subsample, val_subsample=val_subsample,
+                       base_config=base.model_dump(mode="json"))
+
+
+def check_fingerprint(study, current: dict, out) -> None:
+    """Store `current` in a new study; refuse to extend a study whose stored fingerprint differs."""
+    stored = study.user_attrs.get(FINGERPRINT_ATTR)
+    if stored is None and not study.trials:
+        study.set_user_attr(FINGERPRINT_ATTR, current)
+        return
+    changed = differences(stored, current)
+    if changed:
+        raise RegdnaError(f"study '{study.study_name}' in {out} was run with other settings "
+                          f"({', '.join(changed)} changed); its trials would not be comparable. "
+                          "Use another --out or --study-name, or pass --overwrite to start over")
+
+
 def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | None = None,
-         study_name: str | None = None, objective: str = "pr_auc", max_steps: int = 1000,
-         eval_every: int = 200, train_subsample: int | None = None,
+         study_name: str | None = None, objective: str = "pr_auc", max_steps: int | None = None,
+         eval_every: int | None = None, train_subsample: int | None = None,
          val_subsample: int | None = None, space: dict | None = None, config=None,
-         overrides: list[str] | None = None, seed: int = 0, keep_runs: bool = False):
+         overrides: list[str] | None = None, seed: int = 0, keep_runs: bool = False,
+         overwrite: bool = False):
     """Run (or continue) an Optuna study until it holds `trials` finished trials.
 
     Args:
@@ -177,12 +257,13 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
         storage: Optuna storage URL (default sqlite:///<out>/study.db).
         study_name: study name (default: "regdna-<model>").
         objective: "pr_auc", "best_f1" or "auroc" on validation (maximised).
-        max_steps, eval_every: per-trial step cap and validation interval.
+        max_steps, eval_every: per-trial step cap and validation interval (None: `step_budget`).
         train_subsample, val_subsample: sequences used per trial (None: all).
         space: search space (default `default_space`).
         config, overrides: base training config (file / RunConfig / dict) and dotted overrides.
-        seed: sampler seed.
+        seed: sampler seed (offset by the number of trials already in the study).
         keep_runs: keep every trial's run dir (default: only the best trial's).
+        overwrite: start over in an `out` that is not a tune output, or whose study differs.
 
     Returns:
         the optuna Study.
@@ -193,10 +274,15 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
 
     if objective not in OBJECTIVES:
         raise RegdnaError(f"objective '{objective}' is unknown; use one of {', '.join(OBJECTIVES)}")
+    max_steps, eval_every = step_budget(max_steps, eval_every)
     if eval_every > max_steps:
         raise RegdnaError(f"eval_every ({eval_every}) must not exceed max_steps ({max_steps})")
-    out = Path(out)
+    inputs = [data_dir, config if not isinstance(config, dict) else None]
+    out = check_out(out, inputs, overwrite)
+    if overwrite and out.is_dir():
+        _clear(out)
     out.mkdir(parents=True, exist_ok=True)
+    mark_dir(out, "tune")
     base = load_config(config if not isinstance(config, dict) else None, overrides,
                        base=config if isinstance(config, dict) else None)
     base.model.spec = model_spec
@@ -205,10 +291,16 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
     storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
     study_name = study_name or f"regdna-{model_spec.replace('/', '_')}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if overwrite:
+        _delete_study(study_name, storage)
     study = optuna.create_study(
         study_name=study_name, storage=storage, load_if_exists=True, direction="maximize",
-        sampler=optuna.samplers.TPESampler(multivariate=True, seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=eval_every))
+    check_fingerprint(study, study_fingerprint(data_dir, model_spec, base, space, objective,
+                                               max_steps, eval_every, train_subsample,
+                                               val_subsample), out)
+    # a sampler seeded alike in every process would propose trial 0's parameters again
+    study.sampler = optuna.samplers.TPESampler(multivariate=True, seed=seed + len(study.trials))
     for params in _fail_stale(study):
         study.enqueue_trial(params, skip_if_exists=False)
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -242,6 +334,16 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
         study.optimize(run_trial, n_trials=n_new)
     write_outputs(study, out, base, space, keep_runs)
     return study
+
+
+def _delete_study(study_name: str, storage: str) -> None:
+    """--overwrite: drop the named study from its storage, if it is there."""
+    import optuna
+
+    try:
+        optuna.delete_study(study_name=study_name, storage=storage)
+    except KeyError:
+        pass
 
 
 def write_outputs(study, out: Path, base, space: dict, keep_runs: bool) -> None:

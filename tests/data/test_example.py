@@ -39,7 +39,7 @@ def test_same_seed_same_bytes_other_seed_other_genome(tmp_path):
     second = write_example(tmp_path / "b", seed=3, n_per_class=40, length=150)
     other = write_example(tmp_path / "c", seed=4, n_per_class=40, length=150)
     names = sorted(p.name for p in first.iterdir())
-    assert names == sorted(["README.txt", "genome.fa", "genome.fa.fai", "motifs.tsv", "neg.fa",
+    assert names == sorted([".regdna-output.json", "README.txt", "genome.fa", "genome.fa.fai", "motifs.tsv", "neg.fa",
                             "negatives.bed", "pos.fa", "positives.narrowPeak", "variants.tsv",
                             "variants.vcf"])
     for name in names:
@@ -180,7 +180,7 @@ def test_bad_arguments_raise_and_leave_nothing(tmp_path):
     precious = tmp_path / "home"
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
-    with pytest.raises(RegdnaError, match="not an earlier regdna example"):
+    with pytest.raises(RegdnaError, match="was not written by regdna.*--overwrite"):
         write_example(precious, n_per_class=20)
     assert (precious / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]

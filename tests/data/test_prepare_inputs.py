@@ -105,7 +105,7 @@ def test_bed_filters_and_narrowpeak_summits(tmp_path, toy_genome):
         ("chr3", 400, 600, 50),     # blacklisted
         ("chr4", 400, 600, 50),     # not in --intersect set
         ("chr5", 400, 600, 50),     # within --exclude-window of an exon
-        ("chr6", 10, 30, 5),        # kept, window padded at the chromosome start (N), then dropped by --max-n 0
+        ("chr6", 10, 30, 5),        # kept, window padded at the chromosome start (N; padding not counted by --max-n)
     ] + [(c, 400, 600, 0) for c in ("chr7", "chr8", "chr9", "chr10")]   # kept, one per split chromosome
     peaks.write_text("".join(f"{c}\t{s}\t{e}\tp\t0\t.\t1\t1\t1\t{m}\n" for c, s, e, m in rows))
     (tmp_path / "black.bed").write_text("chr3\t550\t560\n")
@@ -120,19 +120,20 @@ def test_bed_filters_and_narrowpeak_summits(tmp_path, toy_genome):
     info = load_info(out)
     c = info.counts
     assert (c["input"], c["non_canonical"], c["blacklist"], c["intersect"], c["exclude"]) == (11, 1, 1, 1, 1)
-    assert c["padded_windows"] == 1 and c["too_many_n"] == 1 + 0
+    assert c["padded_windows"] == 1 and c["too_many_n"] == 0
     rows_out = pd.concat([read_split(out, s) for s in ("train", "val", "test")])
     pos = rows_out[rows_out["label"] == 1].set_index("id")
     assert {"chr1:370-470", "chr10:350-450"} <= set(pos.index)
-    assert "chr2:450-550" in pos.index and len(pos) == 6
+    assert "chr2:450-550" in pos.index and len(pos) == 7
+    assert pos.loc["chr6:-35-65", "sequence"] == "N" * 35 + seqs["chr6"][:65] and pos["start"].dtype == np.int64
     assert pos.loc["chr1:370-470", "sequence"] == seqs["chr1"][370:470].upper()
     assert pos.loc["chr2:450-550", "sequence"] == seqs["chr2"][450:550]
-    assert c["negatives_added"] == 6 and c["final"] == 12
+    assert c["negatives_added"] == 7 and c["final"] == 14
     # shuffled negatives stay on their positive's chromosome, hence in its split
     assert info.splits["test"]["per_class"] == {"0": 2, "1": 2} and info.splits["val"]["per_class"] == {"0": 1, "1": 1}
     # a smaller exclusion window keeps the chr5 peak (exon 100 bp away from its end)
     info2 = load_info(prepare(tmp_path / "E", **{**common, "exclude_window": 50}))
-    assert info2.counts["exclude"] == 0 and info2.counts["final"] == 14
+    assert info2.counts["exclude"] == 0 and info2.counts["final"] == 16
 
 
 def test_bed_label_columns_from_header(tmp_path, toy_genome):
@@ -218,6 +219,6 @@ def test_fasta_length_crops_and_pads_around_the_centre(tmp_path):
     rows = pd.concat([read_split(out, s) for s in ("train", "val", "test")]).set_index("id")
     row = rows[rows["label"] == 1].loc[names[0]]
     assert (row["start"], row["end"], row["sequence"]) == (990, 1070, "N" * 10 + seqs[0] + "N" * 10)
-    # the default --max-n 0 drops padded sequences, and counts them
-    with pytest.raises(Exception, match="no sequences left|would be empty"):
-        prepare(tmp_path / "Z", fasta=fasta, length=80, figures=False)
+    # padding N are not the sequence's own: the default --max-n 0 keeps padded sequences
+    info = load_info(prepare(tmp_path / "Z", fasta=fasta, length=80, figures=False))
+    assert info.counts["too_many_n"] == 0 and info.counts["final"] == 96

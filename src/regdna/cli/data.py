@@ -7,12 +7,14 @@ from typing import List, Optional
 import typer
 
 from regdna.cli import app
+from regdna.cli.options import OVERWRITE
 
 
 @app.command("prepare")
 def prepare_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Dataset dir to write (replaced atomically; nothing is "
-                                                        "left behind on error)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Dataset dir to write: new, empty or an earlier `regdna "
+                                                        "prepare` output (replaced atomically; nothing is left "
+                                                        "behind on error); anything else needs --overwrite."),
     fasta: List[str] = typer.Option([], "--fasta", help="FASTA file and its label after the LAST colon, one per "
                                                         "class: --fasta pos.fa:1 --fasta neg.fa:0 (repeatable). "
                                                         "Record names 'chr:start-end' give coordinates."),
@@ -20,17 +22,24 @@ def prepare_cmd(
                                                                "column and label columns (see --labels)."),
     labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated label columns of --table (or of a "
                                                                 "BED given without ':label'), e.g. col1,col2."),
+    classes: Optional[str] = typer.Option(None, "--classes", help="Order of named labels, first = class 0, e.g. "
+                                                                  "--classes no,yes (default: sorted). The mapping "
+                                                                  "is printed and stored in dataset.json."),
     bed: List[str] = typer.Option([], "--bed", help="BED / narrowPeak file and its label, one per class: --bed "
                                                     "peaks.narrowPeak:1 (repeatable); needs --genome."),
     genome: Optional[Path] = typer.Option(None, "--genome", help="Genome FASTA (plain or bgzip; index built when "
                                                                  "missing) for BED input and GC-matched negatives."),
-    npz: List[Path] = typer.Option([], "--npz", help="NPZ in the seed-000 layout (X (N, L, 4), y); repeatable; "
-                                                     "files named train/val/test.npz work with --split column."),
+    npz: List[Path] = typer.Option([], "--npz", help="NPZ with X one-hot (N, L, 4) and y; repeatable; files "
+                                                     "named train/val/test.npz work with --split column."),
     length: Optional[int] = typer.Option(None, "--length", help="Window length in bp: BED windows centred on the "
-                                                                "summit (col 10) or midpoint; other inputs "
-                                                                "centre-cropped / N-padded. Default: keep lengths."),
-    max_n: float = typer.Option(0.0, "--max-n", help="Largest fraction of N (and other ambiguity codes) allowed "
-                                                     "in a sequence; more is dropped (0 = none allowed)."),
+                                                                "summit (col 10) or midpoint, N-padded and kept "
+                                                                "past a chromosome end (start may be negative); "
+                                                                "other inputs centre-cropped / N-padded. Default: "
+                                                                "keep lengths."),
+    max_n: float = typer.Option(0.0, "--max-n", help="Largest fraction of N (and other ambiguity codes) among a "
+                                                     "sequence's own bases; more is dropped (0 = none allowed). "
+                                                     "Padding N (past a chromosome end, or to reach --length) "
+                                                     "are not counted."),
     canonical: bool = typer.Option(True, "--canonical/--no-canonical", help="Keep only canonical contigs 1-22, X, "
                                                                            "Y, M (with or without 'chr'); BED input."),
     contigs: Optional[str] = typer.Option(None, "--contigs", help="Regular expression of contigs to keep instead "
@@ -59,16 +68,17 @@ def prepare_cmd(
     val_chroms: str = typer.Option("chr10", "--val-chroms", help="Comma-separated validation chromosomes "
                                                                  "(--split chrom)."),
     fractions: str = typer.Option("0.725,0.1275,0.15", "--fractions", help="train,val,test fractions for --split "
-                                                                           "random (seed 001)."),
+                                                                           "random."),
     split_column: Optional[str] = typer.Option(None, "--split-column", help="Column holding train / val / test "
                                                                             "(--split column)."),
     task: Optional[str] = typer.Option(None, "--task", help="binary, multilabel, multiclass or regression; "
                                                             "detected from the labels by default."),
     seed: int = typer.Option(0, "--seed", help="Seed for negatives and random splits."),
-    export: List[str] = typer.Option([], "--export", help="Also write {train,val,test}.npz in the seed-000 layout "
-                                                          "(--export npz)."),
+    export: List[str] = typer.Option([], "--export", help="Also write {train,val,test}.npz with X one-hot (N, L, 4) "
+                                                          "and y (--export npz)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write QC figures to OUT/figures/."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+    overwrite: bool = OVERWRITE,
 ):
     """Turn FASTA, BED/narrowPeak + genome, a table or NPZ into a clean, leak-free dataset dir:
     windows, contig/blacklist filters, N filter, de-duplication (incl. reverse complements),
@@ -80,17 +90,34 @@ def prepare_cmd(
                    exclude=exclude, exclude_window=exclude_window, dedup=dedup, rc_dedup=rc_dedup,
                    negatives=negatives, gc_tolerance=gc_tolerance, split=split, test_chroms=test_chroms,
                    val_chroms=val_chroms, fractions=fractions, split_column=split_column, task=task, seed=seed,
-                   export=export, progress=not quiet, figures=figures)
+                   export=export, progress=not quiet, figures=figures, classes=classes, overwrite=overwrite)
     if not quiet:
         print_summary(path)
 
 
+def _number(value) -> str:
+    """A count as it is, any other number with at most 4 significant digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
+def _balance_text(b: dict) -> str:
+    if "cohens_h" in b:
+        return f"h={b['cohens_h']:+.3f} ({b['effect']}), binom p={b['binomial_p']:.2g}"
+    if "cohens_w" in b:
+        return f"w={b['cohens_w']:.3f} ({b['effect']})"
+    return ""
+
+
 def print_summary(data_dir: Path) -> None:
-    """A short table of the dataset: sizes per split and class, what each step removed, QC."""
+    """A short table of the dataset: sizes per split and class, the class mapping, what each step
+    removed, QC, and where the figures are (when they were written)."""
     from rich.console import Console
     from rich.table import Table
 
     from regdna.data.dataset import load_info
+    from regdna.data.labels import mapping_text
 
     info = load_info(data_dir)
     console = Console()
@@ -104,14 +131,14 @@ def print_summary(data_dir: Path) -> None:
     balance = info.qc.get("class_balance", {})
     table.add_column("balance", justify="left")
     for split, entry in info.splits.items():
-        b = balance.get(split, {})
-        effect = (f"h={b['cohens_h']:+.3f} ({b['effect']}), binom p={b['binomial_p']:.2g}" if "cohens_h" in b
-                  else f"w={b['cohens_w']:.3f} ({b['effect']})" if "cohens_w" in b else "")
         values = [entry.get("per_class", {}).get(c) for c in classes]
-        table.add_row(split, str(entry["n"]), *[f"{v:.3g}" if isinstance(v, float) else str(v) for v in values], effect)
+        table.add_row(split, str(entry["n"]), *[_number(v) for v in values], _balance_text(balance.get(split, {})))
     console.print(table)
+    if info.classes:
+        console.print(f"classes: {mapping_text(info.classes)}")
     removed = {k: v for k, v in info.counts.items() if isinstance(v, int) and k not in ("input", "final") and v}
     console.print(f"input {info.counts.get('input')} -> kept {info.counts.get('final')}; removed/added: "
-                  + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing"))
-    console.print(f"leakage across splits: {info.qc['leakage']['shared_sequences']} shared sequences; "
-                  f"figures in {Path(data_dir) / 'figures'}")
+                  + (", ".join(f"{k} {_number(v)}" for k, v in removed.items()) or "nothing"))
+    figures = Path(data_dir) / "figures"
+    console.print(f"leakage across splits: {info.qc['leakage']['shared_sequences']} shared sequences"
+                  + (f"; figures in {figures}" if info.provenance.get("figures", True) and figures.is_dir() else ""))

@@ -6,11 +6,13 @@ from pathlib import Path
 import typer
 
 from regdna.cli import app
+from regdna.cli.options import OVERWRITE
 
 
 @app.command("example")
 def example(
-    out: Path = typer.Option(..., "--out", help="Output directory (replaced if it holds an earlier example)."),
+    out: Path = typer.Option(..., "--out", help="Output directory: new, empty or an earlier `regdna example` "
+                             "output (replaced atomically); anything else needs --overwrite."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same bytes."),
     n_per_class: int = typer.Option(2000, "--n-per-class", help="Number of positive and of negative windows."),
     length: int = typer.Option(200, "--length", help="Window length in bp (>= 120)."),
@@ -19,6 +21,7 @@ def example(
     release: str = typer.Option("JASPAR2026", "--release", help="JASPAR release the motifs come from."),
     decoy_fraction: float = typer.Option(1.0, "--decoy-fraction", help="Share of negatives carrying decoy "
                                          "motifs (rest: background only); lower = easier task."),
+    overwrite: bool = OVERWRITE,
 ):
     """Write a small synthetic regulatory dataset made from real JASPAR motifs.
 
@@ -29,7 +32,7 @@ def example(
 
     names = tuple(name.strip() for name in factors.split(",") if name.strip())
     path = write_example(out, seed=seed, n_per_class=n_per_class, length=length, factors=names,
-                         release=release, decoy_fraction=decoy_fraction)
+                         release=release, decoy_fraction=decoy_fraction, overwrite=overwrite)
     n_variants = sum(1 for _ in open(path / "variants.tsv")) - 1
     typer.echo(f"wrote {path}: {n_per_class} positives (pos.fa, positives.narrowPeak), "
                f"{n_per_class} negatives (neg.fa, negatives.bed) of {length} bp, genome.fa, "

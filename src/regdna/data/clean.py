@@ -1,7 +1,9 @@
 """Cleaning and de-duplication (seed 001).
 
 - soft-masked (lower-case) bases are upper-cased;
-- sequences whose fraction of N (or other ambiguity codes) exceeds `max_n` are dropped;
+- sequences whose fraction of N (or other ambiguity codes) among their own bases exceeds `max_n`
+  are dropped (`own_n_fraction`: N added as padding past a chromosome end or to reach a window
+  length are not the sequence's own and are not counted);
 - de-duplication in three layers: duplicates within a class keep their first copy; a sequence
   found under two different labels (a cross-class collision) is removed from both classes;
   a sequence and its reverse complement count as the same sequence (enhancers are unstranded).
@@ -60,6 +62,18 @@ def base_composition(seqs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         gc = (counts[:, 1] + counts[:, 2]) / acgt
         n_frac = np.where(lengths > 0, counts[:, 4] / np.maximum(lengths, 1), 0.0)
     return gc, n_frac
+
+
+def own_n_fraction(seqs: list[str], padded: np.ndarray) -> np.ndarray:
+    """Fraction of N (non-ACGT) among each sequence's own bases (N,): the `padded` N bases that
+    were added (past a chromosome end, or to reach a length) count neither as N nor as length.
+    A sequence made only of padding gives 1."""
+    lengths = np.fromiter((len(q) for q in seqs), dtype=np.int64, count=len(seqs))
+    padded = np.asarray(padded, dtype=np.int64)
+    own_n = np.rint(base_composition(seqs)[1] * lengths) - padded
+    own_length = lengths - padded
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(own_length > 0, own_n / np.maximum(own_length, 1), np.where(padded > 0, 1.0, 0.0))
 
 
 def _digest(text: str) -> int:

@@ -4,6 +4,11 @@ A dataset dir holds `dataset.json` (described by `DatasetInfo`) and one Parquet 
 (`train.parquet`, `val.parquet`, `test.parquet`) with columns `id`, `chrom`, `start`, `end`,
 `sequence` (upper-case string) and one column per label (float; NaN = missing label, masked in
 the loss). Sequences stay strings on disk; encoding happens when batches are built.
+
+`start` / `end` are int64 genome coordinates of the window (null when unknown); a window
+N-padded past a chromosome end keeps them, so `start` may be negative and `end` may pass the
+chromosome end: base i of `sequence` is genome position start + i. `classes` names the classes
+(binary or multiclass) when the labels were names or numbered classes: class k is `classes[k]`.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ class DatasetInfo(BaseModel):
     format_version: int = FORMAT_VERSION
     task: Task
     labels: list[str]                      # label columns; multiclass: one integer column
-    classes: list[str] | None = None       # multiclass only: class names in index order
+    classes: list[str] | None = None       # binary / multiclass: class names in index order (None: 0/1)
     length: int | None = None              # fixed window length in bp, None if variable
     splits: dict[str, dict] = Field(default_factory=dict)   # split -> {"n": int, "per_class": {...}}
     provenance: dict = Field(default_factory=dict)          # inputs, arguments, regdna version

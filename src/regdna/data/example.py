@@ -75,12 +75,12 @@ class _Window:
 
 def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length: int = 200,
                   factors: tuple[str, ...] = DEFAULT_FACTORS, release: str | None = EXAMPLE_RELEASE,
-                  sharpen: float = 2.0, decoy_fraction: float = 1.0) -> Path:
-    """Write the bundled example into `out` (replaced atomically) and return its path.
+                  sharpen: float = 2.0, decoy_fraction: float = 1.0, overwrite: bool = False) -> Path:
+    """Write the bundled example into `out` (atomically: all files or none) and return its path.
 
     Args:
-        out: output directory; an existing directory is replaced only if it is empty or an
-            earlier example (it holds README.txt and genome.fa).
+        out: output directory; an existing one is replaced only if it is empty or an earlier
+            output of `regdna example` (`regdna.utils.output` policy), unless `overwrite`.
         seed: the only source of randomness: the same seed writes the same bytes.
         n_per_class: number of positive and of negative windows.
         length: window length in bp (>= 120).
@@ -91,12 +91,14 @@ def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, lengt
         decoy_fraction: share of negatives carrying decoys (the rest are background only).
             1.0 (default) is the full grammar task; lower values make it easier (at 0 a single
             motif marks a positive, which k-mer models also learn).
+        overwrite: replace `out` even when it holds files `regdna example` did not write.
     """
     from regdna.io.jaspar import load_motif
-    from regdna.utils.atomic import atomic_dir
+    from regdna.utils.output import check_out_dir, output_dir
 
     out = Path(out)
-    _check_args(out, n_per_class, length, factors, sharpen)
+    _check_args(n_per_class, length, factors, sharpen)
+    check_out_dir(out, "example", overwrite=overwrite)   # before the motifs are loaded and sampled
     if not 0.0 <= decoy_fraction <= 1.0:
         raise RegdnaError(f"--decoy-fraction must be within [0, 1], got {decoy_fraction}.")
     motifs = [load_motif(name, release=release) for name in factors]
@@ -120,7 +122,7 @@ def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, lengt
     for i, var in enumerate(variants, 1):
         var["id"] = f"{'mb' if var['kind'] == 'motif_breaking' else 'nt'}{i:05d}"
 
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "example", overwrite=overwrite) as tmp:
         _write_genome(tmp, chroms)
         ordered = sorted(windows, key=lambda w: (int(w.chrom[3:]), w.start))
         _write_windows(tmp, ordered, length)
@@ -133,7 +135,7 @@ def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, lengt
 
 # --- argument checks -------------------------------------------------------------------------
 
-def _check_args(out: Path, n_per_class: int, length: int, factors, sharpen: float) -> None:
+def _check_args(n_per_class: int, length: int, factors, sharpen: float) -> None:
     if n_per_class < 20:
         raise RegdnaError(f"--n-per-class {n_per_class} is too small; use 20 or more.")
     if length < 120:
@@ -142,13 +144,6 @@ def _check_args(out: Path, n_per_class: int, length: int, factors, sharpen: floa
         raise RegdnaError("the example grammar needs at least 2 factors.")
     if not sharpen > 0:
         raise RegdnaError(f"sharpen must be > 0, got {sharpen}.")
-    if out.exists():
-        if not out.is_dir():
-            raise RegdnaError(f"--out {out} exists and is not a directory; choose another path.")
-        looks_like_example = (out / "README.txt").is_file() and (out / "genome.fa").is_file()
-        if any(out.iterdir()) and not looks_like_example:
-            raise RegdnaError(f"--out {out} exists and is not an earlier regdna example; "
-                              "choose a new or empty directory (it would be replaced).")
 
 
 # --- sequences ------------------------------------------------------------------------------

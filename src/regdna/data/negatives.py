@@ -21,11 +21,13 @@ from regdna.io.genome import Genome
 
 
 def shuffled_negatives(positives: pd.DataFrame, rng: np.random.Generator, per_positive: int = 1) -> pd.DataFrame:
-    """Dinucleotide shuffles of `positives` (columns id, chrom, start, end, sequence).
+    """Dinucleotide shuffles of `positives` (columns id, chrom, start, end, sequence, optionally
+    padded).
 
-    Returns a frame with the same columns; ids are `<id>_shuf<k>`.
+    Returns a frame with the same columns; ids are `<id>_shuf<k>`. A shuffle keeps its source's
+    count of padding N (`padded`), so the max-N filter treats both alike.
     """
-    rows = {"id": [], "chrom": [], "start": [], "end": [], "sequence": []}
+    rows = {"id": [], "chrom": [], "start": [], "end": [], "sequence": [], "padded": []}
     for rec in positives.itertuples(index=False):
         for k in range(per_positive):
             rows["id"].append(f"{rec.id}_shuf{k}")
@@ -33,6 +35,7 @@ def shuffled_negatives(positives: pd.DataFrame, rng: np.random.Generator, per_po
             rows["start"].append(rec.start)
             rows["end"].append(rec.end)
             rows["sequence"].append(dinucleotide_shuffle(rec.sequence, rng))
+            rows["padded"].append(int(getattr(rec, "padded", 0)))
     return pd.DataFrame(rows)
 
 

@@ -2,7 +2,9 @@
 
 Steps (each switchable, each counted in `dataset.json`):
   read (chunk-wise) -> canonical contigs / blacklist / --intersect / --exclude (BED input)
-  -> fixed windows centred on the summit, N-padded past contig ends -> upper-case -> max-N filter
+  -> fixed windows centred on the summit, N-padded past contig ends (kept: the padding is not
+     counted by the max-N filter, and `start` may be negative / `end` past the contig end, so
+     sequence[i] is always genome position start + i) -> upper-case -> max-N filter
   -> [negatives: dinucleotide shuffles or GC-matched genomic windows]
   -> de-duplication (within class, cross-class collisions from both, reverse complements)
   -> split (chromosome, stratified random or a column) -> leakage check -> Parquet per split
@@ -11,8 +13,11 @@ Steps (each switchable, each counted in `dataset.json`):
 Scale: records pass through in chunks (10,000 by default) and are staged to a Parquet file; only
 8-byte sequence digests and a few numbers per record stay in memory (~35 bytes a record, up to
 ~0.12 KB at the de-dup sort), never the sequences, so 1 M intervals fit in ~0.5 GB
-(`bench/prepare_scale.py`). Everything is written inside `atomic_dir`: on any error no
-output dir is left behind.
+(`bench/prepare_scale.py`).
+
+Output follows `regdna.utils.output`: `--out` is checked before any work (a directory holding
+anything but an earlier `prepare` output, or holding an input, is refused unless `--overwrite`),
+and everything is written into a temporary dir that becomes `--out` only on success.
 """
 from __future__ import annotations
 
@@ -23,21 +28,36 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from regdna.data.clean import base_composition, dedup_mask, gc_fraction, label_key, sequence_keys
+from regdna.data.clean import base_composition, dedup_mask, gc_fraction, label_key, own_n_fraction, sequence_keys
 from regdna.data.dataset import DatasetInfo, write_info
 from regdna.data.intervals import canonical_mask
-from regdna.data.sources import (Chunk, IntervalFilters, bed_chunks, fasta_chunks, npz_chunks,
+from regdna.data.labels import LabelColumn, file_labels, parse_classes
+from regdna.data.sources import (NO_COORD, Chunk, IntervalFilters, bed_chunks, fasta_chunks, npz_chunks,
                                  parse_label_spec, table_chunks)
 from regdna.data.splits import (SPLIT_NAMES, chrom_split, parse_chroms, parse_fractions, random_split,
                                 split_code)
 from regdna.data.windows import fit_length
 from regdna.errors import RegdnaError
-from regdna.utils.atomic import atomic_dir
+from regdna.utils.output import check_out_dir, output_dir
 
 TASKS = ("binary", "multilabel", "multiclass", "regression")
 NEGATIVES = ("none", "shuffle", "gc-matched")
 _STAGE_SCHEMA_BASE = [("id", "string"), ("chrom", "string"), ("start", "int64"), ("end", "int64"),
-                      ("sequence", "string"), ("split_value", "string")]
+                      ("sequence", "string"), ("padded", "int64"), ("split_value", "string")]
+# what to change when a filter removed every record of a class
+_FILTER_HINTS = {
+    "too_many_n": "--max-n {max_n} (more N inside the sequence than allowed; padding is not counted): "
+                  "raise --max-n, e.g. --max-n 0.1",
+    "non_canonical": "the canonical-contig filter (they lie on other contigs): pass --no-canonical or "
+                     "--contigs REGEX",
+    "blacklist": "--blacklist (they overlap its regions): check that the BED is of the same genome build",
+    "intersect": "--intersect (none overlaps it): check that the BED is of the same genome build",
+    "exclude": "--exclude (they lie within --exclude-window of its intervals): lower --exclude-window "
+               "or drop --exclude",
+    "dedup": "de-duplication (the same sequences are in another class, or repeat): check the inputs "
+             "or pass --no-dedup",
+}
+_INTERVAL_STEPS = ("non_canonical", "blacklist", "intersect", "exclude")
 
 
 # ----------------------------------------------------------------------------------------- args
@@ -51,20 +71,6 @@ def _label_specs(specs: Iterable, kind: str) -> list[tuple[Path, str | None]]:
                               f"colon: --{kind} {path.name}:1).")
         out.append((path, label))
     return out
-
-
-def _label_values(labels: list[str]) -> tuple[dict[str, float], str, list[str] | None]:
-    """Map per-file label strings to numbers: {0,1} -> binary; other numbers or names -> multiclass
-    (classes in the order given, or sorted when numeric)."""
-    distinct = list(dict.fromkeys(labels))
-    try:
-        numbers = {s: float(s) for s in distinct}
-    except ValueError:
-        return {s: float(i) for i, s in enumerate(distinct)}, "multiclass", distinct
-    if set(numbers.values()) <= {0.0, 1.0}:
-        return numbers, "binary", None
-    ordered = sorted(distinct, key=lambda s: numbers[s])
-    return {s: float(i) for i, s in enumerate(ordered)}, "multiclass", ordered
 
 
 def detect_task(y: np.ndarray) -> str:
@@ -221,7 +227,7 @@ def prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | None =
             test_chroms: Sequence[str] | str = ("chr8", "chr9"), val_chroms: Sequence[str] | str = ("chr10",),
             fractions=(0.725, 0.1275, 0.15), split_column: str | None = None, task: str | None = None,
             seed: int = 0, export: Sequence[str] = (), chunk_size: int = 10_000, progress: bool = False,
-            figures: bool = True) -> Path:
+            figures: bool = True, classes: Sequence[str] | str | None = None, overwrite: bool = False) -> Path:
     """Build a dataset dir (`dataset.json` + `{train,val,test}.parquet` + `figures/`) at `out`.
 
     Args:
@@ -231,10 +237,14 @@ def prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | None =
         labels: label column names (table, or BED without per-file labels).
         bed: (path, label) pairs or 'path:label' strings (BED / narrowPeak); needs `genome`.
         genome: genome FASTA (plain or bgzip; the .fai index is built when missing).
-        npz: seed-000 NPZ files (X (N, L, 4), y); file stems train/val/test act as a split column.
+        npz: NPZ files (X one-hot (N, L, 4), y); file stems train/val/test act as a split column.
         length: window length in bp (BED: centred on the summit or midpoint; FASTA/table/NPZ:
-            centre-cropped or N-padded). None keeps input lengths.
-        max_n: largest allowed fraction of N (and other ambiguity codes) in a sequence.
+            centre-cropped or N-padded). None keeps input lengths. A BED window reaching past a
+            chromosome end is kept and N-padded; its `start` is then negative (or its `end` past
+            the chromosome end), so sequence[i] is genome position start + i.
+        max_n: largest allowed fraction of N (and other ambiguity codes) among a sequence's own
+            bases (from the genome or the input); N added as padding past a chromosome end or to
+            reach `length` are not counted.
         canonical, contigs: keep canonical contigs only (1-22, X, Y, M) or those matching `contigs`.
         blacklist, intersect, exclude, exclude_window: BED interval filters (BED input).
         dedup, rc_dedup: de-duplicate within class and across classes; treat reverse complements
@@ -246,22 +256,37 @@ def prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | None =
             (`split_column` values train / val / test).
         task: binary / multilabel / multiclass / regression; detected from the labels when None.
         seed: seed for shuffles, negatives and random splits.
-        export: ("npz",) to also write `{split}.npz` in the seed-000 layout.
+        export: ("npz",) to also write `{split}.npz` (X one-hot (N, L, 4), y).
         progress: show progress bars.
         figures: write QC figures to `out/figures/`.
+        classes: order of named labels (`yes`/`no`, `GATA1`...), first = class 0; default sorted.
+            The names are stored as `classes` in `dataset.json`.
+        overwrite: replace `out` even when it holds something other than an earlier `prepare`
+            output (an `out` holding an input is always refused).
 
     Returns:
         the dataset dir path.
     """
     out = Path(out)
-    args = _Args.build(**{k: v for k, v in locals().items() if k != "out"})
+    inputs = _input_paths(fasta, bed, table, npz, genome, blacklist, intersect, exclude)
+    check_out_dir(out, "prepare", inputs, overwrite)      # before any work: a refusal costs nothing
+    args = _Args.build(**{k: v for k, v in locals().items() if k not in ("out", "inputs", "overwrite")})
     try:
-        with atomic_dir(out) as tmp:
+        with output_dir(out, "prepare", inputs, overwrite) as tmp:
             _Builder(args, tmp).run()
     finally:
         if args.genome is not None:
             args.genome.close()
     return out
+
+
+def _input_paths(fasta, bed, table, npz, genome, blacklist, intersect, exclude) -> list[Path]:
+    """Every file `prepare` reads (FASTA / BED specs without their ':label')."""
+    paths = [Path(spec[0]) if isinstance(spec, (tuple, list)) else parse_label_spec(spec)[0]
+             for spec in [*(fasta or ()), *(bed or ())]]
+    paths += [Path(p) for p in [table, genome, *(npz or ()), *_as_list(blacklist), *_as_list(intersect),
+                                *_as_list(exclude)] if p]
+    return paths
 
 
 class _Args:
@@ -320,6 +345,9 @@ class _Args:
         self.label_map: dict[str, float] = {}
         self.classes: list[str] | None = None
         self.spec_task: str | None = None
+        self.class_order = parse_classes(kw["classes"])
+        if self.class_order is not None and self.kind == "npz":
+            raise RegdnaError("--classes orders named labels, but NPZ labels are numbers; drop --classes.")
         specs = self.fasta or self.bed
         if specs:
             missing = [p for p, lab in specs if lab is None]
@@ -330,7 +358,11 @@ class _Args:
                 raise RegdnaError(f"--bed {missing[0]}: no label; write --bed {missing[0]}:1 (one BED per "
                                   "class) or name label columns of the BED with --labels.")
             if not missing:
-                self.label_map, self.spec_task, self.classes = _label_values([lab for _, lab in specs])
+                self.label_map, self.classes = file_labels([lab for _, lab in specs], self.class_order, self.kind)
+                numbers = set(self.label_map.values())
+                # per-file labels are classes: numbers other than 0/1 (e.g. 2, 5, 7) are multiclass
+                if self.classes is None and not numbers <= {0.0, 1.0}:
+                    self.spec_task = "multiclass"
                 self.labels = ["label"]
         if self.kind == "table" and not self.labels:
             from regdna.io.tables import table_columns
@@ -363,12 +395,13 @@ class _Args:
         if self.kind != "bed" and (self.filters.blacklist or self.filters.intersect or self.filters.exclude):
             raise RegdnaError("--blacklist / --intersect / --exclude filter BED intervals; use them with --bed.")
         if self.negatives != "none":
-            if self.kind not in ("fasta", "bed") or self.spec_task != "binary" or set(self.label_map.values()) != {1.0}:
+            if self.kind not in ("fasta", "bed") or self.classes is not None or set(self.label_map.values()) != {1.0}:
                 raise RegdnaError(f"--negatives {self.negatives} makes negatives for positives only: give FASTA "
                                   "or BED input whose labels are all 1 (e.g. --fasta pos.fa:1).")
             if self.negatives == "gc-matched" and self.length is None and self.kind == "bed":
                 raise RegdnaError("--negatives gc-matched needs --length (the negatives' window length).")
         self.provenance = {k: _jsonable(v) for k, v in kw.items() if k not in ("progress",)}
+        self.provenance["classes"] = self.class_order
         return self
 
 
@@ -402,8 +435,15 @@ class _Builder:
             ("input", "non_canonical", "blacklist", "intersect", "exclude", "padded_windows", "resized_to_length",
              "too_many_n", "negatives_added", "within_class_duplicates", "cross_class_collisions",
              "cross_class_sequences", "removed_by_reverse_complement"), 0)
-        self.class_index: dict[str, int] = {}
-        self.value_to_index: dict[float, float] | None = None
+        # label columns of a table or BED file, read by one reader each for every file
+        columns = self.a.labels if self.a.kind == "table" or (self.a.kind == "bed" and not self.a.label_map) else []
+        self.readers = [LabelColumn(str(self.a.table or "the BED files"), c, names_allowed=len(columns) == 1)
+                        for c in columns]
+        self.recode = None          # staged first label -> final class number (names, numeric multiclass)
+        # records per class value (first label) that reached cleaning / that each filter removed,
+        # to say which filter emptied a class
+        self.seen: dict[float, int] = {}
+        self.removed: dict[str, dict[float, int]] = {}
         n_labels = len(self.a.labels) if self.a.labels else 1
         if self.a.kind == "npz":
             n_labels = self._npz_width()
@@ -427,44 +467,51 @@ class _Builder:
                 yield from fasta_chunks(path, a.label_map[label], a.chunk_size, self.counts)
         elif a.kind == "bed":
             for path, label in a.bed:
-                yield from bed_chunks(path, a.label_map.get(label) if label is not None else None, a.genome,
-                                      a.length, a.filters, a.chunk_size, self.counts,
-                                      label_columns=None if label is not None else a.labels,
+                value = a.label_map.get(label) if label is not None else None
+                before = {step: self.counts[step] for step in _INTERVAL_STEPS}
+                yield from bed_chunks(path, value, a.genome, a.length, a.filters, a.chunk_size, self.counts,
+                                      label_columns=None if label is not None else self.readers,
                                       split_column=a.split_column if a.split == "column" else None)
+                if value is not None:   # the interval filters ran inside the source: tally per file
+                    for step in _INTERVAL_STEPS:
+                        self._tally(step, np.full(self.counts[step] - before[step], value))
         elif a.kind == "table":
-            yield from table_chunks(a.table, a.labels, a.chunk_size, self.counts,
-                                    split_column=a.split_column if a.split == "column" else None,
-                                    class_index=self.class_index)
+            yield from table_chunks(a.table, self.readers, a.chunk_size, self.counts,
+                                    split_column=a.split_column if a.split == "column" else None)
         else:
             for path in a.npz:
                 yield from npz_chunks(path, a.chunk_size, self.counts)
 
+    def _tally(self, step: str, values: np.ndarray) -> None:
+        """Count records per class value (first label) for `step` ("seen" or a filter)."""
+        if self.stage.n_labels != 1 or not len(values):
+            return
+        target = self.seen if step == "seen" else self.removed.setdefault(step, {})
+        for value, n in zip(*np.unique(values[np.isfinite(values)], return_counts=True)):
+            target[float(value)] = target.get(float(value), 0) + int(n)
+
     def _clean(self, chunk: Chunk) -> Chunk:
         """Canonical contigs (records with coordinates, non-BED input; BED is filtered before
-        windowing), upper-case, fit to --length (non-BED input), drop sequences with too many N."""
+        windowing), upper-case, fit to --length (non-BED input), drop sequences with too many N
+        of their own (padding N are not counted)."""
         frame, y = chunk.frame, chunk.y
+        if "padded" not in frame:        # negatives: all their bases are real
+            frame = frame.assign(padded=np.zeros(len(frame), dtype=np.int64))
+        self._tally("seen", y[:, 0])
         if self.a.kind != "bed" and (self.a.filters.canonical or self.a.filters.contigs) and len(frame):
             known = frame["chrom"].notna().to_numpy()
             keep = ~known
             keep[known] = canonical_mask(frame["chrom"][known].tolist(), self.a.filters.contigs)
             self.counts["non_canonical"] = self.counts.get("non_canonical", 0) + int((~keep).sum())
+            self._tally("non_canonical", y[~keep, 0])
             frame, y = frame[keep].reset_index(drop=True), y[keep]
         seqs = [s.upper() for s in frame["sequence"]]
         if self.a.length is not None and self.a.kind != "bed":
-            length = self.a.length
-            fitted = [fit_length(s, length) for s in seqs]
-            shift = np.array([(len(s) - length) // 2 if len(s) >= length else -((length - len(s)) // 2)
-                              for s in seqs], dtype=np.int64)
-            known = frame["start"].to_numpy() >= 0
-            frame = frame.copy()
-            frame["start"] = np.where(known, frame["start"].to_numpy() + shift, -1)
-            frame["end"] = np.where(known, frame["start"].to_numpy() + length, -1)
-            resized = int(sum(len(s) != length for s in seqs))
-            self.counts["resized_to_length"] = self.counts.get("resized_to_length", 0) + resized
-            seqs = fitted
+            frame, seqs = self._fit(frame, seqs, self.a.length)
         frame = frame.assign(sequence=pd.array(seqs, dtype=object))
-        keep = base_composition(seqs)[1] <= self.a.max_n
+        keep = own_n_fraction(seqs, frame["padded"].to_numpy()) <= self.a.max_n
         self.counts["too_many_n"] = self.counts.get("too_many_n", 0) + int((~keep).sum())
+        self._tally("too_many_n", y[~keep, 0])
         if self.a.split == "chrom" and len(frame):
             unknown = frame["chrom"].isna().to_numpy()
             if unknown.any():
@@ -472,6 +519,21 @@ class _Builder:
                 raise RegdnaError(f"{loc}: no chromosome for --split chrom; FASTA record names must read "
                                   "'chr:start-end' (a table needs a 'chrom' column). Or use --split random.")
         return Chunk(frame[keep].reset_index(drop=True), y[keep])
+
+    def _fit(self, frame: pd.DataFrame, seqs: list[str], length: int) -> tuple[pd.DataFrame, list[str]]:
+        """Centre-crop or N-pad FASTA / table / NPZ sequences to `length`; coordinates follow."""
+        fitted = [fit_length(s, length) for s in seqs]
+        shift = np.array([(len(s) - length) // 2 if len(s) >= length else -((length - len(s)) // 2)
+                          for s in seqs], dtype=np.int64)
+        known = frame["start"].to_numpy() != NO_COORD
+        frame = frame.copy()
+        frame["start"] = np.where(known, frame["start"].to_numpy() + shift, NO_COORD)
+        frame["end"] = np.where(known, frame["start"].to_numpy() + length, NO_COORD)
+        frame["padded"] = frame["padded"].to_numpy() + np.array([max(0, length - len(s)) for s in seqs],
+                                                                dtype=np.int64)
+        resized = int(sum(len(s) != length for s in seqs))
+        self.counts["resized_to_length"] = self.counts.get("resized_to_length", 0) + resized
+        return frame, fitted
 
     def _split_codes(self, frame: pd.DataFrame) -> np.ndarray:
         a = self.a
@@ -503,7 +565,7 @@ class _Builder:
         occupied = None
         if a.negatives == "gc-matched":
             occupied = pd.concat([b[["chrom", "start", "end"]] for b in positives.batches()], ignore_index=True)
-            if (occupied["start"] < 0).any() or occupied["chrom"].isna().any():
+            if (occupied["start"] == NO_COORD).any() or occupied["chrom"].isna().any():
                 raise RegdnaError("--negatives gc-matched needs the positives' coordinates: FASTA names "
                                   "'chr:start-end' (or BED input), so negatives can avoid them.")
         task = bar.add_task(f"negatives ({a.negatives})", total=positives.n)
@@ -554,7 +616,7 @@ class _Builder:
                 self._add_negatives(bar)
             stages = [s for s in (self.stage, self.neg_stage) if s is not None]
             cat = _Stage.concatenate(stages)
-            task, classes, y_index = self._resolve_task(cat["y"])
+            task, classes, y_index = self._resolve_task(cat)
             keep = self._dedup(cat, task, y_index)
             splits = self._assign_splits(cat, keep, y_index)
             from regdna.data.qc import check_leakage
@@ -596,40 +658,78 @@ class _Builder:
     def _count_text(self) -> str:
         return ", ".join(f"{k}: {v}" for k, v in self.counts.items() if isinstance(v, int))
 
-    def _resolve_task(self, y: np.ndarray) -> tuple[str, list[str] | None, np.ndarray]:
+    def _resolve_task(self, cat: dict) -> tuple[str, list[str] | None, np.ndarray]:
         """Task, class names, and a per-record class index (N,) for stratification and QC
-        (binary / multiclass: the class; multilabel / regression: 0)."""
+        (binary / multiclass: the class; multilabel / regression: 0). Named classes and numeric
+        multiclass labels are renumbered here to their final class numbers (in `cat["y"]`; the
+        staged files through `self.recode` when written)."""
         a = self.a
+        y = cat["y"]
         names = a.labels or [f"y{j}" for j in range(y.shape[1])]
+        classes, lookup = a.classes, None
+        for reader in self.readers:
+            order, reader_lookup = reader.final_order(a.class_order)
+            if order is not None:
+                classes, lookup = order, reader_lookup
         task = a.task or a.spec_task or detect_task(y)
-        _check_task(task, y, names)
-        classes = a.classes
-        if task == "multiclass" and classes is None:
-            if self.class_index:
-                classes = list(self.class_index)
-            else:
-                # numeric classes (e.g. 2, 5, 7) become indices 0..K-1 in sorted order
-                values = np.unique(y[np.isfinite(y)])
-                classes = [f"{v:g}" for v in values]
-                self.value_to_index = {float(v): float(i) for i, v in enumerate(values)}
+        if classes is not None and task not in ("binary", "multiclass"):
+            raise RegdnaError(f"--task {task} needs numeric labels, but the labels are names "
+                              f"({', '.join(classes[:5])}); use --task binary or multiclass.")
         if task in ("binary", "multiclass"):
-            index = y[:, 0].astype(np.int64)
-            if self.value_to_index:
-                index = np.array([self.value_to_index[v] for v in y[:, 0]], dtype=np.int64)
-        else:
-            index = np.zeros(len(y), dtype=np.int64)
+            for reader in self.readers:
+                if reader.n_missing:
+                    raise reader.missing_error(task)
+        _check_task(task, y, names)
+        if task in ("binary", "multiclass"):
+            self._check_lost_classes(y[:, 0], classes if lookup is None else None)
+        if lookup is not None:
+            self.recode = lambda v: lookup[np.asarray(v).astype(np.int64)]
+        elif task == "multiclass" and classes is None:
+            # numeric classes (e.g. 2, 5, 7) become indices 0..K-1 in sorted order
+            values = np.unique(y[np.isfinite(y)])
+            classes = [f"{v:g}" for v in values]
+            self.recode = lambda v: np.searchsorted(values, np.asarray(v)).astype(np.float64)
+        if self.recode is not None:
+            y[:, 0] = self.recode(y[:, 0])
+        index = y[:, 0].astype(np.int64) if task in ("binary", "multiclass") else np.zeros(len(y), dtype=np.int64)
         if task in ("binary", "multiclass") and len(np.unique(index)) < 2:
             raise RegdnaError(f"only one class ({classes[int(index[0])] if classes else int(index[0])}) in the "
                               "data: give one input per class (e.g. --fasta pos.fa:1 --fasta neg.fa:0) or make "
                               "negatives with --negatives shuffle / gc-matched.")
         self.label_names = names if task != "multiclass" else (a.labels[:1] if a.labels else ["label"])
+        self.classes = classes
         return task, classes, index
 
+    def _class_label(self, value: float, classes: list[str] | None) -> str:
+        """How a class value of the first label reads to the user: its name (and number)."""
+        if self.readers and self.readers[0].kind == "names":
+            name = {float(code): n for n, code in self.readers[0].names.items()}.get(value)
+            return f"'{name}'" if name is not None else f"{value:g}"
+        text = f"'{classes[int(value)]}'" if classes is not None else f"{value:g}"
+        files = [str(p) for p, label in (self.a.fasta or self.a.bed) if self.a.label_map.get(label) == value]
+        return text + (f" ({', '.join(files)})" if files else "")
+
+    def _check_lost_classes(self, values: np.ndarray, classes: list[str] | None) -> None:
+        """A clear error when the filters removed every record of a class that the input had."""
+        present = set(np.unique(values[np.isfinite(values)]).tolist())
+        given = set(self.seen) | {v for per in self.removed.values() for v in per}
+        lost = sorted(given - present)
+        if not lost:
+            return
+        value = lost[0]
+        by_step = {name: per[value] for name, per in self.removed.items() if per.get(value)}
+        if not by_step:
+            return
+        worst = max(by_step, key=by_step.get)
+        hint = _FILTER_HINTS[worst].format(max_n=f"{self.a.max_n:g}")
+        raise RegdnaError(f"class {self._class_label(value, classes)}: all {sum(by_step.values())} record(s) were "
+                          f"removed, most by {hint}. Without them only {len(present)} class(es) would be left.")
+
     def _class_names(self, task: str, classes) -> list[str]:
+        if task in ("binary", "multiclass") and classes:
+            return list(classes)
         if task == "binary":
             return ["0", "1"]
-        if task == "multiclass":
-            return list(classes)
         return ["all"]
 
     def _dedup(self, cat: dict, task: str, y_index: np.ndarray) -> np.ndarray:
@@ -643,6 +743,10 @@ class _Builder:
         keys = cat["canon"] if self.a.rc_dedup else cat["fwd"]
         keep, counts = dedup_mask(keys, labels)
         self.counts.update(counts)
+        if task in ("binary", "multiclass") and len(np.unique(y_index[keep])) < len(np.unique(y_index)):
+            lost = sorted(set(np.unique(y_index).tolist()) - set(np.unique(y_index[keep]).tolist()))[0]
+            name = f"'{self.classes[lost]}'" if self.classes else str(lost)
+            raise RegdnaError(f"class {name}: every record was removed by {_FILTER_HINTS['dedup']}.")
         if self.a.rc_dedup:
             # records removed only because a sequence equals another's reverse complement
             keep_fwd, _ = dedup_mask(cat["fwd"], labels)
@@ -673,7 +777,7 @@ class _Builder:
                             ("end", pa.int64()), ("sequence", pa.string())] +
                            [(c, pa.float64()) for c in label_cols])
         writers = {name: pq.ParquetWriter(self.tmp / f"{name}.parquet", schema) for name in SPLIT_NAMES}
-        lookup = self.value_to_index
+        recode = self.recode
         offset = 0
         task_id = bar.add_task("writing splits", total=len(keep))
         try:
@@ -687,14 +791,14 @@ class _Builder:
                             continue
                         rows = batch.filter(pa.array(mask))
                         columns = [rows.column(c) for c in ("id", "chrom")]
-                        for c in ("start", "end"):   # -1 (unknown coordinate) -> null
+                        for c in ("start", "end"):   # unknown coordinate -> null (negative = padded window)
                             col = rows.column(c)
-                            columns.append(pc.if_else(pc.less(col, 0), pa.scalar(None, pa.int64()), col))
+                            columns.append(pc.if_else(pc.equal(col, NO_COORD), pa.scalar(None, pa.int64()), col))
                         columns.append(rows.column("sequence"))
                         for j in range(len(label_cols)):
                             values = rows.column(f"y{j}")
-                            if task == "multiclass" and lookup:
-                                values = pa.array([lookup[v] for v in values.to_numpy()], pa.float64())
+                            if j == 0 and recode is not None:
+                                values = pa.array(recode(values.to_numpy(zero_copy_only=False)), pa.float64())
                             columns.append(values)
                         writers[name].write_table(pa.Table.from_arrays(columns, schema=schema))
                     bar.advance(task_id, batch.num_rows)
@@ -741,7 +845,8 @@ class _Builder:
         provenance = dict(a.provenance)
         provenance.update({"regdna_version": __version__, "input_kind": a.kind,
                            "genome_chrom_count": len(a.genome.chrom_sizes) if a.genome else None})
-        return DatasetInfo(task=task, labels=self.label_names, classes=classes if task == "multiclass" else None,
+        return DatasetInfo(task=task, labels=self.label_names,
+                           classes=classes if task in ("binary", "multiclass") else None,
                            length=fixed, splits=split_info, provenance=provenance, counts=counts, qc=qc_info)
 
     def _export_npz(self, task: str) -> None:

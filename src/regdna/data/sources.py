@@ -1,11 +1,14 @@
 """Input sources for `prepare`, each turned into a stream of uniform record chunks.
 
-A chunk is a DataFrame with `id`, `chrom` (None when unknown), `start`, `end` (-1 when
-unknown), `sequence`, `split_value` (a split-column value or None), `where` (file and line or
-record, for error messages) and a label matrix `y` (n, T) float64 kept beside it.
+A chunk is a DataFrame with `id`, `chrom` (None when unknown), `start`, `end` (`NO_COORD` when
+unknown; a window reaching past a chromosome start has a negative `start`), `sequence`,
+`padded` (N bases added past a chromosome end or to reach `--length`, not part of the input),
+`split_value` (a split-column value or None), `where` (file and line or record, for error
+messages) and a label matrix `y` (n, T) float64 kept beside it.
 
 Sources: FASTA files with one label each, BED / narrowPeak intervals plus a genome, a table
-(CSV / TSV / Parquet) and NPZ (seed 000). Interval filters (canonical contigs, blacklist,
+(CSV / TSV / Parquet) and NPZ arrays (X one-hot, y). Label values go through
+`regdna.data.labels` (one rule for numbers, names and missing values). Interval filters (canonical contigs, blacklist,
 intersect, exclude) and windowing run here, chunk by chunk, and are counted.
 """
 from __future__ import annotations
@@ -18,9 +21,14 @@ import numpy as np
 import pandas as pd
 
 from regdna.data.intervals import IntervalSet, canonical_mask
+from regdna.data.labels import LabelColumn
 from regdna.data.windows import make_windows
 from regdna.errors import RegdnaError, where
 from regdna.io.fasta import parse_region, read_fasta
+
+
+# Unknown coordinate: not -1, since a window reaching past a chromosome start has a negative start.
+NO_COORD = np.iinfo(np.int64).min
 
 
 @dataclass
@@ -64,7 +72,7 @@ def parse_label_spec(spec: str) -> tuple[Path, str | None]:
     return Path(spec), None
 
 
-def _frame(ids, chroms, starts, ends, seqs, wheres, split_values=None) -> pd.DataFrame:
+def _frame(ids, chroms, starts, ends, seqs, wheres, split_values=None, padded=None) -> pd.DataFrame:
     n = len(ids)
     return pd.DataFrame({
         "id": pd.array(list(ids), dtype=object),
@@ -72,6 +80,7 @@ def _frame(ids, chroms, starts, ends, seqs, wheres, split_values=None) -> pd.Dat
         "start": np.asarray(starts, dtype=np.int64),
         "end": np.asarray(ends, dtype=np.int64),
         "sequence": pd.array(list(seqs), dtype=object),
+        "padded": np.zeros(n, dtype=np.int64) if padded is None else np.asarray(padded, dtype=np.int64),
         "split_value": pd.array(list(split_values) if split_values is not None else [None] * n, dtype=object),
         "where": pd.array(list(wheres), dtype=object),
     })
@@ -89,7 +98,7 @@ def fasta_chunks(path: Path, label: float, chunk_size: int, counts: dict) -> Ite
 
     for rec in read_fasta(path):
         region = parse_region(rec.name)
-        chrom, start, end = region if region else (None, -1, -1)
+        chrom, start, end = region if region else (None, NO_COORD, NO_COORD)
         buf["id"].append(rec.name)
         buf["chrom"].append(chrom)
         buf["start"].append(start)
@@ -104,16 +113,20 @@ def fasta_chunks(path: Path, label: float, chunk_size: int, counts: dict) -> Ite
 
 
 def bed_chunks(path: Path, label: float | None, genome, length: int | None, filters: IntervalFilters,
-               chunk_size: int, counts: dict, label_columns: list[str] | None = None,
+               chunk_size: int, counts: dict, label_columns: list[LabelColumn] | None = None,
                split_column: str | None = None) -> Iterator[Chunk]:
     """Windows of the intervals of one BED / narrowPeak file, fetched from `genome` chunk-wise.
 
-    Labels come from `label` (one per file) or from `label_columns` of the file. Window ids are
-    `chrom:start-end` of the window.
+    Labels come from `label` (one per file) or from `label_columns` of the file (readers shared
+    by every file, so names get the same number everywhere). Window ids are `chrom:start-end` of
+    the window; a window past a chromosome end keeps its length (N-padded, counted in `padded`).
     """
     from regdna.io.bed import read_bed
 
-    extra = list(label_columns or []) + ([split_column] if split_column else [])
+    readers = list(label_columns or [])
+    for reader in readers:
+        reader.source = str(path)
+    extra = [r.column for r in readers] + ([split_column] if split_column else [])
     for frame in read_bed(path, chunk_size=chunk_size, extra_columns=extra):
         counts["input"] = counts.get("input", 0) + len(frame)
         frame = filters.apply(frame, counts)
@@ -130,36 +143,22 @@ def bed_chunks(path: Path, label: float | None, genome, length: int | None, filt
         # per-line locations only where a later check can name a line (label / split values)
         wheres = ([where(path, line) for line in windows["line"]] if extra else [str(path)] * len(windows))
         out = _frame(ids, windows["chrom"], windows["start"], windows["end"], windows["sequence"], wheres,
-                     windows[split_column] if split_column else None)
-        if label_columns:
-            y = np.column_stack([_numeric(windows[c], path, wheres, c) for c in label_columns])
+                     windows[split_column] if split_column else None, padded=windows["padded"])
+        if readers:
+            y = np.column_stack([r.values(windows[r.column], wheres) for r in readers])
         else:
             y = np.full((len(out), 1), label, dtype=np.float64)
         yield Chunk(out, y)
 
 
-def _numeric(values: pd.Series, path, wheres, column: str) -> np.ndarray:
-    """Label values as floats ('', 'NA', 'nan' = missing); a clear error for text."""
-    out = pd.to_numeric(pd.Series(values).replace({"": np.nan, "NA": np.nan, ".": np.nan}), errors="coerce")
-    bad = out.isna() & ~pd.Series(values).isin(["", "NA", ".", "nan", "NaN"]) & pd.Series(values).notna()
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise RegdnaError(f"{wheres[i]}: label column '{column}' holds '{values.iloc[i]}', not a number. "
-                          "Label columns must be numeric (0/1 for classes, NaN for missing).")
-    return out.to_numpy(dtype=np.float64)
-
-
-def table_chunks(path: Path, label_columns: list[str], chunk_size: int, counts: dict,
-                 split_column: str | None = None, class_index: dict | None = None) -> Iterator[Chunk]:
-    """Rows of a CSV / TSV / Parquet table with a `sequence` column.
-
-    A single non-numeric label column is read as class names; `class_index` collects them in
-    order of first appearance (multiclass).
-    """
+def table_chunks(path: Path, label_columns: list[LabelColumn], chunk_size: int, counts: dict,
+                 split_column: str | None = None) -> Iterator[Chunk]:
+    """Rows of a CSV / TSV / Parquet table with a `sequence` column; labels read by `label_columns`."""
     from regdna.io.tables import read_table, table_columns, table_format
 
     have = table_columns(path)
-    needed = ["sequence"] + list(label_columns) + ([split_column] if split_column else [])
+    names = [r.column for r in label_columns]
+    needed = ["sequence"] + names + ([split_column] if split_column else [])
     missing = [c for c in needed if c not in have]
     if missing:
         raise RegdnaError(f"{path}: column(s) {', '.join(repr(c) for c in missing)} not found; the table has "
@@ -178,17 +177,25 @@ def table_chunks(path: Path, label_columns: list[str], chunk_size: int, counts: 
         n = len(frame)
         ids = frame["id"].astype(str) if "id" in frame else [f"{path.stem}_{r}" for r in frame["row"]]
         chroms = frame["chrom"].astype(object).where(frame["chrom"].notna(), None) if "chrom" in frame else [None] * n
-        starts = frame["start"].fillna(-1).astype(np.int64) if "start" in frame else np.full(n, -1)
-        ends = frame["end"].fillna(-1).astype(np.int64) if "end" in frame else np.full(n, -1)
+        starts = _coordinates(frame, "start", wheres)
+        ends = _coordinates(frame, "end", wheres)
         out = _frame(ids, chroms, starts, ends, seqs, wheres,
                      frame[split_column].astype(str) if split_column else None)
-        if len(label_columns) == 1 and class_index is not None and not pd.api.types.is_numeric_dtype(frame[label_columns[0]]) \
-                and pd.to_numeric(frame[label_columns[0]], errors="coerce").isna().any():
-            names = frame[label_columns[0]].astype(str)
-            y = np.array([class_index.setdefault(v, len(class_index)) for v in names], dtype=np.float64)[:, None]
-        else:
-            y = np.column_stack([_numeric(frame[c].astype(object), path, wheres, c) for c in label_columns])
+        y = np.column_stack([r.values(frame[r.column], wheres) for r in label_columns])
         yield Chunk(out, y)
+
+
+def _coordinates(frame: pd.DataFrame, column: str, wheres: list[str]) -> np.ndarray:
+    """A table's `start` / `end` column as int64 (`NO_COORD` where empty or absent)."""
+    if column not in frame:
+        return np.full(len(frame), NO_COORD, dtype=np.int64)
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = (values.isna() & frame[column].notna()) | (values.notna() & (values != values.round()))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise RegdnaError(f"{wheres[i]}: column '{column}' holds '{frame[column].iloc[i]}', not a whole number "
+                          "of bp; fix the coordinate or leave it empty.")
+    return values.fillna(NO_COORD).astype(np.int64).to_numpy()
 
 
 def _check_letters(seqs: list[str], wheres: list[str]) -> None:
@@ -202,14 +209,14 @@ def _check_letters(seqs: list[str], wheres: list[str]) -> None:
 
 
 def npz_chunks(path: Path, chunk_size: int, counts: dict) -> Iterator[Chunk]:
-    """Records of a seed-000 NPZ; `split_value` is the file's stem (train / val / test)."""
+    """Records of an NPZ (X one-hot (N, L, 4), y); `split_value` is the file's stem (train / val / test)."""
     from regdna.io.npz import read_npz
 
     for frame, y in read_npz(path, chunk_size=chunk_size):
         counts["input"] = counts.get("input", 0) + len(frame)
         n = len(frame)
         wheres = [f"{path}, record {r}" for r in frame["row"]]
-        out = _frame(frame["id"], [None] * n, np.full(n, -1), np.full(n, -1), frame["sequence"], wheres,
+        out = _frame(frame["id"], [None] * n, np.full(n, NO_COORD), np.full(n, NO_COORD), frame["sequence"], wheres,
                      [path.stem] * n)
         y = np.asarray(y, dtype=np.float64)
         yield Chunk(out, y[:, None] if y.ndim == 1 else y.reshape(len(y), -1))

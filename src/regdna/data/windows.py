@@ -1,6 +1,10 @@
-"""Fixed-length windows (seed 001): centred on the narrowPeak summit when known, else on the
-interval midpoint; the part of a window past a chromosome end is filled with N, so every window
-keeps its length and its centre.
+"""Fixed-length windows: centred on the narrowPeak summit when known, else on the interval
+midpoint; the part of a window past a chromosome end is filled with N, so every window keeps its
+length and its centre.
+
+A padded window keeps its genome coordinates: `start` is negative (or `end` past the chromosome
+end), so base i of the sequence is always genome position start + i. The number of padding
+bases is returned beside it (`padded`), so the max-N filter counts only the genome's own N.
 """
 from __future__ import annotations
 

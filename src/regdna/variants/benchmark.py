@@ -243,7 +243,8 @@ def _join(scores: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
 def benchmark_variants(scores, measured, out, *, score_column: str | None = None,
                        measured_column: str | None = None, pvalue_column: str | None = None,
                        group_column: str | None = None, other=None,
-                       other_column: str | None = None, ks=(10, 25, 50)) -> dict:
+                       other_column: str | None = None, ks=(10, 25, 50), overwrite: bool = False
+                       ) -> dict:
     """Compare predicted variant scores with measured effects; write metrics, tables and figures.
 
     Args:
@@ -251,7 +252,10 @@ def benchmark_variants(scores, measured, out, *, score_column: str | None = None
         measured: table with an id (or chrom/pos/ref/alt) and a measured effect column; optional
             p-value, dataset / cell-line, `block` + `is_causal` (LD blocks), or `expected`
             (up/down/none) + `kind` columns (bundled example).
-        out: output directory (replaced atomically).
+        out: output directory, written atomically under the output policy
+            (`regdna.utils.output`): checked before any table is read; an existing directory that
+            is not an earlier `benchmark-variants` output is refused unless `overwrite`; an `out`
+            that is or contains an input table is always refused.
         other: another scorer's table (e.g. DeepSEA) for Spearman and top-K agreement.
 
     Returns:
@@ -261,8 +265,10 @@ def benchmark_variants(scores, measured, out, *, score_column: str | None = None
     from pathlib import Path
 
     from regdna.plot import variants as plots
-    from regdna.utils.atomic import atomic_dir
+    from regdna.utils.output import check_out_dir, output_dir
 
+    inputs = [t for t in (scores, measured, other) if not isinstance(t, pd.DataFrame)]
+    check_out_dir(out, "benchmark-variants", inputs=inputs, overwrite=overwrite)
     score_frame = scores if isinstance(scores, pd.DataFrame) else read_table(scores)
     meas_frame = measured if isinstance(measured, pd.DataFrame) else read_table(measured)
     score_col = _pick(score_frame, score_column, _SCORE, "score", scores)
@@ -275,7 +281,7 @@ def benchmark_variants(scores, measured, out, *, score_column: str | None = None
     p_col = _pick(joined, pvalue_column, _PVALUE, "p-value", measured)
     group_col = _pick(joined, group_column, _GROUP, "dataset", measured)
     metrics: dict = {"score_column": score_col, "n_joined": len(joined)}
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "benchmark-variants", inputs=inputs, overwrite=overwrite) as tmp:
         tmp = Path(tmp)
         if meas_col is not None:
             pred, meas = joined[score_col].astype(float), joined[meas_col].astype(float)

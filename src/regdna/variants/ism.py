@@ -55,7 +55,8 @@ def _as_onehot(x) -> np.ndarray:
         raise RegdnaError("saturation_mutagenesis got no sequences.")
     lengths = {len(s) for s in seqs}
     if len(lengths) != 1:
-        raise RegdnaError(f"sequences have different lengths {sorted(lengths)[:5]}; ISM needs one length.")
+        raise RegdnaError(f"sequences have different lengths {sorted(lengths)[:5]}; ISM needs one length: "
+                          "give sequences of equal length (or select some with --n).")
     return one_hot(seqs, dtype=np.float32, channels_first=True)
 
 
@@ -165,10 +166,15 @@ def _plain_logits(predictor, onehot: np.ndarray, batch: np.ndarray) -> np.ndarra
 
 
 def run_ism(predictor, seqs: Sequence[str], ids: Sequence[str], out, output: int = 0,
-            region=None, fast: bool = True, batch_size: int = 512, top_k: int = 25) -> dict:
+            region=None, fast: bool = True, batch_size: int = 512, top_k: int = 25,
+            inputs=(), overwrite: bool = False) -> dict:
     """ISM of `seqs` written to the directory `out` (atomically): ism.npz with `delta` (N, L, 4),
     `onehot` (N, L, 4) and `ids`; ism.tsv (seq_id, pos, ref, alt, delta); heatmaps/<i>_<id>.png;
     topk.tsv and topk.png (the K edits with the largest |delta|).
+
+    `out` follows the output policy (`regdna.utils.output`): it is checked before anything is
+    computed, an existing directory that is not an earlier `ism` output is refused unless
+    `overwrite`, and an `out` that is or contains one of `inputs` is always refused.
 
     Returns {'delta', 'table', 'top', 'path'} (path = 'fast' or 'plain').
     """
@@ -176,8 +182,9 @@ def run_ism(predictor, seqs: Sequence[str], ids: Sequence[str], out, output: int
     from pathlib import Path
 
     from regdna.plot.variants import ism_heatmap, topk_bar
-    from regdna.utils.atomic import atomic_dir
+    from regdna.utils.output import check_out_dir, output_dir
 
+    check_out_dir(out, "ism", inputs=inputs, overwrite=overwrite)
     delta, path = _ism(predictor, list(seqs), output, region, fast, batch_size, True, 8)
     onehot = _as_onehot(list(seqs))
     table = ism_table(delta, onehot, ids)
@@ -186,7 +193,7 @@ def run_ism(predictor, seqs: Sequence[str], ids: Sequence[str], out, output: int
         table = table[(table["pos"] >= lo) & (table["pos"] < hi)]
     top = table.reindex(table["delta"].abs().sort_values(ascending=False).index).head(top_k)
     label = predictor.labels[output]
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "ism", inputs=inputs, overwrite=overwrite) as tmp:
         tmp = Path(tmp)
         np.savez_compressed(tmp / "ism.npz", delta=delta, onehot=onehot.transpose(0, 2, 1),
                             ids=np.asarray(ids, dtype=str), output=label)

@@ -9,7 +9,8 @@ Per variant and per model output (seeds 000, 002; thesis chs. 2-3):
 - `delta` = p_alt - p_ref (seed 000), `log2_ratio` = log2(p_alt / p_ref) (seed 002; computed as a
   difference of log-sigmoids so it stays finite for saturated outputs), `logit_diff` = margin_alt -
   margin_ref.
-- `--rc`: logits averaged over both strands before the sigmoid.
+- `--rc`: logits averaged over both strands before the sigmoid (default: as the run's
+  `predict.rc_average`, like `regdna predict`).
 - `--shifts K` (variants on a genome): the shift-robust score of thesis ch. 2 ("robust" CAGI5
   predictions): K windows shifted evenly within +-max_shift bp around the centred one,
   probabilities averaged over the K windows for each allele, then `p_ref_robust`,
@@ -22,16 +23,19 @@ With more than one output, score columns are suffixed `.<label>` (e.g. `log2_rat
 Rows that cannot be scored keep NaN scores and a non-empty `reason`.
 
 Scale: the variant file is read in chunks of `chunk_size`; each chunk is scored in batches and
-written as one Parquet part under `.<out>.parts/` (atomic rename); a killed job re-run with the
-same arguments skips the parts already written. `shard=(i, n)` scores chunks k with k % n == i;
-under torchrun / SLURM the rank and world size are read from the environment. The process that
-finds every part present merges them (a lock directory makes that one process) into `out`
-(Parquet via ParquetWriter, or TSV) with an atomic rename, then removes the parts.
+written as one Parquet part under `.<out>.parts/` (atomic rename). A killed job re-run resumes:
+the parts dir holds the job's resume fingerprint (`regdna.utils.fingerprint`: the content of the
+variants file and of the genome, the model weights, the chunk size and every setting above), and
+parts are reused only when the re-run has the same fingerprint. Otherwise an unsharded job says
+what changed and starts over; a sharded one is refused. `shard=(i, n)` scores chunks k with
+k % n == i; under torchrun / SLURM the rank and world size are read from the environment. The
+process that finds every part present merges them (a lock directory makes that one process) into
+`out` (Parquet via ParquetWriter, or TSV) with an atomic rename, registers it as a `vep` output
+(`regdna.utils.output`) and removes the parts.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import shutil
@@ -110,11 +114,6 @@ class ScoreSettings:
     strict: bool = False
     zero_shot: bool = False
     extra: dict = field(default_factory=dict)
-
-    def fingerprint(self, variants: str, model: str) -> str:
-        text = json.dumps([variants, model, self.length, self.rc, self.shifts, self.max_shift,
-                           self.strict, self.zero_shot, self.extra], sort_keys=True, default=str)
-        return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def _windows(chunk: pd.DataFrame, genome, settings: ScoreSettings, shift: int,
@@ -240,24 +239,33 @@ def parts_dir(out: Path) -> Path:
 
 
 def score_variants(variants: str | Path | pd.DataFrame, out: str | Path, predictor=None,
-                   genome=None, *, length: int | None = None, rc: bool = False, shifts: int = 0,
+                   genome=None, *, length: int | None = None, rc: bool | None = None, shifts: int = 0,
                    max_shift: int | None = None, strict: bool = False, language_model=None,
                    chunk_size: int = 4096, shard: tuple[int, int] | None = None,
-                   progress: bool = True, model_name: str = "") -> dict:
+                   progress: bool = True, model_id=None, inputs=(), overwrite: bool = False,
+                   notice=None) -> dict:
     """Score every variant of a VCF / table and write `out` (.parquet or .tsv).
 
     Args:
         variants: VCF (.vcf/.vcf.gz), table (.tsv/.csv/.parquet) or a DataFrame.
-        out: output file; `.parquet` or `.tsv`.
+        out: output file; `.parquet` or `.tsv` (refused when it exists and is not an unchanged
+            earlier `vep` output, unless `overwrite`; see `regdna.utils.output`).
         predictor: a `regdna.predict.Predictor` (None for zero-shot only).
         genome: a `regdna.io.genome.Genome` or a FASTA path (None for ref_seq/alt_seq tables).
         length: window length (default: the predictor's input length).
-        rc: average logits over both strands.
+        rc: average logits over both strands (None: as the predictor does, i.e. the run's
+            `predict.rc_average`, so `vep` and `predict` agree on the same sequence).
         shifts: K > 1 adds the shift-robust scores over K windows within +-max_shift bp.
         strict: a RegdnaError on the first unusable record instead of skipping it.
         language_model: a `regdna.models.hf.LanguageModel` for zero-shot scores.
         chunk_size: variants per chunk (= per part file; memory is flat in the file size).
         shard: (i, n) to score only chunks k with k % n == i (default: from torchrun env).
+        model_id: JSON-able identity of the model(s) for the resume fingerprint (`run_identity`,
+            `language_model_identity`); default: a digest of the weights in memory.
+        inputs: further inputs `out` must not be or contain (the run dir, a model dir).
+        overwrite: replace a foreign `out`; with `shard`, also discard parts of another job.
+        notice: called with one line when parts of an interrupted run are discarded
+            (default: printed on stderr).
 
     Returns:
         summary dict: out (None if another shard still runs), n_variants, n_scored, n_skipped,
@@ -265,14 +273,22 @@ def score_variants(variants: str | Path | pd.DataFrame, out: str | Path, predict
     """
     from regdna.io.genome import Genome
     from regdna.io.vcf import iter_variants
+    from regdna.utils.output import check_out_file
 
     out = Path(out)
     if out.suffix not in (".parquet", ".tsv"):
         raise RegdnaError(f"--out {out}: use a .parquet or .tsv file name.")
     if predictor is None and language_model is None:
         raise RegdnaError("score_variants needs a predictor (--run) or a language model (--zero-shot).")
+    if chunk_size < 1:
+        raise RegdnaError(f"--chunk-size {chunk_size}: give a positive number of variants per chunk.")
+    sources = [] if isinstance(variants, pd.DataFrame) else [variants]
+    sources.append(getattr(genome, "path", genome))
+    check_out_file(out, "vep", inputs=[*sources, *inputs], overwrite=overwrite)
     if isinstance(genome, (str, Path)):
         genome = Genome(genome)
+    if rc is None:
+        rc = bool(predictor.rc_average) if predictor is not None else False
     length = length or (predictor.length if predictor is not None else None)
     if length is None and genome is not None:
         raise RegdnaError("the window length is unknown: pass --length (the model has no fixed input length).")
@@ -280,10 +296,14 @@ def score_variants(variants: str | Path | pd.DataFrame, out: str | Path, predict
                              zero_shot=predictor is None)
     shard = shard or shard_from_env()
     where = "variants" if isinstance(variants, pd.DataFrame) else str(variants)
-    parts = _prepare_parts(out, settings.fingerprint(where, model_name), sharded=shard is not None)
-
     if isinstance(variants, pd.DataFrame):
         variants = _standard_frame(variants)
+    if model_id is None:
+        model_id = _weights_identity(predictor, language_model)
+    job = job_fingerprint(variants, genome, model_id, chunk_size, settings)
+    parts = _Parts(out, job, sharded=shard is not None, overwrite=overwrite, notice=notice or _stderr)
+
+    if isinstance(variants, pd.DataFrame):
         chunks = (variants.iloc[i:i + chunk_size] for i in range(0, len(variants), chunk_size))
     else:
         chunks = iter_variants(variants, chunk_size)
@@ -293,18 +313,22 @@ def score_variants(variants: str | Path | pd.DataFrame, out: str | Path, predict
         n_chunks = k + 1
         if shard is not None and k % shard[1] != shard[0]:
             continue
-        part = parts / f"part-{k:06d}.parquet"
-        if not part.exists():  # resume: finished parts are kept
-            scored = score_chunk(chunk.reset_index(drop=True), predictor, genome, settings,
-                                 language_model, where)
-            _write_part(scored, part)
+        if not parts.done(k):  # resume: parts of the same job are kept
+            parts.write(k, score_chunk(chunk.reset_index(drop=True), predictor, genome, settings,
+                                       language_model, where))
         if bar is not None:
             bar.update(len(chunk))
     if bar is not None:
         bar.close()
-    if not all((parts / f"part-{k:06d}.parquet").exists() for k in range(n_chunks)):
-        return {"out": None, "parts": str(parts), "message": "other shards still running"}
-    return merge_parts(out, n_chunks)
+    if not all(parts.done(k) for k in range(n_chunks)):
+        return {"out": None, "parts": str(parts.dir), "message": "other shards still running"}
+    return merge_parts(out, n_chunks, overwrite=overwrite)
+
+
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr)
 
 
 def _standard_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -338,72 +362,198 @@ def _progress(enabled: bool):
     return tqdm(unit=" variants", desc="vep", smoothing=0.1)
 
 
-def _prepare_parts(out: Path, fingerprint: str, sharded: bool) -> Path:
-    parts = parts_dir(out)
-    stamp = parts / "settings.json"
-    if parts.exists():
-        old = json.loads(stamp.read_text()).get("fingerprint") if stamp.exists() else None
-        if old != fingerprint:
-            if sharded:
-                raise RegdnaError(f"{parts} holds parts of a run with other settings; remove it or "
-                                  "choose another --out before starting the shards.")
-            shutil.rmtree(parts)
-    parts.mkdir(parents=True, exist_ok=True)
-    if not stamp.exists():
-        tmp = parts / f".settings.{os.getpid()}"
-        tmp.write_text(json.dumps({"fingerprint": fingerprint}))
-        os.replace(tmp, stamp)
-    return parts
+# -- resume fingerprint --------------------------------------------------------------------------
+def run_identity(run_dir: str | Path, checkpoint_file: str | Path) -> dict:
+    """The model of a run dir as the fingerprint sees it: the checkpoint loaded and config.yaml."""
+    from regdna.utils.fingerprint import file_identity
+
+    config = Path(run_dir) / "config.yaml"
+    return {"checkpoint": file_identity(checkpoint_file),
+            "config": file_identity(config) if config.is_file() else None}
 
 
-def _write_part(frame: pd.DataFrame, part: Path) -> None:
-    tmp = part.with_name(f".{part.name}.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, part)
+def language_model_identity(spec: str) -> dict:
+    """A zero-shot model spec, with the files of a local model dir (a hub id is its own name)."""
+    from regdna.models.hf import model_source
+    from regdna.utils.fingerprint import file_identity
+
+    local = Path(model_source(spec)).expanduser()
+    return {"spec": spec, "files": file_identity(local) if local.is_dir() else None}
 
 
-def merge_parts(out: str | Path, n_chunks: int | None = None) -> dict:
-    """Merge the part files of `out` into `out` (atomic), remove them and summarise."""
-    import pyarrow.parquet as pq
+def _weights_digest(module) -> str:
+    import torch
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        # raw bytes of any dtype (bf16 has no numpy form)
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _weights_identity(predictor, language_model) -> dict:
+    """Identity of models given in memory (no run dir to point at): a digest of their weights."""
+    out = {}
+    if predictor is not None:
+        out["predictor"] = {"task": predictor.task, "labels": list(predictor.labels),
+                            "weights": _weights_digest(predictor.model)}
+    if language_model is not None:
+        module = getattr(language_model, "mlm", None)
+        out["language_model"] = _weights_digest(module) if module is not None else \
+            type(language_model).__name__
+    return out
+
+
+def _variants_identity(variants) -> dict:
+    from regdna.utils.fingerprint import file_identity
+
+    if isinstance(variants, pd.DataFrame):
+        hashed = pd.util.hash_pandas_object(variants, index=False).to_numpy()
+        return {"table": hashlib.sha256(hashed.tobytes()).hexdigest(), "rows": len(variants),
+                "columns": list(map(str, variants.columns))}
+    return file_identity(variants)
+
+
+def job_fingerprint(variants, genome, model_id, chunk_size: int, settings: ScoreSettings) -> dict:
+    """Everything that decides the numbers or the row set of a `vep` job (see utils.fingerprint)."""
+    from dataclasses import asdict
+
+    from regdna.utils.fingerprint import file_identity, fingerprint
+
+    return fingerprint(variants=_variants_identity(variants),
+                       genome=file_identity(genome.path) if genome is not None else None,
+                       model=model_id, chunk_size=chunk_size, **asdict(settings))
+
+
+_CHANGED = {"variants": "variants file", "genome": "genome", "model": "model weights",
+            "chunk_size": "--chunk-size", "extra": "settings"}
+
+
+def _describe(changed: list[str]) -> str:
+    return " and ".join(_CHANGED.get(key, "--" + key.replace("_", "-")) for key in changed)
+
+
+class _Parts:
+    """The part files of one job under `.<out>.parts/`, beside its fingerprint.
+
+    The directory is created with the first part written, so a job that fails before (a bad VCF
+    header, a missing genome) leaves nothing behind. Parts of another job (other input content,
+    genome, model, chunk size or settings) are never mixed in: unsharded, they are discarded
+    with a notice; sharded (other shards may be writing), the job is refused unless `overwrite`.
+    """
+
+    FINGERPRINT = "fingerprint.json"
+
+    def __init__(self, out: Path, job: dict, sharded: bool, overwrite: bool, notice):
+        from regdna.utils.fingerprint import differences, read_fingerprint
+
+        self.dir, self.job, self._claimed = parts_dir(out), job, False
+        if not self.dir.exists():
+            return
+        changed = differences(read_fingerprint(self.dir / self.FINGERPRINT), job)
+        if not changed:
+            return
+        stored = changed != ["(no fingerprint stored)"]
+        what = f"{_describe(changed)} changed since the interrupted run" if stored else \
+            "the interrupted run stored no resume fingerprint"
+        if sharded and not overwrite:
+            raise RegdnaError(f"{self.dir} holds parts of another job ({what}); remove {self.dir} or "
+                              "pass --overwrite to every shard to start over.")
+        notice(f"{what}: starting over ({self.dir} discarded)")
+        _discard(self.dir)
+
+    def path(self, k: int) -> Path:
+        return self.dir / f"part-{k:06d}.parquet"
+
+    def done(self, k: int) -> bool:
+        return self.path(k).exists()
+
+    def write(self, k: int, frame: pd.DataFrame) -> None:
+        from regdna.utils.atomic import atomic_path
+
+        self._claim()
+        with atomic_path(self.path(k)) as tmp:
+            frame.to_parquet(tmp, index=False)
+
+    def _claim(self) -> None:
+        """Create the directory with this job's fingerprint (once; shards may race here)."""
+        from regdna.utils.fingerprint import differences, read_fingerprint, write_fingerprint
+
+        if self._claimed:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        stored = read_fingerprint(self.dir / self.FINGERPRINT)
+        if stored is None:
+            write_fingerprint(self.dir / self.FINGERPRINT, self.job)
+        elif differences(stored, self.job):
+            raise RegdnaError(f"{self.dir} was started meanwhile by another job ("
+                              f"{_describe(differences(stored, self.job))} differ); give each job "
+                              "its own --out.")
+        self._claimed = True
+
+
+def _discard(directory: Path) -> None:
+    """Remove a parts dir; renamed first, so a shard racing here never deletes fresh parts."""
+    trash = directory.with_name(f"{directory.name}.stale-{os.getpid()}")
+    try:
+        os.replace(directory, trash)
+    except FileNotFoundError:  # another shard discarded it first
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def merge_parts(out: str | Path, n_chunks: int | None = None, overwrite: bool = False) -> dict:
+    """Merge the part files of `out` into `out` (atomic), register it, remove the parts, summarise."""
+    from regdna.utils.atomic import atomic_path
+    from regdna.utils.output import check_out_file, record_file
 
     out = Path(out)
     parts = parts_dir(out)
     files = sorted(parts.glob("part-*.parquet"))
     if n_chunks is not None and len(files) != n_chunks:
         raise RegdnaError(f"{parts}: {len(files)} of {n_chunks} parts present; finish the other shards.")
+    check_out_file(out, "vep", overwrite=overwrite)
+    parts.mkdir(parents=True, exist_ok=True)  # an empty input has no parts dir
     try:
         (parts / "merge.lock").mkdir()
     except FileExistsError:
         return {"out": None, "parts": str(parts), "message": "another process is merging"}
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     summary = {"n_variants": 0, "n_scored": 0, "skipped_by_reason": {}, "skipped_examples": []}
-    writer = None
     try:
-        for index, file in enumerate(files):
-            table = pq.read_table(file)
-            frame = table.to_pandas()
-            _summarise(frame, summary)
-            if out.suffix == ".parquet":
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table.cast(writer.schema) if table.schema != writer.schema else table)
-            else:
-                frame.to_csv(tmp, sep="\t", index=False, mode="a" if index else "w",
-                             header=index == 0, float_format="%.6g", na_rep="NA")
-        if writer is not None:
-            writer.close()
-        if not files:
-            pd.DataFrame().to_csv(tmp, sep="\t", index=False)
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            _concatenate(files, tmp, out.suffix, summary)
     except BaseException:
-        if tmp.exists():
-            tmp.unlink()
         shutil.rmtree(parts / "merge.lock", ignore_errors=True)
         raise
+    record_file(out, "vep")
     shutil.rmtree(parts, ignore_errors=True)
     summary["n_skipped"] = summary["n_variants"] - summary["n_scored"]
     summary["out"] = str(out)
     return summary
+
+
+def _concatenate(files: list[Path], tmp: Path, suffix: str, summary: dict) -> None:
+    """Write the parts, in order, into one Parquet (ParquetWriter) or TSV file; summarise them."""
+    import pyarrow.parquet as pq
+
+    writer = None
+    for index, file in enumerate(files):
+        table = pq.read_table(file)
+        frame = table.to_pandas()
+        _summarise(frame, summary)
+        if suffix == ".parquet":
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema) if table.schema != writer.schema else table)
+        else:
+            frame.to_csv(tmp, sep="\t", index=False, mode="a" if index else "w",
+                         header=index == 0, float_format="%.6g", na_rep="NA")
+    if writer is not None:
+        writer.close()
+    if not files:
+        empty = pd.DataFrame()
+        empty.to_parquet(tmp) if suffix == ".parquet" else empty.to_csv(tmp, sep="\t", index=False)
 
 
 def _summarise(frame: pd.DataFrame, summary: dict) -> None:

@@ -34,7 +34,7 @@ class Genome:
             raise RegdnaError(f"genome {self.path} does not exist; pass a FASTA file (plain or bgzip).")
         try:
             self._fasta = pyfaidx.Fasta(str(self.path), as_raw=True, sequence_always_upper=True,
-                                        rebuild=False, build_index=True)
+                                        rebuild=True, build_index=True)  # a stale .fai is rebuilt
         except Exception as err:  # pyfaidx raises many types for unreadable files
             hint = (" A gzip file must be compressed with `bgzip` (not gzip) for random access."
                     if self.path.suffix in (".gz", ".bgz") else "")

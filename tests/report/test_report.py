@@ -173,3 +173,24 @@ def test_cli_report(runs):
                                       "--out", str(out), "--title", "demo"])
     assert result.exit_code == 0, result.output
     assert "0.951" in out.read_text() and "<title>demo</title>" in out.read_text()
+
+
+def test_report_out_policy(runs, tmp_path, capsys):
+    """An unrelated file is refused (and kept), an earlier report replaced, --overwrite replaces
+    anything, a directory is refused."""
+    from regdna.cli import main
+
+    run_dirs = [str(r) for r in runs[1]]
+    out = tmp_path / "report.html"
+    out.write_text("my notes")
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", *run_dirs, "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 2 and "--overwrite" in err and "\n" not in err
+    assert out.read_text() == "my notes"
+    main(["report", *run_dirs, "--out", str(out), "--overwrite"])
+    assert "<html" in out.read_text().lower()
+    main(["report", *run_dirs, "--out", str(out)])           # its own earlier report
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", *run_dirs, "--out", str(tmp_path)])
+    assert exit_.value.code == 2 and "is a directory" in capsys.readouterr().err

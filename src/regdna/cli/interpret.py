@@ -1,5 +1,9 @@
 """`regdna attribute`, `regdna faithfulness`, `regdna motifs`, `regdna gia`: thin layers over
-`regdna.interpret`."""
+`regdna.interpret`.
+
+Each verb checks its `--out` against the output policy (`regdna.utils.output`) before it loads a
+model or computes anything, so a refused `--out` costs nothing, and writes it atomically at the
+end."""
 from __future__ import annotations
 
 import json
@@ -9,6 +13,7 @@ from typing import Optional
 import typer
 
 from regdna.cli import app
+from regdna.cli.options import OVERWRITE
 from regdna.errors import RegdnaError
 
 _RUN = typer.Option(..., "--run", help="Run dir of a trained model (regdna train).")
@@ -16,6 +21,15 @@ _DEVICE = typer.Option(None, "--device", help="torch device (default: CUDA if pr
 
 
 # -- shared helpers -------------------------------------------------------------------------------
+def _say_subset(table) -> None:
+    """Say so when fewer sequences than the input holds are analysed (never silently)."""
+    from regdna.data.records import subset_note
+
+    note = subset_note(table)
+    if note:
+        typer.echo(note)
+
+
 def _check_length(predictor, table) -> None:
     if predictor.length is None:
         return
@@ -41,7 +55,8 @@ def attribute_cmd(
     split: str = typer.Option("test", "--split", help="Split of --data."),
     label: Optional[str] = typer.Option(None, "--class", help="Only sequences of this class "
                                         "(--data; e.g. 1 for positives)."),
-    n: Optional[int] = typer.Option(None, "--n", help="Explain only the first N sequences."),
+    n: Optional[int] = typer.Option(None, "--n", help="Explain only the first N sequences "
+                                    "(default: every record of --fasta or of the split)."),
     motifs: Optional[Path] = typer.Option(None, "--motifs", help="Known sites (motifs.tsv): boxed "
                                           "on the logos; AUROC of attribution at sites reported."),
     output: str = typer.Option("0", "--output", help="Output (index or label name) to explain."),
@@ -54,6 +69,7 @@ def attribute_cmd(
     batch_size: int = typer.Option(32, "--batch-size", help="Sequences per backward pass."),
     seed: int = typer.Option(0, "--seed", help="Seed of the shuffled references."),
     device: Optional[str] = _DEVICE,
+    overwrite: bool = OVERWRITE,
 ):
     """Attribution maps (N, L, 4) or (N, L) for each sequence, with per-sequence logos."""
     import numpy as np
@@ -64,12 +80,15 @@ def attribute_cmd(
     from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
     from regdna.plot.logos import plot_attribution_logo
     from regdna.predict import Predictor
-    from regdna.utils.atomic import atomic_dir
+    from regdna.utils.output import check_out_dir, output_dir
 
+    inputs = [run, fasta, data, motifs]
+    check_out_dir(out, "attribute", inputs, overwrite)
     predictor = Predictor.from_run(run, device=device)
     check_method(predictor, method)
     table = load_records(fasta, data, split, n, label)
     _check_length(predictor, table)
+    _say_subset(table)
     sites = load_sites(motifs) if motifs else None
     seqs = list(table.sequence)
     index = predictor.output_index(output)
@@ -87,7 +106,7 @@ def attribute_cmd(
         mask = site_mask(boxes, attr.shape[1])
         summary["n_with_sites"] = int(mask.any(1).sum())
         summary["site_auroc"] = site_auroc(attr, mask)
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "attribute", inputs, overwrite) as tmp:
         arrays = {"attributions": attr.astype(np.float32), "ids": np.asarray(table.id, dtype=str),
                   "onehot": one_hot(seqs)}
         if hyp is not None:
@@ -110,7 +129,7 @@ def attribute_cmd(
                f"{len(order)} logos in {out}/logos")
     if "site_auroc" in summary:
         typer.echo(f"AUROC of |attribution| at known sites vs elsewhere: "
-                   f"{summary['site_auroc']:.3f} ({summary['n_with_sites']} sequences with sites)")
+                   f"{summary['site_auroc']:.4g} ({summary['n_with_sites']} sequences with sites)")
 
 
 # -- faithfulness ---------------------------------------------------------------------------------
@@ -119,20 +138,29 @@ def faithfulness_cmd(
     run: Path = _RUN,
     data: Path = typer.Option(..., "--data", help="Dataset dir (regdna prepare)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output dir: faithfulness.tsv, "
-                             "summary.tsv (seed 003 Table 1), faithfulness.png."),
+                             "summary.tsv (accuracy per class at --table-n), faithfulness.png."),
     split: str = typer.Option("test", "--split", help="Split of --data."),
     methods: str = typer.Option("integrated_gradients,grad_x_input", "--methods",
                                 help="Comma-separated attribution methods to rank positions."),
     ns: str = typer.Option("1,5,10,15,20", "--n", help="Comma-separated numbers of top "
                            "positions to mutate."),
-    n_seqs: int = typer.Option(200, "--n-seqs", help="Sequences per class (seed 003 used 500)."),
+    n_seqs: int = typer.Option(100, "--n-seqs", help="Sequences sampled per class. The default "
+                               "keeps a CPU run to a few minutes; the source study's size is "
+                               "--n-seqs 500 --n-references 8."),
     repeats: int = typer.Option(20, "--repeats", help="Repeats of the random-position baseline."),
     table_n: int = typer.Option(20, "--table-n", help="n shown in the summary table."),
-    n_references: int = typer.Option(8, "--n-references", help="References per sequence."),
+    n_references: int = typer.Option(4, "--n-references", help="Dinucleotide-shuffled references "
+                                     "per sequence (integrated_gradients, deeplift_shap)."),
+    n_steps: int = typer.Option(20, "--n-steps", help="Integration steps per reference "
+                                "(integrated_gradients)."),
     seed: int = typer.Option(0, "--seed", help="Seed of sampling and mutations."),
     device: Optional[str] = _DEVICE,
+    overwrite: bool = OVERWRITE,
 ):
-    """Mutate the top-n positions of each method, per class, against random positions."""
+    """Mutate the top-n positions of each method, per class, against random positions.
+
+    Cost: one attribution per sampled sequence and method (integrated gradients: --n-references
+    x --n-steps gradients each) plus (1 + --repeats) predictions per sequence and n."""
     import pandas as pd
 
     from regdna.data.dataset import load_info, read_split
@@ -140,36 +168,42 @@ def faithfulness_cmd(
     from regdna.interpret.faithfulness import faithfulness, summary_table
     from regdna.plot.logos import plot_faithfulness
     from regdna.predict import Predictor
-    from regdna.utils.atomic import atomic_dir
+    from regdna.utils.output import check_out_dir, output_dir
 
-    predictor = Predictor.from_run(run, device=device)
-    method_list = [m.strip() for m in methods.split(",") if m.strip()]
-    for method in method_list:
-        check_method(predictor, method)
+    inputs = [run, data]
+    check_out_dir(out, "faithfulness", inputs, overwrite)
     try:
         n_list = [int(v) for v in ns.split(",") if v.strip()]
     except ValueError:
         raise RegdnaError(f"--n '{ns}' must be comma-separated integers such as 1,5,10,20") \
             from None
+    method_list = [m.strip() for m in methods.split(",") if m.strip()]
+    predictor = Predictor.from_run(run, device=device)
+    for method in method_list:
+        check_method(predictor, method)
     info = load_info(data)
     table = read_split(data, split)
     column = info.labels[0]
     table = table[table[column].notna()]
     _check_length(predictor, table)
-    picked = pd.concat([part.sample(min(len(part), n_seqs), random_state=seed)
-                        for _, part in table.groupby(column)])
+    groups = [part for _, part in table.groupby(column)]
+    picked = pd.concat([part.sample(min(len(part), n_seqs), random_state=seed) for part in groups])
+    if any(len(part) > n_seqs for part in groups):
+        typer.echo(f"sampled {len(picked)} of {len(table)} {split} sequences (at most {n_seqs} "
+                   "per class, --n-seqs)")
     labels = picked[column].to_numpy().astype(int)
     result = faithfulness(predictor, list(picked.sequence), labels, method_list, ns=n_list,
-                          n_repeats=repeats, seed=seed, n_references=n_references)
+                          n_repeats=repeats, seed=seed, n_references=n_references,
+                          n_steps=n_steps)
     names = info.classes or (["negative", "positive"] if info.task == "binary" else None)
     result["class"] = [names[c] if names else c for c in result.cls]
     summary = summary_table(result, n=table_n, class_names=names)
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "faithfulness", inputs, overwrite) as tmp:
         result.to_csv(tmp / "faithfulness.tsv", sep="\t", index=False, float_format="%.4f")
         summary.to_csv(tmp / "summary.tsv", sep="\t", index=False, float_format="%.3f")
         plot_faithfulness(tmp / "faithfulness.png", result, class_names=names,
                           title=f"Mutagenesis faithfulness: {Path(run).name} on {split}")
-    typer.echo(summary.to_string(index=False))
+    typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     typer.echo(f"-> {out}/faithfulness.tsv, summary.tsv, faithfulness.png")
 
 
@@ -198,6 +232,7 @@ def motifs_cmd(
     max_seqlets: int = typer.Option(2000, "--max-seqlets", help="Seqlets clustered per sign."),
     q_threshold: float = typer.Option(0.05, "--q", help="q-value threshold of a filter hit."),
     device: Optional[str] = _DEVICE,
+    overwrite: bool = OVERWRITE,
 ):
     """TF-MoDISco motifs from attributions, named by Tomtom against JASPAR (+ CNN filters)."""
     import numpy as np
@@ -206,10 +241,12 @@ def motifs_cmd(
                                          load_targets, match_motifs)
     from regdna.io.jaspar import load_collection
     from regdna.plot.logos import plot_motif_match
-    from regdna.utils.atomic import atomic_dir
+    from regdna.utils.output import check_out_dir, output_dir
 
     if attributions is None and run is None:
         raise RegdnaError("give --attributions DIR (from `regdna attribute`) or --run RUN --data D")
+    inputs = [attributions, run, data]
+    check_out_dir(out, "motifs", inputs, overwrite)
     predictor, seqs = None, None
     if attributions is not None:
         path = Path(attributions) / "attributions.npz"
@@ -243,6 +280,7 @@ def motifs_cmd(
         from regdna.data.records import load_records
 
         table = load_records(None, data, split, n, label)
+        _say_subset(table)
         seqs = list(table.sequence)
         hyp = attribute(predictor, seqs, method, hypothetical=True)
         onehot = one_hot(seqs)
@@ -254,7 +292,7 @@ def motifs_cmd(
     if predictor is not None:
         filter_targets = [t for t in targets if not t.matrix_id.startswith(FILTER_EXCLUDE)]
         filters = filter_report(predictor, seqs, filter_targets, q_threshold=q_threshold)
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "motifs", inputs, overwrite) as tmp:
         matches.to_csv(tmp / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
         (tmp / "logos").mkdir()
         summary = []
@@ -288,7 +326,7 @@ def motifs_cmd(
     if filters is not None:
         f = filters[1]
         typer.echo(f"first-layer filters: {f['n_aligned']}/{f['n_filters']} aligned, hit ratio "
-                   f"{f['hit_ratio']:.2f} (q < {q_threshold}), mean best q {f['mean_best_q']:.3g}")
+                   f"{f['hit_ratio']:.3g} (q < {q_threshold:.4g}), mean best q {f['mean_best_q']:.3g}")
     typer.echo(f"-> {out}/motifs.tsv, motifs.json, logos/")
 
 
@@ -317,6 +355,7 @@ def gia_cmd(
     jaspar_release: Optional[str] = typer.Option(None, "--jaspar-release", help="JASPAR release."),
     seed: int = typer.Option(0, "--seed", help="Seed of backgrounds and sampled sites."),
     device: Optional[str] = _DEVICE,
+    overwrite: bool = OVERWRITE,
 ):
     """Global importance analysis: mean effect of embedding motifs into shuffled backgrounds."""
     import pandas as pd
@@ -326,14 +365,17 @@ def gia_cmd(
     from regdna.plot.logos import plot_gia_distance, plot_gia_effects, plot_gia_flanks
     from regdna.predict import Predictor
     from regdna.train.config import read_run_config
-    from regdna.utils.atomic import atomic_dir
+    from regdna.utils.output import check_out_dir, output_dir
 
-    predictor = Predictor.from_run(run, device=device)
-    index = predictor.output_index(output)
     if data is None:
         data = read_run_config(run).dataset.path
         if not data or not Path(data).is_dir():
             raise RegdnaError(f"the run's dataset ({data}) is not available; pass --data")
+    inputs = [run, data]
+    check_out_dir(out, "gia", inputs, overwrite)
+    dist = _distances(distances)
+    predictor = Predictor.from_run(run, device=device)
+    index = predictor.output_index(output)
     seqs = list(read_split(data, split, columns=["sequence"]).sequence)
     backgrounds = gia.make_backgrounds(seqs, n=n_backgrounds, seed=seed)
     first = gia.resolve_motif(motif, jaspar_release)
@@ -346,14 +388,13 @@ def gia_cmd(
         second = gia.resolve_motif(motif2, jaspar_release)
         effects.append({"label": second.name, **gia.motif_effect(
             predictor, backgrounds, second, output=index, sample=sample, seed=seed)})
-        dist = [int(d) for d in distances.split(",")] if distances else None
         tables["distance"] = gia.distance_sweep(predictor, backgrounds, first, second, dist,
                                                 output=index, sample=sample, seed=seed)
     if flanks:
         tables["flanks"] = gia.flank_sweep(predictor, backgrounds, first, n_flank=flanks,
                                            output=index, seed=seed)
     report["effects"] = effects
-    with atomic_dir(out) as tmp:
+    with output_dir(out, "gia", inputs, overwrite) as tmp:
         plot_gia_effects(tmp / "gia_effects.png", effects,
                          title=f"Global importance ({predictor.labels[index]})")
         pd.DataFrame(effects).to_csv(tmp / "effects.tsv", sep="\t", index=False,
@@ -373,6 +414,17 @@ def gia_cmd(
                             f"Flanks of {first.name}")
         (tmp / "gia.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     for e in effects:
-        typer.echo(f"{e['label']}: mean effect {e['mean']:+.3f} "
-                   f"[95% CI {e['lo']:+.3f}, {e['hi']:+.3f}] over {e['n']} backgrounds")
+        typer.echo(f"{e['label']}: mean effect {e['mean']:+.4g} "
+                   f"[95% CI {e['lo']:+.4g}, {e['hi']:+.4g}] over {e['n']} backgrounds")
     typer.echo(f"-> {out}/gia.json, effects.tsv, gia_effects.png")
+
+
+def _distances(text: Optional[str]) -> Optional[list[int]]:
+    """--distances "-20,12,30" -> [-20, 12, 30]; None: the whole window."""
+    if not text:
+        return None
+    try:
+        return [int(d) for d in text.split(",") if d.strip()]
+    except ValueError:
+        raise RegdnaError(f"--distances '{text}' must be comma-separated integers such as "
+                          "-20,12,30") from None

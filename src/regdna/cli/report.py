@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from regdna.cli import app
+from regdna.cli.options import OVERWRITE
 
 
 @app.command("report")
@@ -18,12 +19,13 @@ def report(
     data: Path = typer.Option(None, "--data", help="Dataset dir to summarise (default: the one each run's config.yaml names)."),
     title: str = typer.Option("regdna report", "--title", help="Page title."),
     max_figures: int = typer.Option(40, "--max-figures", help="At most this many figures per folder."),
+    overwrite: bool = OVERWRITE,
 ):
     """Write ONE HTML page: metrics per split (best highlighted), training curves, the dataset
     summary and every PNG of the runs' figures/ and of each --extra dir, grouped by folder."""
     from regdna.report.report import write_report
 
     path = write_report(runs or [], out, extras=extra or [], data=data, title=title,
-                        max_figures=max_figures)
+                        max_figures=max_figures, overwrite=overwrite)
     size = path.stat().st_size / 1e6
     typer.echo(f"wrote {path} ({size:.1f} MB, {len(runs or [])} runs, {len(extra or [])} extra dirs)")

@@ -16,12 +16,13 @@ def load_records(fasta: str | Path | None = None, data: str | Path | None = None
 
     Exactly one of `fasta` (coordinates from `chr:start-end` record names, else NaN) or `data`
     (a dataset dir, split `split`, optionally only class `label`) is given; `n` keeps the first
-    n records.
+    n records (None: every record). `table.attrs["n_available"]` is the number of records there
+    were before `n` cut them, so a verb can say when it analyses fewer (`subset_note`).
     """
     if (fasta is None) == (data is None):
         raise RegdnaError("give exactly one of --fasta FILE or --data DATASET_DIR.")
     if fasta is not None:
-        table = _fasta_records(fasta, n)
+        table = _fasta_records(fasta)
     else:
         from regdna.data.dataset import load_info, read_split
 
@@ -29,14 +30,25 @@ def load_records(fasta: str | Path | None = None, data: str | Path | None = None
         table = read_split(data, split)
         if label is not None:
             table = table[table[info.labels[0]] == class_value(info, label)]
-        if n is not None:
-            table = table.head(n)
+    available = len(table)
+    if n is not None:
+        table = table.head(n)
     if table.empty:
         raise RegdnaError("no sequences to analyse (empty input or --class filter).")
-    return table.reset_index(drop=True)
+    table = table.reset_index(drop=True)
+    table.attrs["n_available"] = available
+    return table
 
 
-def _fasta_records(path, n: int | None) -> pd.DataFrame:
+def subset_note(table: pd.DataFrame) -> str | None:
+    """One line for the user when `load_records` kept fewer records than there were, else None."""
+    available = table.attrs.get("n_available", len(table))
+    if len(table) >= available:
+        return None
+    return f"using the first {len(table)} of {available} sequences (--n {len(table)})"
+
+
+def _fasta_records(path) -> pd.DataFrame:
     from regdna.io.fasta import parse_region, read_fasta
 
     rows = []
@@ -45,8 +57,6 @@ def _fasta_records(path, n: int | None) -> pd.DataFrame:
         chrom, start, end = region if region else (None, float("nan"), float("nan"))
         rows.append({"id": rec.name, "chrom": chrom, "start": start, "end": end,
                      "sequence": rec.sequence.upper()})
-        if n is not None and len(rows) >= n:
-            break
     return pd.DataFrame(rows)
 
 

@@ -33,7 +33,7 @@ ORDER = ["n", "n_pos", "auroc", "pr_auc", "f1", "precision", "recall", "specific
 
 
 def write_report(runs, out, extras=(), data=None, title: str = "regdna report",
-                 max_figures: int = 40) -> Path:
+                 max_figures: int = 40, overwrite: bool = False) -> Path:
     """Write one self-contained HTML page comparing `runs` and return its path.
 
     Args:
@@ -44,11 +44,15 @@ def write_report(runs, out, extras=(), data=None, title: str = "regdna report",
         data: dataset dir to summarise; default: the dataset each run's config.yaml names.
         title: page title.
         max_figures: figures shown per folder at most (per-sequence plots can be many).
+        overwrite: replace `out` even when it is not an unchanged earlier report
+            (`regdna.utils.output`: an unrelated file is otherwise refused).
     """
-    from regdna.utils.atomic import atomic_file
+    from regdna.utils.output import check_out_file, output_file
 
     if not runs and not extras:
         raise RegdnaError("regdna report needs at least one run dir or --extra dir.")
+    inputs = [*runs, *extras, data]
+    check_out_file(out, "report", inputs, overwrite)
     summaries = [read_run(run, max_figures) for run in runs]
     _unique_names(summaries)
     for extra in extras:
@@ -66,7 +70,7 @@ def write_report(runs, out, extras=(), data=None, title: str = "regdna report",
         page.add_figures(f"Figures: {summary.name}", summary.figures, anchor=f"fig-{summary.name}")
     for extra in extras:
         page.add_extra(Path(extra), max_figures)
-    with atomic_file(out) as handle:
+    with output_file(out, "report", inputs, overwrite) as handle:
         handle.write(page.render())
     return Path(out)
 

@@ -68,7 +68,7 @@ def test_resume_after_kill_equals_uninterrupted(dataset_dir, tmp_path, one_threa
 def test_resume_without_checkpoint_is_a_clear_error(dataset_dir, tmp_path):
     from regdna.errors import RegdnaError
 
-    with pytest.raises(RegdnaError, match="last.ckpt does not exist"):
+    with pytest.raises(RegdnaError, match="holds no run.*without --resume"):
         fit(dataset_dir, "basset", tmp_path / "nothing", resume=True)
 
 

@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from regdna.cli import app
+from regdna.cli.options import OVERWRITE
 
 
 @app.command("train")
@@ -23,7 +24,10 @@ def train_command(
                                    "--set optim.lr=3e-4 --set model.options.filters=0.5 "
                                    "(repeatable; keys in regdna/train/config.py)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from "
-                                "OUT/checkpoints/last.ckpt with its saved config."),
+                                "OUT/checkpoints/last.ckpt with its saved config (from the "
+                                "beginning if it stopped before its first checkpoint). Refused "
+                                "when the dataset or the settings changed since it started."),
+    overwrite: bool = OVERWRITE,
     monitor: Optional[str] = typer.Option(None, "--monitor", help="Early stopping and best "
                                           "checkpoint on: auroc (default), pr_auc or loss."),
     mode: Optional[str] = typer.Option(None, "--mode", help="Mode of hf: models (probe, mlp, "
@@ -41,8 +45,13 @@ def train_command(
                                            "allow a hub model that needs its own code (e.g. NT v2, "
                                            "HyenaDNA); same as --set model.options.trust_remote_code=true."),
 ):
-    """Train a model on a dataset dir and write a run dir."""
-    from regdna.train.fit import fit
+    """Train a model on a dataset dir and write a run dir.
+
+    Prints one line per epoch when stdout is not a terminal (a progress bar when it is). Ctrl-C
+    or SIGTERM stops at the next batch, keeps checkpoints/last.ckpt of the last finished epoch
+    and exits with status 130: continue with --resume.
+    """
+    from regdna.train.fit import TrainingInterrupted, fit
 
     if devices is not None and "," in devices:
         devices = f"[{devices}]"  # "0,1" -> [0, 1] (GPU ids); "2" and "auto" pass as they are
@@ -53,21 +62,38 @@ def train_command(
                  "train.accelerator": accelerator}
     overrides = list(set_) + [f"{key}={value}" for key, value in shortcuts.items()
                               if value not in (None, "")]
-    run = fit(data, model, out, config=config, overrides=overrides, resume=resume)
-    _print_last_epoch(run)
+    try:
+        run = fit(data, model, out, config=config, overrides=overrides, resume=resume,
+                  overwrite=overwrite)
+    except TrainingInterrupted as err:
+        # status 130 (as for Ctrl-C) for SIGTERM too: the run is unfinished, not wrong
+        typer.secho(str(err), err=True)
+        raise SystemExit(130) from None
+    _print_summary(run)
 
 
-def _print_last_epoch(run: Path) -> None:
+def _print_summary(run: Path) -> None:
+    """The run's best epoch in one line, numbers to 4 significant digits."""
     import csv
+    import math
+
+    from regdna.train.callbacks import significant
 
     path = run / "metrics.csv"
     if not path.is_file():
         return
-    rows = list(csv.DictReader(path.open()))
-    if rows:
-        best = max(rows, key=lambda r: float(r["val_auroc"] or "nan") if r["val_auroc"] else -1)
-        typer.echo(f"run {run}: {len(rows)} epochs; best val AUROC {best['val_auroc'] or 'n/a'} "
-                   f"(epoch {best['epoch']}), PR-AUC {best['val_pr_auc'] or 'n/a'}")
+    with open(path) as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return
+
+    def auroc(row) -> float:
+        value = float(row["val_auroc"]) if row.get("val_auroc") else math.nan
+        return -math.inf if math.isnan(value) else value
+
+    best = max(rows, key=auroc)
+    typer.echo(f"run {run}: {len(rows)} epochs; best val AUROC {significant(best['val_auroc'])} "
+               f"(epoch {int(best['epoch']) + 1}), PR-AUC {significant(best['val_pr_auc'])}")
 
 
 @app.command("evaluate")
@@ -97,13 +123,15 @@ def predict_command(
     table: Optional[Path] = typer.Option(None, "--table", help="CSV / TSV / Parquet with a "
                                          "`sequence` column (and optionally `id`)."),
     out: Path = typer.Option(..., "--out", help="Output TSV: id, one probability column per "
-                             "output and the thresholded call(s)."),
+                             "output and the thresholded call(s); `call` holds the class name "
+                             "when the dataset has named classes."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per forward pass."),
     chunk_size: int = typer.Option(10000, "--chunk-size", help="Sequences read and written per chunk "
                                    "(memory stays flat in the input size)."),
     rc_average: Optional[bool] = typer.Option(None, "--rc-average/--no-rc-average",
                                               help="Average with the reverse complement (default: the run's config)."),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best, last or a .ckpt path."),
+    overwrite: bool = OVERWRITE,
 ):
     """Stream sequences through a trained model; write probabilities and calls."""
     from regdna.errors import RegdnaError
@@ -112,7 +140,8 @@ def predict_command(
     if (fasta is None) == (table is None):
         raise RegdnaError("give exactly one of --fasta or --table.")
     n = predict_file(run, out, fasta=fasta, table=table, batch_size=batch_size,
-                     chunk_size=chunk_size, rc_average=rc_average, checkpoint=checkpoint)
+                     chunk_size=chunk_size, rc_average=rc_average, checkpoint=checkpoint,
+                     overwrite=overwrite)
     typer.echo(f"wrote {n} predictions to {out}")
 
 
@@ -122,9 +151,11 @@ def compare_command(
     out: Path = typer.Option(..., "--out", help="Output dir: comparison.csv, comparison.md and bar charts."),
     splits: str = typer.Option("test", "--splits", help="Comma list of splits to compare "
                                "(metrics_<split>.json of each run; missing ones are evaluated)."),
+    overwrite: bool = OVERWRITE,
 ):
     """One table (CSV + Markdown) and bar charts with 95% intervals across runs."""
     from regdna.evaluate.compare import compare
 
-    table = compare(runs, out, splits=[s.strip() for s in splits.split(",") if s.strip()])
+    table = compare(runs, out, splits=[s.strip() for s in splits.split(",") if s.strip()],
+                    overwrite=overwrite)
     typer.echo((out / "comparison.md").read_text() if (out / "comparison.md").is_file() else table)

@@ -1,10 +1,12 @@
-"""`regdna compare`: one table and bar charts across runs (seed 000 Figs 1-2, Tables IV and VI).
+"""`regdna compare`: one table and bar charts across runs.
 
 For every run and split: AUROC and PR-AUC with their bootstrap 95% intervals, F1 at the
 validation threshold and at 0.5, ECE (or Pearson / Spearman / MSE / R2 for regression), plus the
 cost of the model from `resources.json`: parameters, seconds per epoch, peak memory. A run that
 has no `metrics_<split>.json` yet is evaluated first. Writes `comparison.csv`, `comparison.md`
-and `compare_metrics.png` (+ `compare_cost.png`) into the output dir.
+and `compare_metrics.png` (+ `compare_cost.png`) into the output dir, which follows the output
+policy (`regdna.utils.output.output_dir`: a new, empty or earlier `compare` dir, else
+`overwrite=True`; never a dir that is or holds one of the runs).
 """
 from __future__ import annotations
 
@@ -82,14 +84,14 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare(runs, out, splits=("test",)) -> pd.DataFrame:
+def compare(runs, out, splits=("test",), overwrite: bool = False) -> pd.DataFrame:
     """Compare run dirs; write comparison.csv, comparison.md and bar charts into `out`.
 
     Returns:
         the comparison table (one row per run and split).
     """
     from regdna.plot.compare import cost_bars, metric_bars
-    from regdna.utils.atomic import atomic_file
+    from regdna.utils.output import check_out_dir, output_dir
 
     runs = [Path(r) for r in runs]
     if not runs:
@@ -97,14 +99,12 @@ def compare(runs, out, splits=("test",)) -> pd.DataFrame:
     for run in runs:
         if not (run / "config.yaml").is_file():
             raise RegdnaError(f"{run} is not a regdna run dir (no config.yaml).")
+    check_out_dir(out, "compare", inputs=runs, overwrite=overwrite)   # before evaluating anything
     rows = [row for run in runs for row in run_rows(run, _label(run, runs), list(splits))]
     table = pd.DataFrame(rows)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_file(out / "comparison.csv") as handle:
-        table.to_csv(handle, index=False)
-    with atomic_file(out / "comparison.md") as handle:
-        handle.write(markdown_table(table))
-    metric_bars(table, out / "compare_metrics.png")
-    cost_bars(table, out / "compare_cost.png")
+    with output_dir(out, "compare", inputs=runs, overwrite=overwrite) as tmp:
+        table.to_csv(tmp / "comparison.csv", index=False)
+        (tmp / "comparison.md").write_text(markdown_table(table))
+        metric_bars(table, tmp / "compare_metrics.png")
+        cost_bars(table, tmp / "compare_cost.png")
     return table

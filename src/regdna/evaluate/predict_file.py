@@ -8,7 +8,13 @@ N padding that the user did not put there).
 Output columns: `id`, then per output the probability (value for regression) named after the
 label (class for multi-class), then the call: `<label>_call` = 1 when the probability reaches
 the validation threshold of `threshold.json` (0.5 when the run has none) for binary and
-multi-label runs, `call` = the arg-max class for multi-class runs.
+multi-label runs, `call` = the arg-max class for multi-class runs. A binary run whose dataset
+named its classes (`classes` of dataset.json, index = class number) also gets `call`: the class
+name of the thresholded call.
+
+`out` follows the output policy (`regdna.utils.output`): it is written atomically, and an
+existing file is replaced only when it is an unchanged earlier `predict` output or with
+`overwrite=True`.
 """
 from __future__ import annotations
 
@@ -58,21 +64,35 @@ def predict_by_length(predictor, seqs: list[str]) -> np.ndarray:
     return out
 
 
-def _header(predictor) -> list[str]:
+def binary_classes(run_dir) -> list[str] | None:
+    """Names of class 0 and class 1 of a binary run, when its dataset named them."""
+    from regdna.train.checkpoint import run_dataset_info
+    from regdna.train.config import read_run_config
+
+    info = run_dataset_info(read_run_config(run_dir))
+    if info.task == "binary" and info.classes and len(info.classes) == 2:
+        return [str(c) for c in info.classes]
+    return None
+
+
+def _header(predictor, classes=None) -> list[str]:
     names = [str(n) for n in predictor.labels]
     if predictor.task in ("binary", "multilabel"):
-        return ["id", *names, *[f"{n}_call" for n in names]]
+        return ["id", *names, *[f"{n}_call" for n in names], *(["call"] if classes else [])]
     if predictor.task == "multiclass":
         return ["id", *names, "call"]
     return ["id", *names]
 
 
-def _rows(predictor, ids, probs, thresholds) -> list[str]:
+def _rows(predictor, ids, probs, thresholds, classes=None) -> list[str]:
     lines = []
     for i, row_id in enumerate(ids):
         values = [f"{v:.6g}" for v in probs[i]]
         if predictor.task in ("binary", "multilabel"):
-            values += [str(int(v >= t)) for v, t in zip(probs[i], thresholds)]
+            calls = [int(v >= t) for v, t in zip(probs[i], thresholds)]
+            values += [str(c) for c in calls]
+            if classes:
+                values.append(classes[calls[0]])
         elif predictor.task == "multiclass":
             values.append(str(predictor.labels[int(np.argmax(probs[i]))]))
         lines.append("\t".join([row_id, *values]) + "\n")
@@ -81,17 +101,19 @@ def _rows(predictor, ids, probs, thresholds) -> list[str]:
 
 def predict_file(run_dir, out, fasta=None, table=None, batch_size: int | None = None,
                  chunk_size: int = 10_000, rc_average: bool | None = None,
-                 checkpoint: str = "best", device=None) -> int:
+                 checkpoint: str = "best", device=None, overwrite: bool = False) -> int:
     """Predict every sequence of `fasta` or `table` with the model of `run_dir`; write `out` (TSV).
 
     Returns:
         the number of sequences predicted.
     """
     from regdna.train.checkpoint import load_predictor
-    from regdna.utils.atomic import atomic_file
+    from regdna.utils.output import check_out_file, output_file
 
     if (fasta is None) == (table is None):
         raise RegdnaError("give exactly one of fasta= or table= (--fasta / --table).")
+    inputs = [fasta if fasta is not None else table, run_dir]
+    check_out_file(out, "predict", inputs, overwrite)   # before the model is loaded: fail fast
     options = {}
     if batch_size is not None:
         options["batch_size"] = batch_size
@@ -102,12 +124,13 @@ def predict_file(run_dir, out, fasta=None, table=None, batch_size: int | None = 
     thresholds = threshold if isinstance(threshold, list) else \
         [0.5 if threshold is None else float(threshold)] * predictor.n_outputs
     chunks = fasta_chunks(fasta, chunk_size) if fasta is not None else table_chunks(table, chunk_size)
+    classes = binary_classes(run_dir)
     n = 0
-    with atomic_file(out) as handle:
-        handle.write("\t".join(_header(predictor)) + "\n")
+    with output_file(out, "predict", inputs, overwrite) as handle:
+        handle.write("\t".join(_header(predictor, classes)) + "\n")
         for ids, seqs in chunks:
             probs = predict_by_length(predictor, seqs)
-            handle.writelines(_rows(predictor, ids, probs, thresholds))
+            handle.writelines(_rows(predictor, ids, probs, thresholds, classes))
             n += len(ids)
         if n == 0:   # inside the block: no empty output file is left behind
             raise RegdnaError(f"{fasta or table} holds no sequences; nothing was written.")

@@ -41,12 +41,27 @@ def checkpoint_path(run_dir: str | Path, checkpoint: str = "best") -> Path:
     return path
 
 
+def read_checkpoint(path: str | Path, what_to_do: str | None = None, mmap: bool = False) -> dict:
+    """torch.load(weights_only=True) of a checkpoint; a damaged or foreign file is one line.
+
+    `mmap=True` maps the tensors instead of reading them: a cheap check that the file is whole.
+    """
+    what_to_do = what_to_do or ("train the run again (`regdna train --overwrite`) or pass another "
+                                "checkpoint")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except Exception as err:  # truncated, corrupted or foreign file; unpickling errors span lines
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0].split(". ")[0]
+        raise RegdnaError(f"cannot read checkpoint {path} ({reason.rstrip('.')}): it is damaged or was not "
+                          f"written by `regdna train`; {what_to_do}.") from None
+    if not isinstance(ckpt, dict):
+        raise RegdnaError(f"checkpoint {path} is not a regdna checkpoint; {what_to_do}.")
+    return ckpt
+
+
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Model weights of a Lightning checkpoint (the `model.` prefix of RegdnaModule removed)."""
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # corrupted or foreign file
-        raise RegdnaError(f"cannot read checkpoint {path} with weights_only=True: {err}") from err
+    ckpt = read_checkpoint(path)
     state = ckpt.get("state_dict", ckpt)
     return {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
 

@@ -2,11 +2,19 @@
 
 RUN/
   config.yaml            resolved config (model spec + options, dataset task/labels/length, ...)
+  fingerprint.json       the dataset files and settings the run started from (`--resume` checks it)
   metrics.csv            epoch, train_loss, val_loss, val_auroc, val_pr_auc, lr, seconds, step
   checkpoints/best.ckpt  best validation AUROC (or PR-AUC / loss, train.monitor), atomic
   checkpoints/last.ckpt  end of the latest epoch, atomic; `resume=True` continues from it
-  threshold.json         best-F1 threshold on validation (binary / multi-label), seed 001
-  resources.json         parameter count, seconds per epoch, peak memory (seed 000 Table VI)
+  threshold.json         best-F1 threshold on validation (binary / multi-label); written last, so
+                         a run dir without it is an unfinished run
+  resources.json         parameter count, seconds per epoch, peak memory
+  .regdna-output.json    marks the dir as a run dir (`regdna.utils.output`)
+
+The run dir follows the output policy: a new or empty dir is created; a run dir is continued
+with `resume=True` or replaced with `overwrite=True`; any other non-empty dir, and a dir that is
+or holds the dataset, is refused. SIGINT / SIGTERM stop training at the next batch: the run keeps
+`last.ckpt` of its last finished epoch and `fit` raises `TrainingInterrupted` (the CLI exits 130).
 """
 from __future__ import annotations
 
@@ -57,24 +65,57 @@ def _is_launched_worker() -> bool:
     return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("NODE_RANK", "0")) > 0
 
 
+class TrainingInterrupted(RegdnaError):
+    """Training was stopped by SIGINT / SIGTERM; `--resume` continues it."""
+
+
+RUN_VERB = "train"
+FINGERPRINT = "fingerprint.json"
+# settings that decide where a run computes, not what: they may change on --resume
+_PLACEMENT = {"data.num_workers", "train.accelerator", "train.devices", "train.strategy",
+              "train.num_nodes"}
+
+
+def _is_run_dir(out: Path) -> bool:
+    """A dir written by `regdna train` (its marker), or by a regdna from before markers."""
+    from regdna.utils.output import read_marker
+
+    marker = read_marker(out)
+    return (marker or {}).get("verb") == RUN_VERB or \
+        (marker is None and (out / "config.yaml").is_file())
+
+
+def check_run_dir(out: Path, data_dir: Path, config, resume: bool, overwrite: bool) -> bool:
+    """Apply the output policy to the run dir; True when `out` holds a run already."""
+    from regdna.utils.output import check_out_dir
+
+    if resume and overwrite:
+        raise RegdnaError("--resume continues the run in --out and --overwrite starts it over; "
+                          "pass only one of them.")
+    inputs = [data_dir] + ([config] if isinstance(config, (str, os.PathLike)) and not resume else [])
+    holds_run = out.is_dir() and _is_run_dir(out)
+    # a run dir is ours to continue or replace (evaluate adds files to it, so its file list is
+    # not the marker's); anything else goes by the policy: only new or empty dirs, or --overwrite
+    check_out_dir(out, RUN_VERB, inputs=inputs, overwrite=overwrite or holds_run)
+    if resume and not holds_run:
+        raise RegdnaError(f"cannot resume: {out} holds no run (no config.yaml). Start the run "
+                          f"without --resume.")
+    if holds_run and not resume and not overwrite:
+        raise RegdnaError(f"{out} already holds a run: continue it with --resume, or pass "
+                          f"--overwrite to start over.")
+    return holds_run
+
+
 def resolve_config(data_dir, model_spec, out: Path, config, overrides, resume: bool):
     """The run config: saved config on resume (plus overrides), else defaults <- file <- overrides."""
     from regdna.train.config import RunConfig, load_config, read_run_config
 
     if resume:
-        if not (out / "checkpoints" / "last.ckpt").is_file():
-            raise RegdnaError(f"cannot resume: {out / 'checkpoints' / 'last.ckpt'} does not exist. "
-                              f"Start the run without --resume.")
         cfg = load_config(None, overrides, base=read_run_config(out))
         if model_spec and model_spec != cfg.model.spec:
             raise RegdnaError(f"--resume: run {out} trains '{cfg.model.spec}', not '{model_spec}'.")
         return cfg
-    if (out / "config.yaml").exists() and not _is_launched_worker():
-        raise RegdnaError(f"{out} already holds a run (config.yaml exists). Use --resume to "
-                          f"continue it, or choose another --out.")
-    if isinstance(config, RunConfig):
-        cfg = load_config(None, overrides, base=config)
-    elif isinstance(config, dict):
+    if isinstance(config, (RunConfig, dict)):
         cfg = load_config(None, overrides, base=config)
     else:
         cfg = load_config(config, overrides)
@@ -83,26 +124,113 @@ def resolve_config(data_dir, model_spec, out: Path, config, overrides, resume: b
     return cfg
 
 
+def _settings(cfg) -> dict:
+    """The settings that decide a run's numbers, flattened to 'section.key'."""
+    raw = cfg.model_dump(mode="json")
+    return {f"{section}.{key}": value for section, values in raw.items()
+            if section not in ("dataset", "predict") for key, value in values.items()
+            if f"{section}.{key}" not in _PLACEMENT}
+
+
+def run_fingerprint(data_dir: Path, cfg) -> dict:
+    """What a resumed run must share with its start: the dataset files' content and the settings."""
+    from regdna.data.dataset import SPLITS
+    from regdna.utils.fingerprint import file_identity, fingerprint
+
+    files = {}
+    for name in ("dataset.json", *(f"{split}.parquet" for split in SPLITS)):
+        identity = file_identity(data_dir / name) if (data_dir / name).is_file() else None
+        if identity:
+            identity.pop("path")    # the same files moved elsewhere are the same dataset
+        files[f"dataset file {name}"] = identity
+    return fingerprint(**files, **{f"setting {k}": v for k, v in _settings(cfg).items()})
+
+
+def check_resume_fingerprint(out: Path, current: dict) -> None:
+    """Refuse to resume a run whose dataset or settings changed since it started."""
+    from regdna.utils.fingerprint import differences, read_fingerprint
+
+    stored = read_fingerprint(out / FINGERPRINT)
+    if stored is None:
+        raise RegdnaError(f"cannot resume: {out} has no {FINGERPRINT} (it was started by an earlier "
+                          f"regdna), so its dataset cannot be checked; start over with --overwrite.")
+    changed = differences(stored, current)
+    if changed:
+        raise RegdnaError(f"cannot resume {out}: changed since the run started: {', '.join(changed)}. "
+                          f"Resuming would mix results of two runs; start over with --overwrite "
+                          f"(or restore the original dataset / settings).")
+
+
+def _start_run_dir(out: Path, overwrite: bool, resume: bool, cfg, fingerprint_: dict) -> None:
+    """Create (or, with --overwrite, empty) the run dir and write what identifies the run."""
+    import shutil
+
+    from regdna.train.config import save_config
+    from regdna.utils.fingerprint import write_fingerprint
+    from regdna.utils.output import mark_dir
+
+    if overwrite and out.is_dir():   # the policy allowed it; contents only: --out may be the cwd
+        for entry in list(out.iterdir()):
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    mark_dir(out, RUN_VERB)
+    save_config(cfg, out / "config.yaml")
+    if not resume:
+        write_fingerprint(out / FINGERPRINT, fingerprint_)
+
+
+def _resume_checkpoint(out: Path) -> str | None:
+    """last.ckpt to continue from (checked readable), or None: the run restarts from its start."""
+    from regdna.train.checkpoint import read_checkpoint
+
+    path = out / "checkpoints" / "last.ckpt"
+    if not path.is_file():
+        print(f"{out} has no checkpoint yet (stopped before its first epoch ended): "
+              f"starting it from the beginning", flush=True)
+        return None
+    read_checkpoint(path, mmap=True, what_to_do=f"delete it and run `regdna train --resume` again to "
+                    f"restart the run from its beginning, or start over with --overwrite")
+    return str(path)
+
+
+def _interrupted(out: Path, signal_name: str, epoch: int, finished: int) -> TrainingInterrupted:
+    if (out / "checkpoints" / "last.ckpt").is_file():
+        kept = f"{out / 'checkpoints' / 'last.ckpt'} holds epoch {finished}"
+    else:
+        kept = "no epoch had finished, so --resume starts it from the beginning"
+    return TrainingInterrupted(f"training interrupted by {signal_name} at epoch {epoch + 1} "
+                               f"({kept}): continue with `regdna train --resume --out {out} "
+                               f"--data ...`.")
+
+
 def fit(data_dir, model_spec: str | None = None, out="run", config=None,
         overrides: list[str] | None = None, resume: bool = False, callbacks=None,
-        trainer_kwargs: dict | None = None, progress: bool | None = None) -> Path:
+        trainer_kwargs: dict | None = None, progress: bool | None = None,
+        overwrite: bool = False) -> Path:
     """Train `model_spec` on the dataset dir `data_dir`, writing the run dir `out`.
 
     Args:
         data_dir: dataset dir (dataset.json + train/val/test.parquet).
         model_spec: model spec (e.g. "basset", "kmer-lr", "tinyformer", "hf:path"); overrides
             model.spec of the config.
-        out: run dir to create (or continue with `resume=True`).
+        out: run dir to create (or continue with `resume=True`, or replace with `overwrite=True`).
         config: a RunConfig, a dict, or a YAML file path (see `regdna.train.config`).
         overrides: dotted "key=value" strings, e.g. ["optim.lr=1e-3", "train.max_epochs=8"].
         resume: continue from out/checkpoints/last.ckpt (same config, same RNG per epoch: the
-            final metrics equal an uninterrupted run's).
+            final metrics equal an uninterrupted run's); a run stopped before its first
+            checkpoint starts again from the beginning. Refused when the dataset files or the
+            settings changed since the run started.
         callbacks: extra Lightning callbacks (e.g. Optuna pruning).
         trainer_kwargs: extra `lightning.Trainer` arguments (take precedence).
-        progress: show a progress bar (default: when stderr is a terminal).
+        progress: a progress bar (default: when stdout is a terminal); without it one line is
+            printed per epoch.
+        overwrite: replace `out` even when it holds a run or other files.
 
     Returns:
         the run dir.
+
+    Raises:
+        TrainingInterrupted: SIGINT / SIGTERM stopped the run (after last.ckpt was kept).
     """
     import sys
 
@@ -113,19 +241,26 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     from regdna.data.dataset import load_info
     from regdna.data.torch_data import load_split_dataset, make_loader
     from regdna.models.registry import build_model
-    from regdna.train.callbacks import MetricsCSV, ResourceMonitor
+    from regdna.train.callbacks import (EpochLog, GracefulStop, Interrupted, MetricsCSV,
+                                        ResourceMonitor, quiet_lightning)
     from regdna.train.checkpoint import AtomicCheckpointIO
-    from regdna.train.config import DatasetRef, save_config
+    from regdna.train.config import DatasetRef
     from regdna.train.losses import default_loss
     from regdna.train.module import RegdnaModule
 
     data_dir, out = Path(data_dir), Path(out)
     info = load_info(data_dir)
+    worker = _is_launched_worker()   # DDP ranks > 0 re-run this call: rank 0 owns the run dir
+    if not worker:
+        check_run_dir(out, data_dir, config, resume, overwrite)
     cfg = resolve_config(data_dir, model_spec, out, config, overrides, resume)
     if resume and cfg.dataset.task is not None and \
             (cfg.dataset.task != info.task or cfg.dataset.labels != info.labels):
         raise RegdnaError(f"--resume: {data_dir} (task {info.task}, labels {info.labels}) is not the "
                           f"dataset run {out} was trained on ({cfg.dataset.task}, {cfg.dataset.labels}).")
+    fingerprint_ = run_fingerprint(data_dir, cfg)
+    if resume and not worker:
+        check_resume_fingerprint(out, fingerprint_)
     cfg.dataset = DatasetRef(path=str(data_dir.resolve()), task=info.task, labels=info.labels,
                              classes=info.classes, length=info.length,
                              regression_loss=info.regression_loss)
@@ -139,9 +274,6 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
         torch.backends.cudnn.allow_tf32 = True
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     model = build_model(cfg.model.spec, info, **cfg.model.options)
-    if hasattr(model, "prepare_data"):
-        model.prepare_data(data_dir, info, out / "cache")
-
     train_set = _subsample(load_split_dataset(data_dir, "train", info), cfg.data.train_subsample,
                            cfg.train.seed)
     val_set = _subsample(load_split_dataset(data_dir, "val", info), cfg.data.val_subsample,
@@ -149,6 +281,14 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     if len(train_set) == 0 or len(val_set) == 0:
         raise RegdnaError(f"{data_dir}: the train or val split is empty; re-run `regdna prepare` "
                           f"with a split that leaves sequences in both.")
+    # everything the user can get wrong is checked: only now is the run dir created or replaced
+    if not worker:
+        _start_run_dir(out, overwrite, resume, cfg, fingerprint_)
+    ckpt = _resume_checkpoint(out) if resume and not worker else \
+        (str(out / "checkpoints" / "last.ckpt") if resume and
+         (out / "checkpoints" / "last.ckpt").is_file() else None)
+    if hasattr(model, "prepare_data"):
+        model.prepare_data(data_dir, info, out / "cache")
     common = dict(batch_size=cfg.data.batch_size, seed=cfg.train.seed,
                   num_workers=cfg.data.num_workers, pad_multiple=cfg.data.pad_multiple)
     train_loader = make_loader(train_set, model, train=True, rc=cfg.data.rc_augment,
@@ -156,11 +296,13 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
                                group_by_length=cfg.data.group_by_length, **common)
     val_loader = make_loader(val_set, model, train=False, **common)
 
-    out.mkdir(parents=True, exist_ok=True)
-    if not _is_launched_worker():
-        save_config(cfg, out / "config.yaml")
+    bar = sys.stdout.isatty() if progress is None else progress
     metrics = MetricsCSV(out)
-    all_callbacks = [metrics, ResourceMonitor(out, metrics)]
+    stop = GracefulStop()
+    all_callbacks = [stop, metrics, ResourceMonitor(out, metrics),
+                     EpochLog(metrics, lines=not bar, max_epochs=cfg.train.max_epochs,
+                              early_stopping=cfg.train.patience > 0,
+                              per_epoch=not cfg.train.val_every_n_steps)]
     if cfg.train.patience > 0:
         all_callbacks.append(EarlyStopping(monitor=monitor, mode=mode, patience=cfg.train.patience,
                                            check_finite=True))
@@ -185,25 +327,32 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
         # deterministic version: deterministic algorithms on CPU only
         deterministic=bool(cfg.train.deterministic and not on_gpu),
         callbacks=all_callbacks, logger=False, default_root_dir=str(out),
-        enable_model_summary=False, num_sanity_val_steps=0,
-        enable_progress_bar=sys.stderr.isatty() if progress is None else progress,
+        enable_model_summary=False, num_sanity_val_steps=0, enable_progress_bar=bar,
         plugins=[AtomicCheckpointIO()], log_every_n_steps=50)
     if cfg.train.val_every_n_steps:
         kwargs.update(val_check_interval=cfg.train.val_every_n_steps, check_val_every_n_epoch=None)
     kwargs.update(trainer_kwargs or {})
-    trainer = L.Trainer(**kwargs)
     module = RegdnaModule(model, info.task, loss, cfg)
-    ckpt = str(out / "checkpoints" / "last.ckpt") if resume else None
-    # resuming reads last.ckpt with weights_only=True too: a checkpoint never runs pickled code
-    trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt, weights_only=True)
-    if trainer.is_global_zero and not _is_launched_worker():
+    with quiet_lightning(), stop.installed():
+        trainer = L.Trainer(**kwargs)
+        try:
+            # resuming reads last.ckpt with weights_only=True too: a checkpoint never runs pickled code
+            trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt, weights_only=True)
+        except (Interrupted, SystemExit) as err:
+            # Lightning ends a SIGTERM'd fit with SystemExit (status 0), a second Ctrl-C with exit 1
+            if stop.signal_name is None:
+                raise
+            raise _interrupted(out, stop.signal_name, trainer.current_epoch,
+                               len(metrics.rows)) from err
+        if stop.signal_name is not None:   # the signal came after the last batch
+            raise _interrupted(out, stop.signal_name, trainer.current_epoch, len(metrics.rows))
+    if trainer.is_global_zero and not worker:
         write_threshold(out, data_dir, info)
     return out
 
 
 def write_threshold(run_dir: Path, data_dir: Path, info) -> dict:
-    """threshold.json: the best-F1 threshold on validation with the best checkpoint (seed 001),
-    one per label for multi-label; null for multi-class (argmax) and regression."""
+    """threshold.json: the best-F1 threshold on validation with the best checkpoint, one per label for multi-label; null for multi-class (argmax) and regression."""
     from regdna.evaluate.evaluate import predict_split
     from regdna.evaluate.threshold import best_f1_threshold
     from regdna.train.checkpoint import load_predictor

@@ -88,6 +88,13 @@ def _marker_text(verb: str, entries: list[str]) -> str:
     return json.dumps({"verb": verb, "regdna": __version__, "entries": sorted(entries)}, indent=2) + "\n"
 
 
+def mark_dir(path: str | os.PathLike, verb: str) -> None:
+    """Mark `path` as a directory that `verb` owns and that later verbs update in place (a run
+    dir: `evaluate` adds files to what `train` wrote). Its marker lists no entries: whoever
+    checks such a directory goes by the marker's verb (`read_marker`), not by its file list."""
+    (Path(path) / MARKER).write_text(_marker_text(verb, []))
+
+
 def _contains_cwd(path: Path) -> bool:
     cwd = Path.cwd()
     return path == cwd or path in cwd.parents

@@ -13,17 +13,15 @@ say "prepare: clean, de-duplicated, leak-free dataset (test chr8,chr9; val chr10
 regdna prepare --fasta "$OUT/example/pos.fa:1" --fasta "$OUT/example/neg.fa:0" \
     --split chrom --test-chroms chr8,chr9 --val-chroms chr10 --out "$OUT/dataset"   # prints a summary
 # --- training and evaluation -----------------------------------------------------------------
-# Basset (channels scaled to 1/4, a global max-pool and an exponential first layer so that it
-# trains on 2 cores in a couple of minutes) against the k-mer logistic-regression floor.
-# lr 3e-3 with batch 32 learns the grammar in ~8 epochs (val AUROC ~0.95 after 10).
-BASSET_OPTIONS="{filters: 0.25, hidden: 64, bins: 1, exp_activation: true}"
+# Basset sized for 2 cores (examples/configs/basset-cpu.yaml: channels scaled to 1/4, a global
+# max-pool and an exponential first layer; lr 3e-3, batch 32, 12 epochs) against the k-mer
+# logistic-regression floor. A re-run of the demo trains again: --overwrite replaces the runs.
 say "train: basset (AdamW, cosine schedule, RC + shift augmentation, early stopping on val AUROC)"
 regdna train --data "$OUT/dataset" --model basset --out "$OUT/runs/basset" \
-    --set "model.options=$BASSET_OPTIONS" --set optim.lr=3e-3 --set data.batch_size=32 \
-    --set train.max_epochs=12
+    --config "$(dirname "$0")/configs/basset-cpu.yaml" --overwrite
 say "train: kmer-lr, the k-mer logistic-regression floor every network must beat"
 regdna train --data "$OUT/dataset" --model kmer-lr --out "$OUT/runs/kmer-lr" \
-    --set model.options.k=5 --set train.max_epochs=8
+    --set model.options.k=5 --set train.max_epochs=8 --overwrite
 for name in basset kmer-lr; do
     say "evaluate: $name on test (threshold from validation, bootstrap 95% intervals, figures)"
     regdna evaluate --run "$OUT/runs/$name" --split test
@@ -35,7 +33,7 @@ say "tokens: how many tokens tinyformer's overlapping 5-mers make of the dataset
 regdna tokens --model tinyformer --data "$OUT/dataset" --out "$OUT/tokens/tinyformer" --sample 5000
 say "tinyformer: a small transformer encoder trained from scratch (overlapping 5-mers, ALiBi, max pooling)"
 regdna train --data "$OUT/dataset" --model tinyformer --out "$OUT/runs/tinyformer" \
-    --max-epochs 4 --set data.batch_size=64 --set optim.lr=1e-2
+    --max-epochs 4 --set data.batch_size=64 --set optim.lr=1e-2 --overwrite
 regdna evaluate --run "$OUT/runs/tinyformer"
 # the comparison again, now over every run trained so far (tinyformer next to basset)
 COMPARE_RUNS=()
@@ -64,8 +62,8 @@ regdna attribute --run "$OUT/runs/basset" --data "$OUT/dataset" --split test --c
     --out "$OUT/attributions"
 say "motifs: TF-MoDISco on the attributions of 600 positives, matched to JASPAR with Tomtom"
 regdna attribute --run "$OUT/runs/basset" --fasta "$OUT/example/pos.fa" --n 600 \
-    --method grad_x_input --logos 0 --out "$OUT/attributions/positives"
-regdna motifs --attributions "$OUT/attributions/positives" --run "$OUT/runs/basset" \
+    --method grad_x_input --logos 0 --out "$OUT/attributions-positives"
+regdna motifs --attributions "$OUT/attributions-positives" --run "$OUT/runs/basset" \
     --out "$OUT/motifs"
 # --- report ----------------------------------------------------------------------------------
 # One self-contained HTML page over whatever the sections above produced (each guarded).

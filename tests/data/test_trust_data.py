@@ -316,3 +316,12 @@ def test_summary_prints_the_mapping_short_numbers_and_no_figures_line_without_fi
     assert "figures in" in text
     decimals = re.findall(r"\d*\.\d+", text)
     assert decimals and all(len(d.replace(".", "").lstrip("0")) <= 4 for d in decimals), decimals
+
+
+def test_class_by_name_for_a_binary_dataset_with_named_classes():
+    from types import SimpleNamespace
+
+    from regdna.data.records import class_value
+
+    info = SimpleNamespace(task="binary", classes=["no", "yes"])
+    assert class_value(info, "yes") == 1 and class_value(info, "no") == 0 and class_value(info, "1") == 1.0

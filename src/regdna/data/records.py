@@ -62,7 +62,7 @@ def _fasta_records(path) -> pd.DataFrame:
 
 def class_value(info, label: str):
     """--class NAME or index -> the value of that class in the label column."""
-    if info.task == "multiclass" and info.classes and label in info.classes:
+    if info.task in ("binary", "multiclass") and info.classes and label in info.classes:
         return info.classes.index(label)
     try:
         return float(label) if info.task == "binary" else int(label)

@@ -82,7 +82,8 @@ def test_class_balance_matches_hand_computation():
     assert result["cohens_h"] == pytest.approx(0.2013579, abs=1e-6)
     assert result["cohens_w"] == pytest.approx(0.2)
     assert result["effect"] == "small" and result["ratio_major_minor"] == pytest.approx(1.5)
-    # seed 001: 1,146,321 normal vs 1,191,958 tumour: both tests reject 50/50, the effect is negligible
+    # King et al. n.d.: 1,146,321 normal vs 1,191,958 tumour: both tests reject 50/50, the effect is
+    # negligible
     big = class_balance({"normal": 1_146_321, "tumour": 1_191_958})
     assert big["chi2_p"] < 1e-100 and big["binomial_p"] < 1e-100
     assert big["effect"] == "negligible" and big["ratio_major_minor"] == pytest.approx(1.0398, abs=1e-4)

@@ -1,4 +1,4 @@
-"""Attention methods (seed 003) on a transformer trained on a planted motif."""
+"""Attention methods (Consens et al. n.d.) on a transformer trained on a planted motif."""
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score

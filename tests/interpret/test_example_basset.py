@@ -69,8 +69,8 @@ def test_rollout_on_cnn_is_a_clear_error(basset, example_dir, tmp_path, capsys):
 
 
 def test_mutating_top_integrated_gradients_positions_breaks_positives(basset, dataset_dir):
-    """Seed 003's faithfulness test (issue 6 acceptance): mutating the 20 positions ranked
-    highest by integrated gradients drops positive-class accuracy below the 95% interval of
+    """The faithfulness test of Consens et al. n.d. (issue 6 acceptance): mutating the 20 positions
+    ranked highest by integrated gradients drops positive-class accuracy below the 95% interval of
     mutating 20 random positions."""
     from regdna.data.dataset import load_info, read_split
     from regdna.interpret.faithfulness import faithfulness

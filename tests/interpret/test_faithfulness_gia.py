@@ -1,4 +1,5 @@
-"""Mutagenesis faithfulness (seed 003) and global importance analysis (thesis ch. 2)."""
+"""Mutagenesis faithfulness (Consens et al. n.d.) and global importance analysis (Koo et al. 2021;
+Toneyan et al. 2022)."""
 import numpy as np
 import pytest
 

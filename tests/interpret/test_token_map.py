@@ -1,4 +1,4 @@
-"""Token scores -> base scores, against hand-computed expectations (seed 003)."""
+"""Token scores -> base scores, against hand-computed expectations (Consens et al. n.d.)."""
 import numpy as np
 
 from regdna.interpret.token_map import token_to_base, tokens_to_bases

@@ -1,4 +1,4 @@
-"""Every benchmark statistic against a value computed by hand (seeds 000 and 002)."""
+"""Every benchmark statistic against a value computed by hand (Morenu n.d.; Manzo et al. n.d.)."""
 from __future__ import annotations
 
 import json
@@ -70,7 +70,7 @@ def test_hypergeometric_overlap_by_hand():
     res = hypergeom_overlap(2, 10, 3, 3)
     assert res["p"] == pytest.approx(22 / 120) and res["expected"] == pytest.approx(0.9)
     assert res["fold"] == pytest.approx(2 / 0.9)
-    # seed 000's numbers: 10 of 10 in N = 70 is p = 1 / C(70, 10), fold 7
+    # the numbers of Morenu n.d.: 10 of 10 in N = 70 is p = 1 / C(70, 10), fold 7
     res = hypergeom_overlap(10, 70, 10, 10)
     assert res["p"] == pytest.approx(1 / math.comb(70, 10)) and res["fold"] == pytest.approx(7.0)
     assert res["p"] == pytest.approx(2.5207678232969037e-12)
@@ -81,7 +81,8 @@ def test_topk_agreement_by_hand_and_seed000_pitfalls():
     b = np.array([9, 10, 1, 2, 3, 4, 5, 6, 7, 8.0])  # top-3: idx 1, 0, 9
     row = topk_agreement(a, b, ks=(3,)).iloc[0]
     assert row["overlap"] == 2 and row["p"] == pytest.approx(22 / 120) and not row["enriched"]
-    # seed 000: two constant vectors of 70 "agree" 10 of 10 only because argsort keeps index order
+    # Morenu n.d.: two constant vectors of 70 "agree" 10 of 10 only because argsort keeps index
+    # order
     const = topk_agreement(np.zeros(70), np.ones(70), ks=(10, 25, 50))
     assert const["overlap"].isna().all()
     assert "70 scores tie at the 10-th place: the top-10 set is undefined" in const["note"].iloc[0]

@@ -39,8 +39,8 @@ def tokens_cmd(
                                                        "(default: tokens-<model> in the working "
                                                        "directory; never inside --data)."),
     split: str = typer.Option("train", "--split", help="Split to measure (train, val or test)."),
-    sample: int = typer.Option(100_000, "--sample", help="Random sequences to measure (seed 001 used "
-                                                         "100,000); 0 = all."),
+    sample: int = typer.Option(100_000, "--sample", help="Random sequences to measure (King et al. "
+                                                         "used 100,000); 0 = all."),
     option: List[str] = typer.Option([], "--option", help="Model option key=value, e.g. k=6, "
                                                           "tokenizer=kmer (tinyformer) or max_length=512 "
                                                           "(hf:); repeatable."),
@@ -49,7 +49,8 @@ def tokens_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """Token-length distribution (P50/P90/P95/P99, histogram) and the max_length to train with:
-    P99 rounded up to a multiple of 8, with the truncation rate it implies (seed 001)."""
+    P99 rounded up to a multiple of 8, with the truncation rate it implies
+    (as in King et al. n.d.)."""
     from regdna.data.tokens import tokens_report
 
     slug = model.replace("hf:", "").strip("/").replace("/", "_")
@@ -99,7 +100,7 @@ def tune_cmd(
                                                                               "trial (default all)."),
     space: Optional[Path] = typer.Option(None, "--space", help="YAML search space (config key -> "
                                                                "{type, low, high, log | choices}); "
-                                                               "default: seed 001's space."),
+                                                               "default: the space of King et al."),
     config: Optional[Path] = typer.Option(None, "--config", help="Base training config YAML."),
     set_: List[str] = typer.Option([], "--set", help="Base config override key=value, e.g. "
                                                      "model.options.mode=finetune (repeatable)."),

@@ -39,8 +39,9 @@ def vep_cmd(
                                 "unknown contig, symbolic allele) instead of skipping it with a reason."),
     rc: Optional[bool] = typer.Option(None, "--rc/--no-rc", help="Average logits over both strands "
                                       "(default: as the run's predict.rc_average, like `regdna predict`)."),
-    shifts: int = typer.Option(0, "--shifts", help="K > 1 adds the shift-robust score (thesis ch. 2): "
-                               "probabilities averaged over K windows shifted within +-max-shift bp."),
+    shifts: int = typer.Option(0, "--shifts", help="K > 1 adds the shift-robust score "
+                               "(Toneyan et al. 2022): probabilities averaged over K windows "
+                               "shifted within +-max-shift bp."),
     max_shift: Optional[int] = typer.Option(None, "--max-shift", help="Largest shift in bp for --shifts "
                                             "(default: window length / 10)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: score only chunks k with k % n == i; "

@@ -1,4 +1,4 @@
-"""Training-time augmentation: random reverse complement and random shift (thesis ch. 2).
+"""Training-time augmentation: random reverse complement and random shift (Toneyan et al. 2022).
 
 One-hot functions work on batches (N, 4, L) on any device and draw from torch's global RNG (the
 harness reseeds it every epoch, so a resumed run draws the same augmentations). String

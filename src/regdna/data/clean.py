@@ -1,4 +1,4 @@
-"""Cleaning and de-duplication (seed 001).
+"""Cleaning and de-duplication (as in King et al. n.d.).
 
 - soft-masked (lower-case) bases are upper-cased;
 - sequences whose fraction of N (or other ambiguity codes) among their own bases exceeds `max_n`

@@ -2,9 +2,10 @@
 
 `--intersect B` keeps intervals overlapping at least one interval of B (bedtools `-u`);
 `--exclude B` drops intervals within `--exclude-window` bp of any interval of B (bedtools
-`window -v`). Together they build seed 002's enhancer set (DNase peaks intersect H3K27ac peaks,
-minus exons, minus promoters within a window of TSSs, minus the blacklist) and its controls.
-Overlaps are computed with bioframe; chromosome names are compared without the `chr` prefix.
+`window -v`). Together they build the enhancer set of Manzo et al. n.d. (DNase peaks intersect
+H3K27ac peaks, minus exons, minus promoters within a window of TSSs, minus the blacklist) and its
+controls. Overlaps are computed with bioframe; chromosome names are compared without the `chr`
+prefix.
 """
 from __future__ import annotations
 

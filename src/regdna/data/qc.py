@@ -1,10 +1,10 @@
-"""Dataset QC (seed 001): class balance tests with an effect size, length and GC distributions
-per class and split, and a leakage check that fails loudly.
+"""Dataset QC (as in King et al. n.d.): class balance tests with an effect size, length and GC
+distributions per class and split, and a leakage check that fails loudly.
 
 Balance: with millions of sequences a chi-squared test rejects perfect balance for any tiny
-deviation, so the effect size is what decides (seed 001: ratio 1.04 was "balanced in practice").
-We report Cohen's h for two classes (h = 2 asin sqrt(p) - 2 asin sqrt(0.5)) and Cohen's w
-(sqrt(chi2 / n)) for any number, with Cohen's thresholds 0.2 / 0.5 / 0.8 (small / medium /
+deviation, so the effect size is what decides (King et al. n.d.: ratio 1.04 was "balanced in
+practice"). We report Cohen's h for two classes (h = 2 asin sqrt(p) - 2 asin sqrt(0.5)) and Cohen's
+w (sqrt(chi2 / n)) for any number, with Cohen's thresholds 0.2 / 0.5 / 0.8 (small / medium /
 large).
 """
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Train / validation / test assignment.
 
-- `chrom_split`: whole chromosomes held out (the thesis protocol: test chr8, chr9; val chr10),
-  so no genomic neighbourhood is shared between splits. Names match with or without `chr`.
-- `random_split`: stratified by class with fractions (seed 001: 0.725, 0.1275, 0.15), seeded.
+- `chrom_split`: whole chromosomes held out (by default test chr8, chr9; val chr10; Toneyan et
+  al. 2022 hold out chr8 for test and chr9 for validation), so no genomic neighbourhood is
+  shared between splits. Names match with or without `chr`.
+- `random_split`: stratified by class with fractions (King et al. n.d.: 0.725, 0.1275, 0.15),
+  seeded.
 - `column_split`: the values of a column (`train`, `val`/`valid`/`validation`, `test`).
 
 Each returns an (N,) int8 array of split codes (0 train, 1 val, 2 test).
@@ -49,8 +51,9 @@ def parse_fractions(text: str | tuple | list) -> tuple[float, float, float]:
     if len(values) != 3 or min(values) < 0 or abs(sum(values) - 1.0) > 0.01:
         raise RegdnaError(f"--fractions {text}: give three non-negative numbers train,val,test that sum "
                           "to 1 (e.g. 0.725,0.1275,0.15).")
-    # Seed 001 writes 72.5 / 12.75 / 15 %, which sums to 100.25 %: its realised split keeps
-    # val and test as stated and gives train the rest (72.25 %). Small rounding gaps are read so.
+    # King et al. (n.d.) write 72.5 / 12.75 / 15 %, which sums to 100.25 %: their realised
+    # split keeps val and test as stated and gives train the rest (72.25 %). Small rounding gaps
+    # are read so.
     values[0] = 1.0 - values[1] - values[2]
     return tuple(values)  # type: ignore[return-value]
 

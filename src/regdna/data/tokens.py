@@ -1,5 +1,6 @@
 """`regdna tokens`: how many tokens a model's tokenizer makes of a dataset, and the max_length to
-train with (seed 001 §IV.B: P99 rounded up to a multiple of 8, with the truncation it implies).
+train with (King et al. n.d., §IV.B: P99 rounded up to a multiple of 8, with the truncation it
+implies).
 
 Outputs in `out`: `tokens.json` (P50, P90, P95, P99, max, recommended max_length and its
 truncation rate, the model's own limit and its truncation rate) and `tokens.png` (histogram).

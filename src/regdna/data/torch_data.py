@@ -4,7 +4,7 @@ Batches are dicts `{"x": ..., "y": ..., "index": (N,)}`:
 - one-hot models: `x` float32 (N, 4, L) (sequences are stored as uint8 base codes and expanded
   per batch, so memory holds 1 byte per base);
 - token models: `x` = `model.tokenize(seqs)` (at least `input_ids`, `attention_mask` (N, S)),
-  padded dynamically to a multiple of 8 (tensor cores like multiples of 8; seed 001), and
+  padded dynamically to a multiple of 8 (tensor cores like multiples of 8; King et al. n.d.), and
   batches are grouped by length so that little of each batch is padding;
 - `y`: float32 (N, T) with NaN for missing labels (binary, multilabel, regression), or int64 (N,)
   class indices with -100 for missing (multiclass).
@@ -138,7 +138,7 @@ class EpochShuffleSampler(Sampler[int]):
 class LengthGroupedSampler(EpochShuffleSampler):
     """Shuffle, cut into mega-batches of `group * batch_size`, sort each by length (longest
     first): consecutive batches hold sequences of similar length, so dynamic padding is small
-    (seed 001, like transformers' `group_by_length`)."""
+    (King et al. n.d., like transformers' `group_by_length`)."""
 
     def __init__(self, lengths: np.ndarray, batch_size: int, seed: int = 0, group: int = 50):
         super().__init__(len(lengths), seed, shuffle=True)

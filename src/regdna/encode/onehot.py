@@ -1,6 +1,6 @@
 """One-hot encoding of DNA strings.
 
-Layout: arrays on disk and in NPZ files are (N, L, 4) as in seed 000; tensors fed to models are
+Layout: arrays on disk and in NPZ files are (N, L, 4) as in Morenu n.d.; tensors fed to models are
 (N, 4, L) (channels first, as PyTorch convolutions, captum and tangermeme expect). Columns are
 A, C, G, T. N and other IUPAC codes encode as all zeros. Lower-case (soft-masked) bases encode
 like upper case.

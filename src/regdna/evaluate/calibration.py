@@ -1,4 +1,4 @@
-"""Calibration: expected calibration error and reliability-diagram bins (thesis ch. 4)."""
+"""Calibration: expected calibration error and reliability-diagram bins (Tang 2024, ch. 4)."""
 from __future__ import annotations
 
 import numpy as np

@@ -2,7 +2,7 @@
 
 Predictions are made chunk by chunk from the Parquet split (memory holds the N x T probabilities,
 never the encoded sequences). The decision threshold is the one chosen on validation at training
-time (`threshold.json`); it is never re-tuned on the evaluated split (seed 001). Writes
+time (`threshold.json`); it is never re-tuned on the evaluated split (King et al. n.d.). Writes
 `RUN/metrics_<split>.json` (`metrics_<split>_<dataset name>.json` for another dataset, e.g. a
 cross-cell-type transfer) and figures under `RUN/figures/`.
 

@@ -1,5 +1,5 @@
 """The decision threshold: the best-F1 cut-off chosen on validation and carried unchanged to test
-(seed 001: sweep every predicted probability, keep the one that maximises F1)."""
+(as in King et al. n.d.: sweep every predicted probability, keep the one that maximises F1)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Attention-based token relevance for transformers (seed 003), mapped to bases.
+"""Attention-based token relevance for transformers (Consens et al. n.d.), mapped to bases.
 
 For any regdna model with `has_attention` (tinyformer, native DNABERT-2, HF BERT/ESM wrappers),
 whose `forward(x, return_attentions=True)` returns `(logits, [A_l (N, H, S, S)])`:
@@ -7,7 +7,8 @@ whose `forward(x, return_attentions=True)` returns `(logits, [A_l (N, H, S, S)])
   (the DNABERT visualisation);
 - `rollout` (Abnar & Zuidema 2020): per layer the head-mean attention plus the identity (the
   residual path), rows renormalised, multiplied through the layers;
-- `gradcam` (seed 003): ReLU(sum over heads of dy/dA * A) on the last layer's attention map;
+- `gradcam` (Consens et al. n.d.): ReLU(sum over heads of dy/dA * A) on the last layer's attention
+  map;
 - `lrp`: the gradient-weighted attention relevance of Chefer et al. (2021, "Generic
   attention-model explainability"), the rule that extends their LRP to any transformer:
   R = I, then for each layer R <- R + mean_h[(dy/dA * A)^+] R; the query row of R - I.

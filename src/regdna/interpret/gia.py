@@ -1,10 +1,10 @@
-"""Global importance analysis (Koo et al. 2021; thesis ch. 2).
+"""Global importance analysis (Koo et al. 2021; Toneyan et al. 2022).
 
 Embed a pattern into many dinucleotide-shuffled background sequences (shuffling keeps the
 composition and destroys motifs) and measure the mean change of the model output (the logit for
-classifiers, as in the thesis): the global importance of the pattern, with its 95% interval.
-Sweeps test hypotheses about grammar: the distance and orientation between two motifs, and the
-bases flanking a core motif.
+classifiers, as in Toneyan et al. 2022): the global importance of the pattern, with its 95%
+interval. Sweeps test hypotheses about grammar: the distance and orientation between two motifs, and
+the bases flanking a core motif.
 
 A motif is a consensus string ("TGACTCA") or a JASPAR name or matrix id; with `sample=True`
 each background receives its own site sampled from the JASPAR PWM, otherwise the consensus.
@@ -161,7 +161,8 @@ def flank_sweep(predictor, backgrounds, motif: MotifSource, n_flank: int = 2, ou
                 seed: int = 0) -> pd.DataFrame:
     """Every combination of `n_flank` bases on each side of the core motif at the centre:
     one row per flank pair, sorted by mean effect; `random_flanks` = the core alone with the
-    background's own (random) flanks, the reference line of thesis Fig. 2.6a."""
+    background's own (random) flanks, the reference line of
+    Tang 2024, Fig. 2.6a (Toneyan et al. 2022)."""
     length = len(backgrounds[0])
     centre = (length - motif.width) // 2
     base = _output(predictor, backgrounds, output)

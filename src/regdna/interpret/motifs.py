@@ -5,10 +5,10 @@
 - `match_jaspar`: Tomtom (memelite) of each motif against a JASPAR collection (vertebrate
   CORE of the newest bundled release by default, `regdna.io.jaspar.load_collection`), with
   Benjamini-Hochberg q-values over the targets of each query;
-- `filter_ppms` + `filter_report` (CNNs, thesis ch. 2): first-layer filters -> PPMs by
+- `filter_ppms` + `filter_report` (CNNs, Toneyan et al. 2022): first-layer filters -> PPMs by
   activation-based alignment (Alipanahi et al. 2015; Kelley et al. 2016: every window whose
   activation exceeds half the filter's maximum over the inputs is a site) -> Tomtom -> hit
-  ratio (filters with a match at q < threshold) and mean best q-value. As in the thesis,
+  ratio (filters with a match at q < threshold) and mean best q-value. As in Toneyan et al. 2022,
   MA1929 and MA0615 are left out of filter matching: low-information filters hit them.
 """
 from __future__ import annotations
@@ -247,7 +247,7 @@ def filter_report(predictor, seqs: Sequence[str], targets, q_threshold: float = 
     Returns:
         (table: filter, n_sites, consensus, matrix_id, name, p_value, q_value, hit;
          summary: n_filters, n_aligned, hit_ratio, mean_best_q) where hit = q < q_threshold and
-        hit_ratio counts every first-layer filter in the denominator (thesis ch. 2).
+        hit_ratio counts every first-layer filter in the denominator (Toneyan et al. 2022).
     """
     conv = first_conv(predictor.model)
     aligned = filter_ppms(predictor, seqs, threshold=threshold)

@@ -1,4 +1,4 @@
-"""Token scores -> base scores (seed 003, k-mer -> base mapping).
+"""Token scores -> base scores (Consens et al. n.d., k-mer -> base mapping).
 
 A transformer scores tokens; a biologist reads bases. Every base takes the mean score of the
 tokens that cover it:

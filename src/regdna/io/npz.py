@@ -1,4 +1,4 @@
-"""NPZ files in the layout of seed 000: `X` one-hot (N, L, 4) with columns A, C, G, T (an
+"""NPZ files in the layout of Morenu n.d.: `X` one-hot (N, L, 4) with columns A, C, G, T (an
 all-zero column is N) and `y` labels (N,) or (N, T). Optional `ids` (N,) strings.
 
 Read as `prepare` input (`--npz`) and written by `prepare --export npz` (one file per split).
@@ -26,7 +26,8 @@ def _load(path: Path):
 
 
 def read_npz(path: str | Path, chunk_size: int = 50_000) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """Yield (frame with `id`, `sequence`, `row`; labels (n,) or (n, T)) chunks from a seed-000 NPZ.
+    """Yield (frame with `id`, `sequence`, `row`; labels (n,) or (n, T)) chunks from an NPZ in that
+    layout.
 
     Raises:
         RegdnaError: missing `X` or `y`, `X` not (N, L, 4), or `y` of another length.

@@ -6,7 +6,7 @@ length: convolutions use "same" padding (Basset, ResidualBind) or valid padding 
 a fixed number of bins, so the dense head has the same size for any L. `filters` scales the
 channel counts (1.0 = published sizes; tests use small values for speed) and
 `exp_activation=True` puts an exponential activation on the first layer (Koo & Ploenzke 2021,
-thesis ch. 2: more motif-like first-layer filters).
+Toneyan et al. 2022: more motif-like first-layer filters).
 """
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ class DilatedResidualBlock(nn.Module):
 
 def residualbind(n_outputs: int, filters: float = 1.0, exp_activation: bool = True,
                  n_dilated: int = 3, hidden: int = 256, bins: int = 1) -> CNNClassifier:
-    """ResidualBind-like (thesis ch. 3 Methods): conv 96 width 19 (exponential by default) ->
+    """ResidualBind-like (Tang & Koo 2024, Methods): conv 96 width 19 (exponential by default) ->
     dilated residual block -> max-pool 10 -> conv 192 width 7 -> global pooling -> dense."""
     c1, c2 = _scaled(96, filters), _scaled(192, filters)
     trunk = nn.Sequential(

@@ -11,12 +11,12 @@ Modes (`build_hf_model(..., mode=...)`):
 - `probe`: frozen encoder, linear head on the pooled embedding ("cls" or "mean", from `layer`).
   `prepare_data` computes the embeddings once and caches them on disk (float16, keyed by a hash
   of the dataset content, model, layer, pooling and max_length); training batches then carry the
-  cached embedding instead of tokens (seed 000; thesis ch. 3).
-- `mlp`: the same with a two-block MLP head (512, 256 units; thesis ch. 3).
+  cached embedding instead of tokens (Morenu n.d.; Tang & Koo 2024).
+- `mlp`: the same with a two-block MLP head (512, 256 units; Tang & Koo 2024).
 - `cnn-probe`: frozen encoder, small CNN over the full token-embedding sequence of `layer`
-  (thesis ch. 3: beats CLS / mean probes).
+  (Tang & Koo 2024: beats CLS / mean probes).
 - `finetune`: every weight trained; hidden / attention / classifier dropout set on the config
-  (seed 001).
+  (King et al. n.d.).
 - `lora`: LoRA adapters (peft) on the attention projections (query/key/value, or the fused
   `Wqkv` of DNABERT-2) and a trained head; everything else frozen.
 
@@ -370,7 +370,7 @@ def _dropout_overrides(hidden: float | None, attention: float | None) -> dict:
 # -- heads -----------------------------------------------------------------------------------
 class MLPHead(nn.Module):
     """Two fully connected blocks (Linear, ReLU, LayerNorm, dropout) then the output layer
-    (thesis ch. 3: 512 and 256 units, dropout 0.5)."""
+    (Tang & Koo 2024: 512 and 256 units, dropout 0.5)."""
 
     def __init__(self, d_in: int, n_outputs: int, units=(512, 256), dropout: float = 0.5):
         super().__init__()
@@ -387,8 +387,8 @@ class MLPHead(nn.Module):
 
 class CNNHead(nn.Module):
     """Small CNN over token embeddings (N, S, D): 1x1 conv to `channels`, conv k=7, ReLU,
-    max over real tokens, dropout, linear (the thesis' baseline CNN, with a global max pool so it
-    takes any token length)."""
+    max over real tokens, dropout, linear (the baseline CNN of Tang & Koo 2024, with a global max
+    pool so it takes any token length)."""
 
     def __init__(self, d_in: int, n_outputs: int, channels: int = 64, kernel: int = 7,
                  dropout: float = 0.2):
@@ -631,7 +631,7 @@ def _add_lora(backbone: Backbone, native: bool, r: int, alpha: int, dropout: flo
 
 # -- language models (zero-shot scores) ------------------------------------------------------
 class LanguageModel:
-    """A masked language model for zero-shot analyses (thesis ch. 3).
+    """A masked language model for zero-shot analyses (Tang & Koo 2024).
 
     `embed(seqs, pooling, layer) -> (N, D)`; `masked_log_likelihood(seqs, positions) -> (N,)`:
     mask the token covering base `positions[i]` of `seqs[i]` and return log p(original token).

@@ -1,4 +1,4 @@
-"""`tinyformer`: the small transformer encoder of seed 000, trained from scratch.
+"""`tinyformer`: the small transformer encoder of Morenu n.d., trained from scratch.
 
 Tokens (single base, non-overlapping or overlapping k-mers; `regdna.encode.tokenizers`) ->
 embedding -> pre-LN encoder layers (attention via `scaled_dot_product_attention`, positions by

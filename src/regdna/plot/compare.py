@@ -1,5 +1,5 @@
-"""Comparison figures across runs: metric bars with 95% interval error bars (seed 000 Figs 1-2)
-and the cost of each model (parameters, seconds per epoch, peak memory; seed 000 Table VI)."""
+"""Comparison figures across runs: metric bars with 95% interval error bars (Morenu n.d., Figs 1-2)
+and the cost of each model (parameters, seconds per epoch, peak memory; Morenu n.d., Table VI)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -2,10 +2,10 @@
 
 One function per figure:
 - `roc_pr`: ROC and precision-recall curves with both operating points marked (0.5 and the
-  validation threshold; seed 001 Figs 7-8);
+  validation threshold; King et al. n.d., Figs 7-8);
 - `confusion_pair`: confusion matrices at 0.5 and at the validation threshold (Figs 9-10);
 - `multiclass_confusion`: the argmax confusion matrix;
-- `reliability`: reliability diagram with the ECE (thesis ch. 4);
+- `reliability`: reliability diagram with the ECE (Tang 2024, ch. 4);
 - `regression_scatter`: predicted against measured values;
 - `training_curves`: train / validation loss and validation AUROC / PR-AUC per epoch;
 - `lr_schedule`: the learning rate at every optimiser step.

@@ -80,7 +80,7 @@ def plot_attribution_logo(path, attr: np.ndarray, seq: str, boxes: Sequence[tupl
 
 def plot_faithfulness(path, table: pd.DataFrame, class_names: Sequence[str] | None = None,
                       title: str = "Mutagenesis faithfulness") -> Path:
-    """Accuracy per class vs number of mutated positions (seed 003 Fig. 1): one line per
+    """Accuracy per class vs number of mutated positions (Consens et al. n.d., Fig. 1): one line per
     method, the random baseline with its 95% band, n = 0 as a dotted line."""
     plt = pyplot()
     classes = sorted(table["cls"].unique())
@@ -198,8 +198,8 @@ def plot_gia_distance(path, table: pd.DataFrame, title: str) -> Path:
 
 
 def plot_gia_flanks(path, table: pd.DataFrame, title: str) -> Path:
-    """Ranked global importance of every flank combination (thesis Fig. 2.6a), the core with
-    random flanks dashed; the best and worst flanks labelled."""
+    """Ranked global importance of every flank combination (Tang 2024, Fig. 2.6a;
+    Toneyan et al. 2022), the core with random flanks dashed; the best and worst flanks labelled."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.6))
     ranks = np.arange(len(table))

@@ -1,4 +1,5 @@
-"""Figures for variant effects: ISM heatmaps, top-K bars and benchmark plots (seeds 000, 002).
+"""Figures for variant effects: ISM heatmaps, top-K bars and benchmark plots
+(Morenu n.d.; Manzo et al. n.d.).
 
 One function per figure; each takes plain arrays / DataFrames, writes a PNG (dpi 150) and
 returns its path. Matplotlib runs with the Agg backend.
@@ -96,8 +97,8 @@ def scatter_density(pred, measured, path, title: str = "", xlabel: str = "predic
 
 
 def updown_heatmap(rates: pd.DataFrame, path, title: str = "") -> Path:
-    """Seed 002 Fig. 2: rows = scorers / datasets, columns = P(pred+|meas+), P(pred−|meas−),
-    P(pred−|meas+), P(pred+|meas−); red = high (wanted in the first two columns)."""
+    """Manzo et al. n.d., Fig. 2: rows = scorers / datasets, columns = P(pred+|meas+),
+    P(pred−|meas−), P(pred−|meas+), P(pred+|meas−); red = high (wanted in the first two columns)."""
     plt = pyplot()
     cols = ["up_rate", "down_rate", "up_predicted_down", "down_predicted_up"]
     names = ["pred + | meas +", "pred − | meas −", "pred − | meas +", "pred + | meas −"]
@@ -117,7 +118,8 @@ def updown_heatmap(rates: pd.DataFrame, path, title: str = "") -> Path:
 
 
 def pvalue_strata(strata: pd.DataFrame, path, title: str = "") -> Path:
-    """Pearson / Spearman and up/down rates per measured p-value threshold (seed 002 Fig. 4)."""
+    """Pearson / Spearman and up/down rates per measured p-value threshold
+    (Manzo et al. n.d., Fig. 4)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     x = np.arange(len(strata))

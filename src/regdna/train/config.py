@@ -1,8 +1,8 @@
 """The training configuration: every key, its default and what it does.
 
-Defaults follow seed 000's protocol (AdamW, weight decay 1e-2, gradient clipping 1.0, early
+Defaults follow the protocol of Morenu n.d. (AdamW, weight decay 1e-2, gradient clipping 1.0, early
 stopping on validation AUROC with patience 5, per-epoch CSV) with a cosine schedule and warm-up,
-reverse-complement and shift augmentation (thesis ch. 2) and reverse-complement averaging at
+reverse-complement and shift augmentation (Toneyan et al. 2022) and reverse-complement averaging at
 prediction time. A config is built from the defaults, then an optional YAML file, then dotted
 `key=value` overrides (`--set optim.lr=3e-4 --set model.options.filters=0.5`); values are parsed
 as YAML (`true`, `1e-3`, `[0.9, 0.98]`). The resolved config is saved as `RUN/config.yaml`.
@@ -20,7 +20,7 @@ Keys (section.key = default):
   data.val_subsample = null         same for validation
   optim.lr = 1e-3                   peak learning rate (AdamW)
   optim.weight_decay = 1e-2         AdamW weight decay (L2 for kmer-lr)
-  optim.betas = [0.9, 0.999]        AdamW betas (beta2 is tuned for transformers, seed 001)
+  optim.betas = [0.9, 0.999]        AdamW betas (beta2 is tuned for transformers, King et al. n.d.)
   optim.eps = 1e-8                  AdamW epsilon
   optim.grad_clip = 1.0             max gradient norm (0: off)
   optim.accumulate = 1              gradient accumulation steps (effective batch = batch_size * accumulate * devices)

@@ -1,9 +1,9 @@
 """The LightningModule that trains any regdna model: loss, augmentation, optimiser, schedule and
 the validation summary (loss, AUROC, PR-AUC) computed once over the whole validation set.
 
-Validation logits are kept in small CPU buffers and reduced at the end (seed 001's streaming
-metrics: the global AUROC and PR-AUC, not a mean of per-batch values). Under DDP the buffers of
-all processes are gathered first, so every process logs the same numbers.
+Validation logits are kept in small CPU buffers and reduced at the end (the streaming
+metrics of King et al. n.d.: the global AUROC and PR-AUC, not a mean of per-batch values).
+Under DDP the buffers of all processes are gathered first, so every process logs the same numbers.
 """
 from __future__ import annotations
 

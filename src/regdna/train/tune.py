@@ -1,4 +1,4 @@
-"""`regdna tune`: hyper-parameter search with Optuna (seed 001 §IV.C).
+"""`regdna tune`: hyper-parameter search with Optuna (King et al. n.d., §IV.D).
 
 TPE sampler (multivariate) with a median pruner; each trial is a `regdna.train.fit` run capped
 at `max_steps` optimiser steps with a validation every `eval_every` steps (default: the source
@@ -33,9 +33,9 @@ Search space: a YAML mapping from a config key to a distribution, e.g.
     scheduler.name: {type: categorical, choices: [cosine, constant]}
     optim.beta2: {type: float, low: 0.98, high: 0.9995}      # sets optim.betas[1]
 
-`default_space(spec, mode)` is seed 001's space (learning rate, weight decay, warm-up ratio,
-scheduler, batch size with gradient accumulation, dropouts, label smoothing, gradient clipping,
-Adam eps and beta2).
+`default_space(spec, mode)` is the space of King et al. n.d. (learning rate, weight decay, warm-up
+ratio, scheduler, batch size with gradient accumulation, dropouts, label smoothing, gradient
+clipping, Adam eps and beta2).
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ FINGERPRINT_ATTR = "regdna_fingerprint"
 
 
 def default_space(spec: str, mode: str | None = None) -> dict:
-    """Seed 001's search space, with the dropout options the model has."""
+    """The search space of King et al. n.d., with the dropout options the model has."""
     space = {
         "optim.lr": {"type": "float", "low": 5e-6, "high": 5e-4, "log": True},
         "optim.weight_decay": {"type": "float", "low": 1e-6, "high": 5e-2, "log": True},

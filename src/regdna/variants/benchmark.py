@@ -1,22 +1,24 @@
-"""Benchmarks of variant scores against measured effects and against other scorers (seeds 000, 002).
+"""Benchmarks of variant scores against measured effects and against other scorers
+(Morenu n.d.; Manzo et al. n.d.).
 
 Every statistic returns plain numbers plus a `note` that says why a value is NaN or why it is not
-evidence, instead of printing "Spearman: nan" (seed 000's mistake):
+evidence, instead of printing "Spearman: nan" (the mistake in Morenu n.d.):
 
 - `correlation`: Pearson or Spearman (average ranks for ties, as scipy) with its p-value; NaN
   with a note when fewer than 3 pairs or when one side is constant (a correlation is undefined
   when a variance is zero).
-- `up_down_rates`: seed 002 Fig. 2: among variants measured up (> 0), the fraction predicted up
-  (> 0); among measured down (< 0), the fraction predicted down (< 0); and the two error rates.
-  A prediction of exactly 0 counts as neither up nor down.
-- `stratify_by_pvalue`: the above within measured p < 0.5, 0.1, 5e-5, 1e-5 (seed 002 Fig. 4).
-- `ld_block_topk`: seed 002 Fig. 3: the fraction of LD blocks whose causal variant ranks within
-  the top 1/2/3 of its block by |score|. Ties are ranked pessimistically (a causal variant tied
-  with others takes the worst of the tied ranks) so a constant scorer cannot score 100%; the
+- `up_down_rates`: Manzo et al. n.d., Fig. 2: among variants measured up (> 0), the fraction
+  predicted up (> 0); among measured down (< 0), the fraction predicted down (< 0); and the two
+  error rates. A prediction of exactly 0 counts as neither up nor down.
+- `stratify_by_pvalue`: the above within measured p < 0.5, 0.1, 5e-5, 1e-5
+  (Manzo et al. n.d., Fig. 4).
+- `ld_block_topk`: Manzo et al. n.d., Fig. 3: the fraction of LD blocks whose causal variant ranks
+  within the top 1/2/3 of its block by |score|. Ties are ranked pessimistically (a causal variant
+  tied with others takes the worst of the tied ranks) so a constant scorer cannot score 100%; the
   random-ranking expectation, mean over blocks of min(k, n_b) / n_b, is reported beside it.
 - `topk_agreement`: overlap of the top-K variants of two scorers (by |score|), the overlap
   expected by chance K*K/N, fold enrichment and the hypergeometric P(X >= overlap). A top-K set is
-  undefined when scores tie across the K-th place (seed 000 compared two constant score vectors:
+  undefined when scores tie across the K-th place (Morenu n.d. compared two constant score vectors:
   both argsorts returned the same order and "10 of 10" looked like a 7-fold enrichment); then the
   overlap is NaN with a note. When K >= N the overlap is K by construction: fold 1, p = 1.
 """
@@ -58,8 +60,9 @@ def correlation(pred, measured, method: str = "pearson") -> dict:
 
 
 def up_down_rates(pred, measured) -> dict:
-    """Seed 002 Fig. 2 rates: up_rate = P(pred > 0 | measured > 0), down_rate = P(pred < 0 |
-    measured < 0), and the errors P(pred < 0 | measured > 0), P(pred > 0 | measured < 0)."""
+    """Manzo et al. n.d., Fig. 2 rates: up_rate = P(pred > 0 | measured > 0),
+    down_rate = P(pred < 0 | measured < 0), and the errors P(pred < 0 | measured > 0),
+    P(pred > 0 | measured < 0)."""
     x, y = _clean(pred, measured)
     up, down = y > 0, y < 0
     n_up, n_down = int(up.sum()), int(down.sum())

@@ -1,4 +1,5 @@
-"""In-silico saturation mutagenesis (seed 000): every single-base substitution of every sequence.
+"""In-silico saturation mutagenesis (as in Morenu n.d.): every single-base substitution of every
+sequence.
 
 `saturation_mutagenesis(predictor, x)` returns delta (N, L, 4) = f(x') - f(x), where x' is x with
 base j at position i and f is the predicted probability of one output (sigmoid / softmax;

@@ -1,21 +1,22 @@
 """Score variants with a trained model (or a pretrained language model, zero-shot), streaming.
 
-Per variant and per model output (seeds 000, 002; thesis chs. 2-3):
+Per variant and per model output (Morenu n.d.; Manzo et al. n.d.;
+Toneyan et al. 2022; Tang & Koo 2024):
 
 - `p_ref`, `p_alt`: p = sigmoid(margin logit). The margin logit of a binary / multilabel output
   is its logit; of a multiclass output c it is z_c - logsumexp(z_other), so sigmoid(margin) is
-  the softmax probability of c (seed 002: "margin logits ... transformed into probabilities using
-  the sigmoid"). Regression outputs use the predicted value; Poisson outputs exp(logit).
-- `delta` = p_alt - p_ref (seed 000), `log2_ratio` = log2(p_alt / p_ref) (seed 002; computed as a
-  difference of log-sigmoids so it stays finite for saturated outputs), `logit_diff` = margin_alt -
-  margin_ref.
+  the softmax probability of c (Manzo et al. n.d.: "margin logits ... transformed into probabilities
+  using the sigmoid"). Regression outputs use the predicted value; Poisson outputs exp(logit).
+- `delta` = p_alt - p_ref (Morenu n.d.), `log2_ratio` = log2(p_alt / p_ref) (Manzo et al. n.d.;
+  computed as a difference of log-sigmoids so it stays finite for saturated outputs), `logit_diff` =
+  margin_alt - margin_ref.
 - `--rc`: logits averaged over both strands before the sigmoid (default: as the run's
   `predict.rc_average`, like `regdna predict`).
-- `--shifts K` (variants on a genome): the shift-robust score of thesis ch. 2 ("robust" CAGI5
+- `--shifts K` (variants on a genome): the shift-robust score of Toneyan et al. 2022 ("robust" CAGI5
   predictions): K windows shifted evenly within +-max_shift bp around the centred one,
   probabilities averaged over the K windows for each allele, then `p_ref_robust`,
   `p_alt_robust`, `log2_ratio_robust`, `delta_robust`.
-- zero-shot (thesis ch. 3, pretrained language models, no training): `cosine_distance` = 1 -
+- zero-shot (Tang & Koo 2024, pretrained language models, no training): `cosine_distance` = 1 -
   cos(embed(ref window), embed(alt window)) and `mlm_llr` = masked_log_likelihood(alt) -
   masked_log_likelihood(ref) with the token covering the variant's first base masked.
 

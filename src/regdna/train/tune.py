@@ -48,6 +48,7 @@ from pathlib import Path
 import yaml
 
 from regdna.errors import RegdnaError
+from regdna.models.registry import CNN_SPECS
 from regdna.plot.style import pyplot, save
 from regdna.utils.fingerprint import differences, file_identity, fingerprint
 from regdna.utils.output import check_out_dir, mark_dir, read_marker
@@ -84,6 +85,10 @@ def default_space(spec: str, mode: str | None = None) -> dict:
             space[f"model.options.{key}"] = {"type": "float", "low": 0.0, "high": 0.15}
     elif spec.startswith("hf:"):
         space["optim.lr"] = {"type": "float", "low": 1e-5, "high": 1e-3, "log": True}
+    elif spec in CNN_SPECS or spec == "kmer-lr":
+        # trained from scratch, CNNs need larger steps than a pretrained transformer's 5e-4
+        # ceiling: below ~1e-4 basset stays at chance within a CPU trial's budget
+        space["optim.lr"] = {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}
     return space
 
 

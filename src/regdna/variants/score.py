@@ -360,7 +360,8 @@ def _progress(enabled: bool):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(unit=" variants", desc="vep", smoothing=0.1)
+    # disable=None: no bar when stderr is not a terminal (a CI log gets the summary line only)
+    return tqdm(unit=" variants", desc="vep", smoothing=0.1, disable=None)
 
 
 # -- resume fingerprint --------------------------------------------------------------------------

@@ -203,3 +203,20 @@ def test_interrupt_and_unexpected_errors(tmp_path, monkeypatch, capsys):
     assert exit_.value.code == 1 and len(err.splitlines()) == 1 and "--debug" in err
     with pytest.raises(ZeroDivisionError):
         main(["example", "--out", str(tmp_path / "ex"), "--debug"])
+
+
+def test_a_verb_writes_with_the_users_umask(tmp_path):
+    """`example` and `prepare` write through temporary dirs (created 0700 by tempfile): the final
+    output must be readable by the group and others under umask 022."""
+    env = dict(os.environ)
+    script = ("import os, sys; os.umask(0o022); from regdna.cli import main; main(sys.argv[1:])")
+    run = lambda *args: subprocess.run([sys.executable, "-c", script, *map(str, args)],  # noqa: E731
+                                       capture_output=True, text=True, timeout=120, env=env)
+    assert run("example", "--out", tmp_path / "ex", "--n-per-class", 60).returncode == 0
+    result = run("prepare", "--fasta", f"{tmp_path}/ex/pos.fa:1", "--fasta", f"{tmp_path}/ex/neg.fa:0",
+                 "--out", tmp_path / "data", "--no-figures", "--quiet")
+    assert result.returncode == 0, result.stderr
+    for path in (tmp_path / "ex", tmp_path / "data"):
+        assert path.stat().st_mode & 0o777 == 0o755
+        for child in path.iterdir():
+            assert child.stat().st_mode & 0o777 == (0o755 if child.is_dir() else 0o644), child

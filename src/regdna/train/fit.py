@@ -163,15 +163,12 @@ def check_resume_fingerprint(out: Path, current: dict) -> None:
 
 def _start_run_dir(out: Path, overwrite: bool, resume: bool, cfg, fingerprint_: dict) -> None:
     """Create (or, with --overwrite, empty) the run dir and write what identifies the run."""
-    import shutil
-
     from regdna.train.config import save_config
     from regdna.utils.fingerprint import write_fingerprint
-    from regdna.utils.output import mark_dir
+    from regdna.utils.output import empty_dir, mark_dir
 
-    if overwrite and out.is_dir():   # the policy allowed it; contents only: --out may be the cwd
-        for entry in list(out.iterdir()):
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    if overwrite and out.is_dir():   # the policy allowed it
+        empty_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     mark_dir(out, RUN_VERB)
     save_config(cfg, out / "config.yaml")

@@ -51,7 +51,7 @@ from regdna.errors import RegdnaError
 from regdna.models.registry import CNN_SPECS
 from regdna.plot.style import pyplot, save
 from regdna.utils.fingerprint import differences, file_identity, fingerprint
-from regdna.utils.output import check_out_dir, mark_dir, read_marker
+from regdna.utils.output import check_out_dir, empty_dir, mark_dir, read_marker
 
 log = logging.getLogger(__name__)
 
@@ -206,15 +206,6 @@ def check_out(out, inputs, overwrite: bool = False) -> Path:
     return check_out_dir(out, "tune", inputs, overwrite=overwrite or ours)
 
 
-def _clear(out: Path) -> None:
-    """--overwrite: remove what `out` holds (not `out` itself, which may be the working dir)."""
-    for entry in out.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-
-
 def dataset_identity(data_dir) -> dict:
     """The identity of a dataset's own files (dataset.json, split tables); other outputs written
     beside them (figures, token reports) do not change it."""
@@ -284,12 +275,12 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
         raise RegdnaError(f"eval_every ({eval_every}) must not exceed max_steps ({max_steps})")
     inputs = [data_dir, config if not isinstance(config, dict) else None]
     out = check_out(out, inputs, overwrite)
-    if overwrite and out.is_dir():
-        _clear(out)
-    out.mkdir(parents=True, exist_ok=True)
-    mark_dir(out, "tune")
     base = load_config(config if not isinstance(config, dict) else None, overrides,
                        base=config if isinstance(config, dict) else None)
+    if overwrite and out.is_dir():  # only once the config is known to be valid
+        empty_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    mark_dir(out, "tune")
     base.model.spec = model_spec
     mode = base.model.options.get("mode")
     space = space or default_space(model_spec, mode)

@@ -116,6 +116,14 @@ def output_dir(out: str | os.PathLike, verb: str, inputs: Iterable = (), overwri
         (tmp / MARKER).write_text(_marker_text(verb, [e.name for e in tmp.iterdir()]))
 
 
+def empty_dir(path: Path, keep: Path | None = None) -> None:
+    """Remove what `path` holds (not `path` itself, which may be the working directory); only for
+    a directory the policy has allowed to be replaced."""
+    for entry in list(Path(path).iterdir()):
+        if entry != keep:
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+
 def _swap_contents(path: Path, verb: str):
     staged = path / f".{verb}.new"
     shutil.rmtree(staged, ignore_errors=True)
@@ -125,9 +133,7 @@ def _swap_contents(path: Path, verb: str):
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    for entry in list(path.iterdir()):
-        if entry != staged:
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    empty_dir(path, keep=staged)
     names = [e.name for e in staged.iterdir()]
     for name in names:
         os.replace(staged / name, path / name)

@@ -22,7 +22,7 @@ import torch
 def build(length: int, filters: float):
     from regdna.data.dataset import DatasetInfo
     from regdna.models.registry import build_model
-    from regdna.predict import Predictor
+    from regdna.runs.predictor import Predictor
 
     torch.manual_seed(0)
     info = DatasetInfo(task="binary", labels=["y"], length=length)

@@ -56,8 +56,8 @@ def score(genome: Path, vcf: Path, out: Path, length: int, threads: int) -> dict
 
     from regdna.data.dataset import DatasetInfo
     from regdna.models.registry import build_model
-    from regdna.predict import Predictor
-    from regdna.variants.score import score_variants
+    from regdna.runs.predictor import Predictor
+    from regdna.variants.vep import score_variants
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)

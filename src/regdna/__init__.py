@@ -3,8 +3,7 @@
 Stages read and write plain files (see docs/ARCHITECTURE.md):
 prepare -> train -> evaluate / predict / vep / ism / attribute / motifs -> report.
 """
-__version__ = "0.1.0"
-
-from regdna.errors import RegdnaError  # noqa: E402
+from regdna._version import __version__
+from regdna.errors import RegdnaError
 
 __all__ = ["RegdnaError", "__version__"]

@@ -119,7 +119,7 @@ def test_load_records_from_fasta_or_a_dataset_split(tmp_path):
 def test_predictor_output_index_by_name_or_number():
     import torch
 
-    from regdna.predict import Predictor
+    from regdna.runs.predictor import Predictor
 
     predictor = Predictor(torch.nn.Linear(1, 2), task="multilabel", labels=["dnase", "atac"],
                           device="cpu")

@@ -7,7 +7,7 @@ import torch
 
 from regdna.encode.onehot import one_hot
 from regdna.models.base import RegdnaModel
-from regdna.predict import Predictor
+from regdna.runs.predictor import Predictor
 
 from interp_helpers import TOY_LENGTH, make_planted
 

@@ -10,7 +10,7 @@ METHODS = ["attention", "rollout", "gradcam", "lrp", "integrated_gradients", "gr
 
 @pytest.fixture(scope="module")
 def tinyformer_predictor(tinyformer_run):
-    from regdna.train.checkpoint import load_predictor
+    from regdna.runs.checkpoint import load_predictor
 
     return load_predictor(tinyformer_run, device="cpu")
 
@@ -19,7 +19,7 @@ def tinyformer_predictor(tinyformer_run):
 def dnabert2_predictor(tiny_dnabert2_dir):
     from regdna.data.dataset import DatasetInfo
     from regdna.models.hf import build_hf_model
-    from regdna.predict import Predictor
+    from regdna.runs.predictor import Predictor
 
     info = DatasetInfo(task="binary", labels=["active"], length=64)
     model = build_hf_model(f"hf:{tiny_dnabert2_dir}", info, mode="finetune")

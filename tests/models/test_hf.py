@@ -32,7 +32,7 @@ def encoder_weights(state: dict) -> dict:
 @pytest.mark.parametrize("checkpoint", CHECKPOINTS)
 def test_every_mode_through_the_training_cli(checkpoint, request, small_data, tmp_path):
     from regdna.cli import main
-    from regdna.train.checkpoint import load_predictor, load_state_dict
+    from regdna.runs.checkpoint import load_predictor, load_state_dict
 
     ckpt_dir = request.getfixturevalue(checkpoint)
     pretrained = build_hf_model(f"hf:{ckpt_dir}", INFO, mode="finetune").state_dict()
@@ -93,7 +93,7 @@ def test_truncation_reported_or_rejected(tiny_bert_dir, small_data, tmp_path):
     model.prepare_data(small_data, None, tmp_path)
     report = json.loads((tmp_path / "truncation.json").read_text())
     assert report["splits"]["train"]["rate"] == 1.0        # 100 bp never fit in 16 tokens
-    from regdna.data.tokens import token_lengths
+    from regdna.models.tokens import token_lengths
 
     lengths, limit = token_lengths(small_data, f"hf:{tiny_bert_dir}", options={"max_length": 16})
     assert limit == 16 and len(lengths) == 32 and lengths.min() > 16

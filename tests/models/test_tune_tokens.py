@@ -15,7 +15,7 @@ TINY = ["model.options.d_model=16", "model.options.n_layers=1", "model.options.k
 
 
 def test_tune_resumes_without_repeating_trials(lm_dataset_dir, tmp_path):
-    from regdna.train.config import load_config
+    from regdna.runs.config import load_config
 
     out = tmp_path / "tune"
     kwargs = dict(space=SPACE, overrides=TINY, max_steps=6, eval_every=3, train_subsample=64,
@@ -66,7 +66,7 @@ def test_tokens_report_numbers(lm_dataset_dir, tmp_path):
 
 
 def test_tokens_percentiles_and_truncation_rate(tmp_path):
-    from regdna.data.tokens import summarise
+    from regdna.models.tokens import summarise
 
     lengths = np.arange(1, 201)                     # 1..200 tokens
     summary = summarise(lengths, limit=128)

@@ -43,7 +43,7 @@ def test_basset_run_learns_the_grammar(basset_run):
 
 
 def test_load_predictor_and_checkpoint_is_weights_only(basset_run, dataset_dir):
-    from regdna.predict import Predictor
+    from regdna.runs.predictor import Predictor
 
     predictor = Predictor.from_run(basset_run, device="cpu")
     info = load_info(dataset_dir)
@@ -61,7 +61,7 @@ def test_test_threshold_is_the_validation_one(basset_run, basset_train_dir):
     from regdna.evaluate.evaluate import predict_split
     from regdna.evaluate.metrics import threshold_metrics
     from regdna.evaluate.threshold import best_f1_threshold
-    from regdna.train.checkpoint import load_predictor
+    from regdna.runs.checkpoint import load_predictor
 
     info = load_info(basset_train_dir)
     predictor = load_predictor(basset_run, device="cpu")
@@ -192,7 +192,7 @@ def test_dataset_of_another_format_version(dataset_dir, tmp_path):
 def test_run_dir_without_checkpoint(basset_run, tmp_path):
     import shutil
 
-    from regdna.train.checkpoint import load_predictor
+    from regdna.runs.checkpoint import load_predictor
 
     broken = tmp_path / "broken"
     shutil.copytree(basset_run, broken, ignore=shutil.ignore_patterns("*.ckpt"))
@@ -221,7 +221,7 @@ def test_model_that_does_not_fit_the_dataset(dataset_dir, basset_run, tmp_path):
 
 
 def test_config_overrides_and_bad_keys():
-    from regdna.train.config import load_config
+    from regdna.runs.config import load_config
 
     cfg = load_config(overrides=["optim.lr=3e-4", "model.options.filters=0.5",
                                  "optim.betas=[0.9, 0.98]", "train.devices=2"])

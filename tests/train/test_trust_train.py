@@ -193,7 +193,7 @@ def test_resume_on_an_unreadable_checkpoint_is_one_line(data, tmp_path, capsys):
 def test_checkpoints_are_read_weights_only(run, monkeypatch):
     import torch
 
-    from regdna.train.checkpoint import load_state_dict
+    from regdna.runs.checkpoint import load_state_dict
 
     seen = []
     real = torch.load

@@ -120,9 +120,9 @@ def test_vep_pipeline_on_the_example_with_a_grammar_oracle(example_dir, tmp_path
     from var_helpers import GrammarScanner
 
     from regdna.io.jaspar import load_motif
-    from regdna.predict import Predictor
+    from regdna.runs.predictor import Predictor
     from regdna.variants.benchmark import direction_check
-    from regdna.variants.score import score_variants
+    from regdna.variants.vep import score_variants
 
     ids = pd.read_csv(Path(example_dir) / "motifs.tsv", sep="\t")["matrix_id"].unique()
     model = GrammarScanner([load_motif(i) for i in ids])

@@ -13,7 +13,7 @@ from var_helpers import gc_logit, gc_predictor, random_bn, random_seqs
 from regdna.data.dataset import DatasetInfo
 from regdna.errors import RegdnaError
 from regdna.models.registry import build_model
-from regdna.predict import Predictor
+from regdna.runs.predictor import Predictor
 from regdna.variants.ism import FastISM, _ism, ism_table, saturation_mutagenesis
 
 L = 200

@@ -15,7 +15,7 @@ from var_helpers import gc_predictor
 
 from regdna.cli import main
 from regdna.errors import RegdnaError
-from regdna.variants.score import score_variants
+from regdna.variants.vep import score_variants
 
 HEADER = "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 L = 200  # the tiny basset run's input length
@@ -48,7 +48,7 @@ class _Kill(Exception):
 
 
 def crash_after(monkeypatch, n_parts: int) -> None:
-    import regdna.variants.score as score_mod
+    import regdna.variants.vep as score_mod
 
     real, calls = score_mod.score_chunk, []
 
@@ -88,7 +88,7 @@ def tiny_run(tmp_path_factory):
     a small basset (strand-asymmetric random weights) whose config says predict.rc_average true."""
     from regdna.data.dataset import DatasetInfo
     from regdna.models.registry import build_model
-    from regdna.train.config import DatasetRef, ModelConfig, PredictConfig, RunConfig, save_config
+    from regdna.runs.config import DatasetRef, ModelConfig, PredictConfig, RunConfig, save_config
 
     run = tmp_path_factory.mktemp("tiny_run") / "run"
     (run / "checkpoints").mkdir(parents=True)

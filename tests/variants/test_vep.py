@@ -12,7 +12,7 @@ from var_helpers import GC_LENGTH, gc_logit, gc_predictor
 from regdna.errors import RegdnaError
 from regdna.io.genome import Genome
 from regdna.io.vcf import iter_table, iter_variants, iter_vcf
-from regdna.variants.score import allele_scores, margin_logits, score_variants, shift_offsets
+from regdna.variants.vep import allele_scores, margin_logits, score_variants, shift_offsets
 from regdna.variants.windows import make_windows
 
 HEADER = "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
@@ -186,7 +186,7 @@ def test_resume_after_kill_and_shards_merge(tmp_path, toy_genome, monkeypatch):
     expected = pd.read_parquet(tmp_path / "full.parquet")
 
     # a run killed after 3 chunks leaves 3 parts and no output; the rerun computes only the rest
-    import regdna.variants.score as score_mod
+    import regdna.variants.vep as score_mod
 
     real, calls = score_mod.score_chunk, []
 

@@ -33,7 +33,7 @@ def gc_logit(seq: str) -> float:
 
 
 def gc_predictor(two: bool = False, length: int = GC_LENGTH):
-    from regdna.predict import Predictor
+    from regdna.runs.predictor import Predictor
 
     return Predictor(GCModel(two), task="multilabel" if two else "binary",
                      labels=["y", "z"] if two else ["y"], length=length, device="cpu", batch_size=7)

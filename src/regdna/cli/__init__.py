@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from regdna import __version__
+from regdna._version import __version__
 from regdna.errors import RegdnaError
 
 app = typer.Typer(
@@ -39,7 +39,7 @@ def _register_commands() -> None:
     # Each import registers that domain's verbs on `app`.
     import importlib
 
-    for name in ("data", "example", "train", "transformers", "variants", "interpret", "report"):
+    for name in ("data", "example", "models", "train", "evaluate", "variants", "interpret", "report"):
         try:
             importlib.import_module(f"regdna.cli.{name}")
         except ModuleNotFoundError as err:

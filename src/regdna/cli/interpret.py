@@ -79,7 +79,7 @@ def attribute_cmd(
     from regdna.interpret.attribute import attribute, check_method
     from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
     from regdna.plot.logos import plot_attribution_logo
-    from regdna.predict import Predictor
+    from regdna.runs.predictor import Predictor
     from regdna.utils.output import check_out_dir, output_dir
 
     inputs = [run, fasta, data, motifs]
@@ -167,7 +167,7 @@ def faithfulness_cmd(
     from regdna.interpret.attribute import check_method
     from regdna.interpret.faithfulness import faithfulness, summary_table
     from regdna.plot.logos import plot_faithfulness
-    from regdna.predict import Predictor
+    from regdna.runs.predictor import Predictor
     from regdna.utils.output import check_out_dir, output_dir
 
     inputs = [run, data]
@@ -260,7 +260,7 @@ def motifs_cmd(
         onehot, hyp = saved["onehot"], saved["hypothetical"]
         if run is not None:  # the model whose first-layer filters are matched too
             from regdna.encode.onehot import one_hot_to_strings
-            from regdna.predict import Predictor
+            from regdna.runs.predictor import Predictor
 
             predictor = Predictor.from_run(run, device=device)
             seqs = one_hot_to_strings(onehot)
@@ -269,7 +269,7 @@ def motifs_cmd(
     else:
         from regdna.encode.onehot import one_hot
         from regdna.interpret.attribute import attribute, check_method
-        from regdna.predict import Predictor
+        from regdna.runs.predictor import Predictor
 
         if data is None:
             raise RegdnaError("--run needs --data DATASET_DIR")
@@ -363,8 +363,8 @@ def gia_cmd(
     from regdna.data.dataset import read_split
     from regdna.interpret import gia
     from regdna.plot.logos import plot_gia_distance, plot_gia_effects, plot_gia_flanks
-    from regdna.predict import Predictor
-    from regdna.train.config import read_run_config
+    from regdna.runs.predictor import Predictor
+    from regdna.runs.config import read_run_config
     from regdna.utils.output import check_out_dir, output_dir
 
     if data is None:

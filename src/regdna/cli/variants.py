@@ -64,7 +64,7 @@ def vep_cmd(
     import os
 
     from regdna.utils.output import check_out_file
-    from regdna.variants.score import parse_shard, score_variants
+    from regdna.variants.vep import parse_shard, score_variants
 
     if run is None and not zero_shot:
         raise RegdnaError("give --run RUN (a trained model) or --zero-shot --model hf:<id>.")
@@ -81,7 +81,7 @@ def vep_cmd(
             device = f"cuda:{os.environ['LOCAL_RANK']}"
     predictor = language_model = None
     if run is not None:
-        from regdna.train.checkpoint import load_predictor
+        from regdna.runs.checkpoint import load_predictor
 
         predictor = load_predictor(run, device=device, batch_size=batch_size)
     if zero_shot:
@@ -111,11 +111,11 @@ def _local_model_dir(model: Optional[str]) -> Optional[Path]:
 
 def _model_identity(run: Optional[Path], model: Optional[str]) -> dict:
     """The checkpoint and config of --run and the --model spec, for the resume fingerprint."""
-    from regdna.variants.score import language_model_identity, run_identity
+    from regdna.variants.vep import language_model_identity, run_identity
 
     identity = {}
     if run is not None:
-        from regdna.train.checkpoint import checkpoint_path
+        from regdna.runs.checkpoint import checkpoint_path
 
         identity["run"] = run_identity(run, checkpoint_path(run, "best"))
     if model:
@@ -185,7 +185,7 @@ def ism_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """Saturation mutagenesis: Δ = f(x') − f(x) for all 3 substitutions at every position."""
-    from regdna.train.checkpoint import load_predictor
+    from regdna.runs.checkpoint import load_predictor
     from regdna.utils.output import check_out_dir
     from regdna.variants.ism import run_ism
 

@@ -807,7 +807,7 @@ class _Builder:
                 writer.close()
 
     def _info(self, task, classes, cat, keep, splits, y_index, leakage) -> DatasetInfo:
-        from regdna import __version__
+        from regdna._version import __version__
         from regdna.data import qc
 
         a = self.a

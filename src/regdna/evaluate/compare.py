@@ -31,7 +31,7 @@ def _label(run: Path, runs: list[Path]) -> str:
 def run_rows(run: Path, label: str, splits: list[str]) -> list[dict]:
     """One row per split of one run (evaluating the split when its metrics file is missing)."""
     from regdna.evaluate.evaluate import evaluate
-    from regdna.train.config import read_run_config
+    from regdna.runs.config import read_run_config
 
     config = read_run_config(run)
     resources_path = run / "resources.json"

@@ -68,7 +68,7 @@ def attribute(predictor, x: Sequence[str] | np.ndarray, method: str, output: int
     """Attribution maps of `predictor`'s output `output` for each input sequence.
 
     Args:
-        predictor: a `regdna.predict.Predictor`.
+        predictor: a `regdna.runs.predictor.Predictor`.
         x: N DNA strings of the model's length, or one-hot (N, 4, L) (one-hot models).
         method: one of `available_methods(predictor)`.
         output: index of the output logit to explain.

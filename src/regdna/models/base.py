@@ -12,9 +12,12 @@ A regdna model is a `torch.nn.Module` with
 - models that expose attention implement `forward(x, return_attentions=True)` returning
   `(logits, attentions)` with one (N, H, S, S) tensor of attention probabilities per layer, and
   set `has_attention = True`.
+
+The one task -> probability map is `activate`: every verb turns logits into probabilities with it.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -22,3 +25,18 @@ class RegdnaModel(torch.nn.Module):
     input_kind: str = "onehot"
     has_attention: bool = False
     n_outputs: int = 1
+
+
+def activate(logits: torch.Tensor | np.ndarray, task: str):
+    """Logits -> probabilities: sigmoid (binary, multilabel), softmax (multiclass), identity
+    (regression, or exp for a Poisson model whose logits are log rates)."""
+    t = torch.as_tensor(logits)
+    if task in ("binary", "multilabel"):
+        out = torch.sigmoid(t)
+    elif task == "multiclass":
+        out = torch.softmax(t, dim=-1)
+    elif task == "poisson":
+        out = torch.exp(t)
+    else:
+        out = t
+    return out.numpy() if isinstance(logits, np.ndarray) else out

@@ -121,7 +121,7 @@ def compute_embeddings(model, data_dir, root: Path) -> None:
     import pyarrow.parquet as pq
     import torch
 
-    from regdna.predict import default_device
+    from regdna.utils.device import default_device
 
     device = default_device()
     original = next(model.backbone.parameters()).device

@@ -703,7 +703,7 @@ class LanguageModel:
 def load_language_model(spec: str, trust_remote_code: bool = False, device=None,
                         max_length: int | None = None, batch_size: int = 32) -> LanguageModel:
     """A masked language model (with its MLM head) from `hf:<id or dir>` for zero-shot scores."""
-    from regdna.predict import default_device
+    from regdna.utils.device import default_device
 
     source = model_source(spec)
     raw = read_model_config(source)

@@ -382,7 +382,7 @@ class _Page:
         return "".join(out)
 
     def render(self) -> str:
-        from regdna import __version__
+        from regdna._version import __version__
 
         toc = "".join(
             f"<li><a href='#{esc(anchor)}'>{esc(heading)}</a>"

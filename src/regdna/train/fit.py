@@ -108,7 +108,7 @@ def check_run_dir(out: Path, data_dir: Path, config, resume: bool, overwrite: bo
 
 def resolve_config(data_dir, model_spec, out: Path, config, overrides, resume: bool):
     """The run config: saved config on resume (plus overrides), else defaults <- file <- overrides."""
-    from regdna.train.config import RunConfig, load_config, read_run_config
+    from regdna.runs.config import RunConfig, load_config, read_run_config
 
     if resume:
         cfg = load_config(None, overrides, base=read_run_config(out))
@@ -163,7 +163,7 @@ def check_resume_fingerprint(out: Path, current: dict) -> None:
 
 def _start_run_dir(out: Path, overwrite: bool, resume: bool, cfg, fingerprint_: dict) -> None:
     """Create (or, with --overwrite, empty) the run dir and write what identifies the run."""
-    from regdna.train.config import save_config
+    from regdna.runs.config import save_config
     from regdna.utils.fingerprint import write_fingerprint
     from regdna.utils.output import empty_dir, mark_dir
 
@@ -178,7 +178,7 @@ def _start_run_dir(out: Path, overwrite: bool, resume: bool, cfg, fingerprint_: 
 
 def _resume_checkpoint(out: Path) -> str | None:
     """last.ckpt to continue from (checked readable), or None: the run restarts from its start."""
-    from regdna.train.checkpoint import read_checkpoint
+    from regdna.runs.checkpoint import read_checkpoint
 
     path = out / "checkpoints" / "last.ckpt"
     if not path.is_file():
@@ -211,7 +211,7 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
         model_spec: model spec (e.g. "basset", "kmer-lr", "tinyformer", "hf:path"); overrides
             model.spec of the config.
         out: run dir to create (or continue with `resume=True`, or replace with `overwrite=True`).
-        config: a RunConfig, a dict, or a YAML file path (see `regdna.train.config`).
+        config: a RunConfig, a dict, or a YAML file path (see `regdna.runs.config`).
         overrides: dotted "key=value" strings, e.g. ["optim.lr=1e-3", "train.max_epochs=8"].
         resume: continue from out/checkpoints/last.ckpt (same config, same RNG per epoch: the
             final metrics equal an uninterrupted run's); a run stopped before its first
@@ -240,8 +240,8 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     from regdna.models.registry import build_model
     from regdna.train.callbacks import (EpochLog, GracefulStop, Interrupted, MetricsCSV,
                                         ResourceMonitor, quiet_lightning)
-    from regdna.train.checkpoint import AtomicCheckpointIO
-    from regdna.train.config import DatasetRef
+    from regdna.runs.checkpoint import AtomicCheckpointIO
+    from regdna.runs.config import DatasetRef
     from regdna.train.losses import default_loss
     from regdna.train.module import RegdnaModule
 
@@ -352,7 +352,7 @@ def write_threshold(run_dir: Path, data_dir: Path, info) -> dict:
     """threshold.json: the best-F1 threshold on validation with the best checkpoint, one per label for multi-label; null for multi-class (argmax) and regression."""
     from regdna.evaluate.evaluate import predict_split
     from regdna.evaluate.threshold import best_f1_threshold
-    from regdna.train.checkpoint import load_predictor
+    from regdna.runs.checkpoint import load_predictor
     from regdna.utils.atomic import atomic_file
 
     record: dict = {"threshold": None, "metric": "f1", "split": "val"}

@@ -17,8 +17,8 @@ import torch
 
 from regdna.data.augment import augment_onehot
 from regdna.evaluate.metrics import validation_scores
-from regdna.predict import activate
-from regdna.train.config import RunConfig
+from regdna.models.base import activate
+from regdna.runs.config import RunConfig
 from regdna.train.losses import compute_loss
 
 

@@ -266,7 +266,7 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
     """
     import optuna
 
-    from regdna.train.config import load_config
+    from regdna.runs.config import load_config
 
     if objective not in OBJECTIVES:
         raise RegdnaError(f"objective '{objective}' is unknown; use one of {', '.join(OBJECTIVES)}")
@@ -346,7 +346,7 @@ def write_outputs(study, out: Path, base, space: dict, keep_runs: bool) -> None:
     """best.yaml, trials.tsv, history.png and importance.png."""
     import optuna
 
-    from regdna.train.config import load_config, save_config
+    from regdna.runs.config import load_config, save_config
     from regdna.utils.atomic import atomic_file
 
     frame = study.trials_dataframe(attrs=("number", "value", "state", "params"))

@@ -83,7 +83,7 @@ def check_out_dir(out: str | os.PathLike, verb: str, inputs: Iterable = (), over
 
 
 def _marker_text(verb: str, entries: list[str]) -> str:
-    from regdna import __version__
+    from regdna._version import __version__
 
     return json.dumps({"verb": verb, "regdna": __version__, "entries": sorted(entries)}, indent=2) + "\n"
 

@@ -3,7 +3,7 @@ mutagenesis (`saturation_mutagenesis`), and benchmarks against measured effects
 (`benchmark_variants`). Imported lazily so `import regdna.variants` does not load torch."""
 
 _EXPORTS = {
-    "score_variants": "regdna.variants.score",
+    "score_variants": "regdna.variants.vep",
     "saturation_mutagenesis": "regdna.variants.ism",
     "benchmark_variants": "regdna.variants.benchmark",
 }

@@ -84,7 +84,7 @@ def _edits(x: np.ndarray, start: int, end: int) -> np.ndarray:
 
 
 def _probability(predictor, logits: torch.Tensor | np.ndarray, output: int) -> np.ndarray:
-    from regdna.predict import activate
+    from regdna.models.base import activate
 
     z = torch.as_tensor(np.asarray(logits, dtype=np.float32))
     return activate(z, predictor.task)[:, output].numpy()
@@ -97,7 +97,7 @@ def saturation_mutagenesis(predictor, x, output: int = 0, region: tuple[int, int
     """Delta = f(x') - f(x) for every single-base substitution.
 
     Args:
-        predictor: a `regdna.predict.Predictor`.
+        predictor: a `regdna.runs.predictor.Predictor`.
         x: list of N equal-length strings, or one-hot (N, 4, L).
         output: index of the model output f (column of `predictor.predict`).
         region: (start, end) 0-based half-open window of positions to mutate (default all);

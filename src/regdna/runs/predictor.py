@@ -16,30 +16,8 @@ import torch
 
 from regdna.encode.onehot import one_hot, one_hot_to_strings, reverse_complement
 from regdna.errors import RegdnaError
-
-
-def default_device() -> torch.device:
-    """CUDA when present (with tf32 matmuls), else CPU."""
-    if torch.cuda.is_available():
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
-def activate(logits: torch.Tensor | np.ndarray, task: str):
-    """Logits -> probabilities: sigmoid (binary, multilabel), softmax (multiclass), identity
-    (regression, or exp for a Poisson model whose logits are log rates)."""
-    t = torch.as_tensor(logits)
-    if task in ("binary", "multilabel"):
-        out = torch.sigmoid(t)
-    elif task == "multiclass":
-        out = torch.softmax(t, dim=-1)
-    elif task == "poisson":
-        out = torch.exp(t)
-    else:
-        out = t
-    return out.numpy() if isinstance(logits, np.ndarray) else out
+from regdna.models.base import activate
+from regdna.utils.device import default_device
 
 
 class Predictor:
@@ -74,7 +52,7 @@ class Predictor:
     def from_run(cls, run_dir: str | Path, device: str | torch.device | None = None,
                  checkpoint: str = "best", **kwargs) -> "Predictor":
         """Load the model of a run dir (`checkpoints/<checkpoint>.ckpt`, weights only)."""
-        from regdna.train.checkpoint import load_predictor
+        from regdna.runs.checkpoint import load_predictor
 
         return load_predictor(run_dir, device=device, checkpoint=checkpoint, **kwargs)
 

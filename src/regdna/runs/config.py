@@ -182,7 +182,7 @@ def _validate(raw: dict, source: str) -> RunConfig:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                              for e in err.errors())
         raise RegdnaError(f"invalid training config ({source}): {problems}. Valid keys are "
-                          f"listed in `regdna train --help` and regdna/train/config.py.") from None
+                          f"listed in `regdna train --help` and regdna/runs/config.py.") from None
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,

@@ -66,8 +66,8 @@ def predict_by_length(predictor, seqs: list[str]) -> np.ndarray:
 
 def binary_classes(run_dir) -> list[str] | None:
     """Names of class 0 and class 1 of a binary run, when its dataset named them."""
-    from regdna.train.checkpoint import run_dataset_info
-    from regdna.train.config import read_run_config
+    from regdna.runs.checkpoint import run_dataset_info
+    from regdna.runs.config import read_run_config
 
     info = run_dataset_info(read_run_config(run_dir))
     if info.task == "binary" and info.classes and len(info.classes) == 2:
@@ -107,7 +107,7 @@ def predict_file(run_dir, out, fasta=None, table=None, batch_size: int | None = 
     Returns:
         the number of sequences predicted.
     """
-    from regdna.train.checkpoint import load_predictor
+    from regdna.runs.checkpoint import load_predictor
     from regdna.utils.output import check_out_file, output_file
 
     if (fasta is None) == (table is None):

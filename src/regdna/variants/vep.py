@@ -251,7 +251,7 @@ def score_variants(variants: str | Path | pd.DataFrame, out: str | Path, predict
         variants: VCF (.vcf/.vcf.gz), table (.tsv/.csv/.parquet) or a DataFrame.
         out: output file; `.parquet` or `.tsv` (refused when it exists and is not an unchanged
             earlier `vep` output, unless `overwrite`; see `regdna.utils.output`).
-        predictor: a `regdna.predict.Predictor` (None for zero-shot only).
+        predictor: a `regdna.runs.predictor.Predictor` (None for zero-shot only).
         genome: a `regdna.io.genome.Genome` or a FASTA path (None for ref_seq/alt_seq tables).
         length: window length (default: the predictor's input length).
         rc: average logits over both strands (None: as the predictor does, i.e. the run's

@@ -8,7 +8,6 @@ model from `config.yaml` through the registry and loads the weights.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +95,11 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
         **kwargs: Predictor arguments overriding the run's (batch_size, rc_average, threshold).
 
     Returns:
-        `regdna.predict.Predictor` with task, labels, length and the validation threshold.
+        `regdna.runs.predictor.Predictor` with task, labels, length and the validation threshold.
     """
     from regdna.models.registry import build_model
-    from regdna.predict import Predictor
-    from regdna.train.config import read_run_config
+    from regdna.runs.predictor import Predictor
+    from regdna.runs.config import read_run_config
     from regdna.train.losses import default_loss
 
     config = read_run_config(run_dir)

@@ -1,0 +1,3 @@
+"""The package version, in a module of its own so that any layer can read it without importing
+the public API in `regdna/__init__.py`."""
+__version__ = "0.1.0"

@@ -1,0 +1,75 @@
+"""CLI verbs of the evaluation domain: `regdna evaluate`, `regdna predict`, `regdna compare`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from regdna.cli import app
+from regdna.cli.options import OVERWRITE
+
+
+@app.command("evaluate")
+def evaluate_command(
+    run: Path = typer.Option(..., "--run", help="Run dir written by `regdna train`."),
+    split: str = typer.Option("test", "--split", help="Split to evaluate: train, val or test."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Evaluate on another dataset dir "
+                                        "with the same task and labels (e.g. another cell type)."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% intervals."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Write figures under RUN/figures/."),
+):
+    """Metrics with bootstrap intervals (threshold from validation) and evaluation figures."""
+    from regdna.evaluate.evaluate import evaluate
+
+    report = evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures)
+    keys = ["n", "auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece", "accuracy",
+            "pearson", "spearman", "mse", "r2"]
+    shown = ", ".join(f"{k}={report[k]:.4g}" if isinstance(report[k], float) else f"{k}={report[k]}"
+                      for k in keys if k in report and report[k] is not None)
+    typer.echo(f"{run} [{split}]: {shown}")
+
+
+@app.command("predict")
+def predict_command(
+    run: Path = typer.Option(..., "--run", help="Run dir written by `regdna train`."),
+    fasta: Optional[Path] = typer.Option(None, "--fasta", help="FASTA file of sequences (plain or gzip)."),
+    table: Optional[Path] = typer.Option(None, "--table", help="CSV / TSV / Parquet with a "
+                                         "`sequence` column (and optionally `id`)."),
+    out: Path = typer.Option(..., "--out", help="Output TSV: id, one probability column per "
+                             "output and the thresholded call(s); `call` holds the class name "
+                             "when the dataset has named classes."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per forward pass."),
+    chunk_size: int = typer.Option(10000, "--chunk-size", help="Sequences read and written per chunk "
+                                   "(memory stays flat in the input size)."),
+    rc_average: Optional[bool] = typer.Option(None, "--rc-average/--no-rc-average",
+                                              help="Average with the reverse complement (default: the run's config)."),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best, last or a .ckpt path."),
+    overwrite: bool = OVERWRITE,
+):
+    """Stream sequences through a trained model; write probabilities and calls."""
+    from regdna.errors import RegdnaError
+    from regdna.evaluate.predict import predict_file
+
+    if (fasta is None) == (table is None):
+        raise RegdnaError("give exactly one of --fasta or --table.")
+    n = predict_file(run, out, fasta=fasta, table=table, batch_size=batch_size,
+                     chunk_size=chunk_size, rc_average=rc_average, checkpoint=checkpoint,
+                     overwrite=overwrite)
+    typer.echo(f"wrote {n} predictions to {out}")
+
+
+@app.command("compare")
+def compare_command(
+    runs: List[Path] = typer.Argument(..., help="Run dirs to compare (each evaluated first)."),
+    out: Path = typer.Option(..., "--out", help="Output dir: comparison.csv, comparison.md and bar charts."),
+    splits: str = typer.Option("test", "--splits", help="Comma list of splits to compare "
+                               "(metrics_<split>.json of each run; missing ones are evaluated)."),
+    overwrite: bool = OVERWRITE,
+):
+    """One table (CSV + Markdown) and bar charts with 95% intervals across runs."""
+    from regdna.evaluate.compare import compare
+
+    table = compare(runs, out, splits=[s.strip() for s in splits.split(",") if s.strip()],
+                    overwrite=overwrite)
+    typer.echo((out / "comparison.md").read_text() if (out / "comparison.md").is_file() else table)

@@ -1,0 +1,2 @@
+"""The run dir contract: paths, config schema, checkpoints, thresholds, metrics files and the one
+`load_predictor(run_dir)`, as `regdna.data.dataset` is the dataset dir contract."""

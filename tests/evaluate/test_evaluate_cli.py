@@ -40,7 +40,7 @@ def test_metrics_json_has_every_key(basset_run):
 
 def test_predict_streams_fasta_and_table(basset_run, dataset_dir, tmp_path):
     """Predictions on `dataset_dir` sequences (same task and length as the run's data)."""
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
 
     frame = pd.read_parquet(dataset_dir / "test.parquet").head(25)
     fasta = tmp_path / "x.fa"

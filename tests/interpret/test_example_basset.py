@@ -11,7 +11,7 @@ from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
 
 @pytest.fixture(scope="module")
 def basset(basset_run):
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
 
     run = basset_run
 

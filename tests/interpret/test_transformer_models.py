@@ -10,7 +10,7 @@ METHODS = ["attention", "rollout", "gradcam", "lrp", "integrated_gradients", "gr
 
 @pytest.fixture(scope="module")
 def tinyformer_predictor(tinyformer_run):
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
 
     return load_predictor(tinyformer_run, device="cpu")
 

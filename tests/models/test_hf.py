@@ -32,7 +32,8 @@ def encoder_weights(state: dict) -> dict:
 @pytest.mark.parametrize("checkpoint", CHECKPOINTS)
 def test_every_mode_through_the_training_cli(checkpoint, request, small_data, tmp_path):
     from regdna.cli import main
-    from regdna.runs.checkpoint import load_predictor, load_state_dict
+    from regdna.runs import load_predictor
+    from regdna.runs.checkpoint import load_state_dict
 
     ckpt_dir = request.getfixturevalue(checkpoint)
     pretrained = build_hf_model(f"hf:{ckpt_dir}", INFO, mode="finetune").state_dict()

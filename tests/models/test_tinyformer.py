@@ -87,7 +87,7 @@ def test_tinyformer_bad_options():
 def test_tinyformer_learns_a_planted_motif(lm_dataset_dir, tmp_path):
     """Positives carry TGACTCA: 64 steps of training reach a test AUROC >= 0.95 (chance 0.5)."""
     from regdna.evaluate.evaluate import evaluate
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
     from regdna.train.fit import fit
 
     run = fit(lm_dataset_dir, "tinyformer", tmp_path / "run", progress=False, overrides=[

@@ -43,9 +43,9 @@ def test_basset_run_learns_the_grammar(basset_run):
 
 
 def test_load_predictor_and_checkpoint_is_weights_only(basset_run, dataset_dir):
-    from regdna.runs.predictor import Predictor
+    from regdna.runs import load_predictor
 
-    predictor = Predictor.from_run(basset_run, device="cpu")
+    predictor = load_predictor(basset_run, device="cpu")
     info = load_info(dataset_dir)
     assert predictor.task == "binary" and predictor.labels == info.labels
     assert predictor.length == 200 and predictor.rc_average
@@ -61,7 +61,7 @@ def test_test_threshold_is_the_validation_one(basset_run, basset_train_dir):
     from regdna.evaluate.evaluate import predict_split
     from regdna.evaluate.metrics import threshold_metrics
     from regdna.evaluate.threshold import best_f1_threshold
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
 
     info = load_info(basset_train_dir)
     predictor = load_predictor(basset_run, device="cpu")
@@ -192,7 +192,7 @@ def test_dataset_of_another_format_version(dataset_dir, tmp_path):
 def test_run_dir_without_checkpoint(basset_run, tmp_path):
     import shutil
 
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
 
     broken = tmp_path / "broken"
     shutil.copytree(basset_run, broken, ignore=shutil.ignore_patterns("*.ckpt"))

@@ -79,12 +79,12 @@ def attribute_cmd(
     from regdna.interpret.attribute import attribute, check_method
     from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
     from regdna.plot.logos import plot_attribution_logo
-    from regdna.runs.predictor import Predictor
+    from regdna.runs import load_predictor
     from regdna.utils.output import check_out_dir, output_dir
 
     inputs = [run, fasta, data, motifs]
     check_out_dir(out, "attribute", inputs, overwrite)
-    predictor = Predictor.from_run(run, device=device)
+    predictor = load_predictor(run, device=device)
     check_method(predictor, method)
     table = load_records(fasta, data, split, n, label)
     _check_length(predictor, table)
@@ -167,7 +167,7 @@ def faithfulness_cmd(
     from regdna.interpret.attribute import check_method
     from regdna.interpret.faithfulness import faithfulness, summary_table
     from regdna.plot.logos import plot_faithfulness
-    from regdna.runs.predictor import Predictor
+    from regdna.runs import load_predictor
     from regdna.utils.output import check_out_dir, output_dir
 
     inputs = [run, data]
@@ -178,7 +178,7 @@ def faithfulness_cmd(
         raise RegdnaError(f"--n '{ns}' must be comma-separated integers such as 1,5,10,20") \
             from None
     method_list = [m.strip() for m in methods.split(",") if m.strip()]
-    predictor = Predictor.from_run(run, device=device)
+    predictor = load_predictor(run, device=device)
     for method in method_list:
         check_method(predictor, method)
     info = load_info(data)
@@ -260,20 +260,20 @@ def motifs_cmd(
         onehot, hyp = saved["onehot"], saved["hypothetical"]
         if run is not None:  # the model whose first-layer filters are matched too
             from regdna.encode.onehot import one_hot_to_strings
-            from regdna.runs.predictor import Predictor
+            from regdna.runs import load_predictor
 
-            predictor = Predictor.from_run(run, device=device)
+            predictor = load_predictor(run, device=device)
             seqs = one_hot_to_strings(onehot)
             if predictor.input_kind != "onehot":
                 predictor = None
     else:
         from regdna.encode.onehot import one_hot
         from regdna.interpret.attribute import attribute, check_method
-        from regdna.runs.predictor import Predictor
+        from regdna.runs import load_predictor
 
         if data is None:
             raise RegdnaError("--run needs --data DATASET_DIR")
-        predictor = Predictor.from_run(run, device=device)
+        predictor = load_predictor(run, device=device)
         check_method(predictor, method)
         if predictor.input_kind != "onehot":
             raise RegdnaError("motif discovery needs a one-hot (CNN) model's attributions")
@@ -363,7 +363,7 @@ def gia_cmd(
     from regdna.data.dataset import read_split
     from regdna.interpret import gia
     from regdna.plot.logos import plot_gia_distance, plot_gia_effects, plot_gia_flanks
-    from regdna.runs.predictor import Predictor
+    from regdna.runs import load_predictor
     from regdna.runs.config import read_run_config
     from regdna.utils.output import check_out_dir, output_dir
 
@@ -374,7 +374,7 @@ def gia_cmd(
     inputs = [run, data]
     check_out_dir(out, "gia", inputs, overwrite)
     dist = _distances(distances)
-    predictor = Predictor.from_run(run, device=device)
+    predictor = load_predictor(run, device=device)
     index = predictor.output_index(output)
     seqs = list(read_split(data, split, columns=["sequence"]).sequence)
     backgrounds = gia.make_backgrounds(seqs, n=n_backgrounds, seed=seed)

@@ -81,7 +81,7 @@ def vep_cmd(
             device = f"cuda:{os.environ['LOCAL_RANK']}"
     predictor = language_model = None
     if run is not None:
-        from regdna.runs.checkpoint import load_predictor
+        from regdna.runs import load_predictor
 
         predictor = load_predictor(run, device=device, batch_size=batch_size)
     if zero_shot:
@@ -185,7 +185,7 @@ def ism_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """Saturation mutagenesis: Δ = f(x') − f(x) for all 3 substitutions at every position."""
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
     from regdna.utils.output import check_out_dir
     from regdna.variants.ism import run_ism
 

@@ -167,7 +167,8 @@ def evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
         the metrics dict written to RUN/metrics_<split>.json.
     """
     from regdna.data.dataset import load_info
-    from regdna.runs.checkpoint import load_predictor, read_threshold, run_dataset_info
+    from regdna.runs import load_predictor
+    from regdna.runs.checkpoint import read_threshold, run_dataset_info
     from regdna.runs.config import read_run_config
     from regdna.utils.atomic import atomic_file
 

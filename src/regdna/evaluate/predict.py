@@ -107,7 +107,7 @@ def predict_file(run_dir, out, fasta=None, table=None, batch_size: int | None = 
     Returns:
         the number of sequences predicted.
     """
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
     from regdna.utils.output import check_out_file, output_file
 
     if (fasta is None) == (table is None):

@@ -219,3 +219,9 @@ def read_run_config(run_dir: str | Path) -> RunConfig:
         raise RegdnaError(f"{run_dir} is not a regdna run dir (no config.yaml). Train one with "
                           f"`regdna train --data D --model basset --out {run_dir}`.")
     return _validate(yaml.safe_load(path.read_text()) or {}, str(path))
+
+
+def default_loss(task: str, regression_loss: str = "mse") -> str:
+    """The loss `train.loss = auto` stands for: BCE (binary, multilabel), CE (multiclass), else the
+    dataset's regression loss."""
+    return {"binary": "bce", "multilabel": "bce", "multiclass": "ce"}.get(task, regression_loss)

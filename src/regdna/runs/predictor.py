@@ -1,6 +1,6 @@
 """The Predictor: the one object every analysis uses to turn DNA into predictions.
 
-Loaded from a run dir (`Predictor.from_run`) or wrapped around any regdna model (see
+Loaded from a run dir (`load_predictor`) or wrapped around any regdna model (see
 `regdna.models.base`), it maps DNA strings, or one-hot tensors (N, 4, L) for one-hot models, to
 logits or probabilities (N, T), in batches and without gradients. CNNs receive one-hot input;
 transformers re-tokenize the strings. Variant scoring, ISM, attribution and faithfulness are
@@ -17,6 +17,9 @@ import torch
 from regdna.encode.onehot import one_hot, one_hot_to_strings, reverse_complement
 from regdna.errors import RegdnaError
 from regdna.models.base import activate
+from regdna.models.registry import build_model
+from regdna.runs.checkpoint import checkpoint_path, load_state_dict, read_threshold, run_dataset_info
+from regdna.runs.config import default_loss, read_run_config
 from regdna.utils.device import default_device
 
 
@@ -47,14 +50,6 @@ class Predictor:
         self.rc_average = rc_average
         self.threshold = threshold
         self.run_dir = Path(run_dir) if run_dir is not None else None
-
-    @classmethod
-    def from_run(cls, run_dir: str | Path, device: str | torch.device | None = None,
-                 checkpoint: str = "best", **kwargs) -> "Predictor":
-        """Load the model of a run dir (`checkpoints/<checkpoint>.ckpt`, weights only)."""
-        from regdna.runs.checkpoint import load_predictor
-
-        return load_predictor(run_dir, device=device, checkpoint=checkpoint, **kwargs)
 
     @property
     def input_kind(self) -> str:
@@ -124,3 +119,36 @@ class Predictor:
         """Predict chunk by chunk: constant memory in the number of sequences."""
         for chunk in chunks:
             yield self.predict(chunk)
+
+
+def load_predictor(run_dir: str | Path, device: str | torch.device | None = None,
+                   checkpoint: str = "best", **kwargs):
+    """Rebuild the model of a run dir and wrap it in a Predictor.
+
+    Args:
+        run_dir: a run dir written by `regdna train`.
+        device: torch device (default: CUDA when present, else CPU).
+        checkpoint: "best", "last" or a path to a .ckpt file.
+        **kwargs: Predictor arguments overriding the run's (batch_size, rc_average, threshold).
+
+    Returns:
+        `Predictor` with task, labels, length and the validation threshold.
+    """
+    config = read_run_config(run_dir)
+    path = checkpoint_path(run_dir, checkpoint)
+    info = run_dataset_info(config)
+    model = build_model(config.model.spec, info, **config.model.options)
+    state = load_state_dict(path)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise RegdnaError(f"checkpoint {path} does not match model '{config.model.spec}' built from "
+                          f"{Path(run_dir) / 'config.yaml'} (missing: {missing[:5]}, unexpected: "
+                          f"{unexpected[:5]}); was config.yaml edited?")
+    loss = config.train.loss if config.train.loss != "auto" else \
+        default_loss(info.task, info.regression_loss)
+    labels = info.classes if info.task == "multiclass" else info.labels
+    options = {"batch_size": config.predict.batch_size, "rc_average": config.predict.rc_average,
+               "threshold": read_threshold(run_dir)}
+    options.update(kwargs)
+    return Predictor(model, task="poisson" if loss == "poisson" else info.task, labels=labels,
+                     length=info.length, device=device, run_dir=run_dir, **options)

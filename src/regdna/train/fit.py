@@ -183,10 +183,10 @@ def _resume_checkpoint(out: Path) -> str | None:
     path = out / "checkpoints" / "last.ckpt"
     if not path.is_file():
         print(f"{out} has no checkpoint yet (stopped before its first epoch ended): "
-              f"starting it from the beginning", flush=True)
+              "starting it from the beginning", flush=True)
         return None
-    read_checkpoint(path, mmap=True, what_to_do=f"delete it and run `regdna train --resume` again to "
-                    f"restart the run from its beginning, or start over with --overwrite")
+    read_checkpoint(path, mmap=True, what_to_do="delete it and run `regdna train --resume` again to "
+                    "restart the run from its beginning, or start over with --overwrite")
     return str(path)
 
 
@@ -242,7 +242,7 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
                                         ResourceMonitor, quiet_lightning)
     from regdna.runs.checkpoint import AtomicCheckpointIO
     from regdna.runs.config import DatasetRef
-    from regdna.train.losses import default_loss
+    from regdna.runs.config import default_loss
     from regdna.train.module import RegdnaModule
 
     data_dir, out = Path(data_dir), Path(out)
@@ -352,7 +352,7 @@ def write_threshold(run_dir: Path, data_dir: Path, info) -> dict:
     """threshold.json: the best-F1 threshold on validation with the best checkpoint, one per label for multi-label; null for multi-class (argmax) and regression."""
     from regdna.evaluate.evaluate import predict_split
     from regdna.evaluate.threshold import best_f1_threshold
-    from regdna.runs.checkpoint import load_predictor
+    from regdna.runs import load_predictor
     from regdna.utils.atomic import atomic_file
 
     record: dict = {"threshold": None, "metric": "f1", "split": "val"}

@@ -11,10 +11,6 @@ import torch.nn.functional as F
 LOSSES = ("bce", "ce", "mse", "poisson")
 
 
-def default_loss(task: str, regression_loss: str = "mse") -> str:
-    return {"binary": "bce", "multilabel": "bce", "multiclass": "ce"}.get(task, regression_loss)
-
-
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     # a batch with no observed label contributes 0 (and no gradient), not NaN
     return (values * mask).sum() / mask.sum().clamp(min=1)

@@ -77,15 +77,15 @@ def write_intervals(path: Path, sizes: dict[str, int], n: int, seed: int, narrow
 def worker(genome: str, pos: str, neg: str, out: str) -> None:
     """Run one `prepare` and print JSON: seconds, peak RSS, RSS before, records kept."""
     from regdna.data.dataset import load_info
-    from regdna.data.prepare import prepare
+    from regdna.data.prepare import run_prepare
     import matplotlib.pyplot  # noqa: F401  (imports are process start-up, not prepare work)
     import pyarrow.parquet  # noqa: F401
     import scipy.stats  # noqa: F401
 
     before = _rss_now_mb()
     start, cpu_start = time.perf_counter(), time.process_time()
-    prepare(out, bed=[f"{pos}:1", f"{neg}:0"], genome=genome, length=200, split="chrom",
-            test_chroms="chr8,chr9", val_chroms="chr10", progress=False)
+    run_prepare(out, bed=[f"{pos}:1", f"{neg}:0"], genome=genome, length=200, split="chrom",
+                test_chroms="chr8,chr9", val_chroms="chr10", progress=False)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     info = load_info(out)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

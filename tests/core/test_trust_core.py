@@ -188,7 +188,7 @@ def test_interrupt_and_unexpected_errors(tmp_path, monkeypatch, capsys):
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(example, "write_example", interrupted)
+    monkeypatch.setattr(example, "run_example", interrupted)
     with pytest.raises(SystemExit) as exit_:
         main(["example", "--out", str(tmp_path / "ex")])
     assert exit_.value.code == 130 and capsys.readouterr().err.strip() == "interrupted"
@@ -196,7 +196,7 @@ def test_interrupt_and_unexpected_errors(tmp_path, monkeypatch, capsys):
     def bug(*a, **k):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(example, "write_example", bug)
+    monkeypatch.setattr(example, "run_example", bug)
     with pytest.raises(SystemExit) as exit_:
         main(["example", "--out", str(tmp_path / "ex")])
     err = capsys.readouterr().err.strip()

@@ -33,11 +33,11 @@ def files(example_dir):
 
 
 def test_same_seed_same_bytes_other_seed_other_genome(tmp_path):
-    from regdna.data.example import write_example
+    from regdna.data.example import run_example
 
-    first = write_example(tmp_path / "a", seed=3, n_per_class=40, length=150)
-    second = write_example(tmp_path / "b", seed=3, n_per_class=40, length=150)
-    other = write_example(tmp_path / "c", seed=4, n_per_class=40, length=150)
+    first = run_example(tmp_path / "a", seed=3, n_per_class=40, length=150)
+    second = run_example(tmp_path / "b", seed=3, n_per_class=40, length=150)
+    other = run_example(tmp_path / "c", seed=4, n_per_class=40, length=150)
     names = sorted(p.name for p in first.iterdir())
     assert names == sorted([".regdna-output.json", "README.txt", "genome.fa", "genome.fa.fai", "motifs.tsv", "neg.fa",
                             "negatives.bed", "pos.fa", "positives.narrowPeak", "variants.tsv",
@@ -154,9 +154,9 @@ def test_vcf_agrees_with_the_table(example_dir, files):
 
 
 def test_decoy_fraction_leaves_the_other_negatives_background_only(tmp_path):
-    from regdna.data.example import write_example
+    from regdna.data.example import run_example
 
-    out = write_example(tmp_path / "easy", seed=0, n_per_class=200, decoy_fraction=0.25)
+    out = run_example(tmp_path / "easy", seed=0, n_per_class=200, decoy_fraction=0.25)
     motifs = pd.read_csv(out / "motifs.tsv", sep="\t")
     negatives = _fasta(out / "neg.fa")
     with_decoy = set(motifs.loc[motifs["role"] == "decoy", "seq_id"])
@@ -167,21 +167,21 @@ def test_decoy_fraction_leaves_the_other_negatives_background_only(tmp_path):
 
 
 def test_bad_arguments_raise_and_leave_nothing(tmp_path):
-    from regdna.data.example import write_example
+    from regdna.data.example import run_example
 
     with pytest.raises(RegdnaError, match="n-per-class"):
-        write_example(tmp_path / "x", n_per_class=5)
+        run_example(tmp_path / "x", n_per_class=5)
     with pytest.raises(RegdnaError, match="length"):
-        write_example(tmp_path / "x", length=60)
+        run_example(tmp_path / "x", length=60)
     with pytest.raises(RegdnaError, match="decoy-fraction"):
-        write_example(tmp_path / "x", n_per_class=20, decoy_fraction=1.5)
+        run_example(tmp_path / "x", n_per_class=20, decoy_fraction=1.5)
     with pytest.raises(RegdnaError, match="closest names"):
-        write_example(tmp_path / "x", n_per_class=20, factors=("GATA1", "NOTAFACTOR1"))
+        run_example(tmp_path / "x", n_per_class=20, factors=("GATA1", "NOTAFACTOR1"))
     precious = tmp_path / "home"
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
     with pytest.raises(RegdnaError, match="was not written by regdna.*--overwrite"):
-        write_example(precious, n_per_class=20)
+        run_example(precious, n_per_class=20)
     assert (precious / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
 

@@ -107,7 +107,7 @@ def test_no_rc_dedup_keeps_reverse_complements_and_leakage_fails(planted):
 
 
 def test_leakage_check_fails_loudly_when_forced(tmp_path):
-    from regdna.data.prepare import prepare
+    from regdna.data.prepare import run_prepare
     from regdna.data.qc import LeakageError
 
     rng = np.random.default_rng(0)
@@ -121,10 +121,10 @@ def test_leakage_check_fails_loudly_when_forced(tmp_path):
                                             enumerate(_random_seqs(rng, 30)))))
     out = tmp_path / "D"
     with pytest.raises(LeakageError, match=r"1 sequence\(s\).*train-test: 1.*chr1:0-60 \(train\)"):
-        prepare(out, fasta=[f"{tmp_path}/p.fa:1", f"{tmp_path}/n.fa:0"], dedup=False)
+        run_prepare(out, fasta=[f"{tmp_path}/p.fa:1", f"{tmp_path}/n.fa:0"], dedup=False)
     assert not out.exists()
     # with de-duplication on, the copy is removed and the dataset is written
-    prepare(out, fasta=[f"{tmp_path}/p.fa:1", f"{tmp_path}/n.fa:0"], figures=False)
+    run_prepare(out, fasta=[f"{tmp_path}/p.fa:1", f"{tmp_path}/n.fa:0"], figures=False)
     assert load_info(out).counts["within_class_duplicates"] == 1
 
 

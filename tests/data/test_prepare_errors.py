@@ -4,7 +4,7 @@ import gzip
 import numpy as np
 import pytest
 
-from regdna.data.prepare import prepare
+from regdna.data.prepare import run_prepare
 from regdna.errors import RegdnaError
 
 GOOD = ">chr1:0-8\nACGTACGT\n>chr8:0-8\nTTGACCAA\n"
@@ -18,7 +18,7 @@ def _no_output(out):
 def _fails(tmp_path, match_parts, **kwargs):
     out = tmp_path / "D"
     with pytest.raises(RegdnaError) as err:
-        prepare(out, **kwargs)
+        run_prepare(out, **kwargs)
     message = str(err.value)
     for part in match_parts:
         assert part in message, message
@@ -54,7 +54,7 @@ def test_fasta_iupac_codes_are_accepted_but_dropped_by_max_n(tmp_path):
     rng = np.random.default_rng(0)
     extra = "".join(f">chr2:{i}-{i + 8}\n{''.join(rng.choice(list('acgt'), 8))}\n" for i in range(10))
     fasta, _ = _two_fastas(tmp_path, ">chr2:0-8\nACGTRYKM\n>chr3:0-8\nACGTNCGT\n" + extra)
-    out = prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
+    out = run_prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
     from regdna.data.dataset import load_info, read_split
 
     info = load_info(out)
@@ -151,7 +151,7 @@ def test_existing_output_survives_a_failed_run(tmp_path):
     (out / "keep.txt").write_text("previous dataset")
     bad.write_text("oops\n")
     with pytest.raises(RegdnaError):
-        prepare(out, fasta=fasta, split="random")
+        run_prepare(out, fasta=fasta, split="random")
     assert (out / "keep.txt").read_text() == "previous dataset"
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from regdna.data.dataset import load_info, read_split
-from regdna.data.prepare import prepare
+from regdna.data.prepare import run_prepare
 
 
 def _seqs(rng, n, length=40):
@@ -20,8 +20,8 @@ def test_table_multilabel_detected_with_missing_labels(tmp_path):
                           "cell_b": rng.integers(0, 2, n).astype(float), "other": 1})
     frame.loc[3, "cell_b"] = np.nan
     frame.to_parquet(tmp_path / "t.parquet")
-    out = prepare(tmp_path / "D", table=tmp_path / "t.parquet", labels="cell_a,cell_b", split="random",
-                  figures=False)
+    out = run_prepare(tmp_path / "D", table=tmp_path / "t.parquet", labels="cell_a,cell_b", split="random",
+                      figures=False)
     info = load_info(out)
     assert info.task == "multilabel" and info.labels == ["cell_a", "cell_b"]
     assert sum(info.splits[s]["n"] for s in info.splits) == n
@@ -36,12 +36,12 @@ def test_table_regression_and_multiclass(tmp_path):
     n = 120
     seqs = _seqs(rng, n)
     pd.DataFrame({"sequence": seqs, "activity": rng.normal(size=n)}).to_csv(tmp_path / "r.csv", index=False)
-    info = load_info(prepare(tmp_path / "R", table=tmp_path / "r.csv", labels="activity", split="random",
-                             figures=False))
+    info = load_info(run_prepare(tmp_path / "R", table=tmp_path / "r.csv", labels="activity", split="random",
+                                 figures=False))
     assert info.task == "regression"
     classes = np.array(["GATA", "SPI1", "TAL1"])[rng.integers(0, 3, n)]
     pd.DataFrame({"sequence": seqs, "tf": classes}).to_csv(tmp_path / "m.tsv", sep="\t", index=False)
-    out = prepare(tmp_path / "M", table=tmp_path / "m.tsv", labels="tf", split="random", figures=True)
+    out = run_prepare(tmp_path / "M", table=tmp_path / "m.tsv", labels="tf", split="random", figures=True)
     info = load_info(out)
     assert info.task == "multiclass" and info.labels == ["tf"]
     assert sorted(info.classes) == ["GATA", "SPI1", "TAL1"]
@@ -50,21 +50,21 @@ def test_table_regression_and_multiclass(tmp_path):
     assert "cohens_w" in info.qc["class_balance"]["all"]
     # --task overrides detection, and is checked
     with pytest.raises(Exception, match="--task binary needs labels 0/1"):
-        prepare(tmp_path / "X", table=tmp_path / "r.csv", labels="activity", split="random", task="binary")
+        run_prepare(tmp_path / "X", table=tmp_path / "r.csv", labels="activity", split="random", task="binary")
 
 
 def test_random_split_is_stratified_with_seed001_fractions(tmp_path):
     rng = np.random.default_rng(2)
     n0, n1 = 400, 600
     pd.DataFrame({"sequence": _seqs(rng, n0 + n1), "y": [0] * n0 + [1] * n1}).to_csv(tmp_path / "t.csv", index=False)
-    out = prepare(tmp_path / "D", table=tmp_path / "t.csv", labels="y", split="random", seed=3, figures=False)
+    out = run_prepare(tmp_path / "D", table=tmp_path / "t.csv", labels="y", split="random", seed=3, figures=False)
     info = load_info(out)
     # val and test are 12.75 % and 15 % of each class; train takes the rest (72.25 %)
     assert info.splits["test"]["per_class"] == {"0": 60, "1": 90}
     assert info.splits["val"]["per_class"] == {"0": 51, "1": 76}
     assert info.splits["train"]["per_class"] == {"0": 289, "1": 434}
-    again = load_info(prepare(tmp_path / "E", table=tmp_path / "t.csv", labels="y", split="random", seed=3,
-                              figures=False))
+    again = load_info(run_prepare(tmp_path / "E", table=tmp_path / "t.csv", labels="y", split="random", seed=3,
+                                  figures=False))
     assert read_split(out, "test")["id"].tolist() == read_split(tmp_path / "E", "test")["id"].tolist()
     assert again.splits == info.splits
 
@@ -117,7 +117,7 @@ def test_bed_filters_and_narrowpeak_summits(tmp_path, toy_genome):
     common = dict(bed=[f"{peaks}:1"], genome=genome, length=100, blacklist=[tmp_path / "black.bed"],
                   intersect=[tmp_path / "h3k27ac.bed"], exclude=[tmp_path / "exons.bed"], exclude_window=150,
                   negatives="shuffle", split="chrom", figures=False)
-    out = prepare(tmp_path / "D", **common)
+    out = run_prepare(tmp_path / "D", **common)
     info = load_info(out)
     c = info.counts
     assert (c["input"], c["non_canonical"], c["blacklist"], c["intersect"], c["exclude"]) == (11, 1, 1, 1, 1)
@@ -133,7 +133,7 @@ def test_bed_filters_and_narrowpeak_summits(tmp_path, toy_genome):
     # shuffled negatives stay on their positive's chromosome, hence in its split
     assert info.splits["test"]["per_class"] == {"0": 2, "1": 2} and info.splits["val"]["per_class"] == {"0": 1, "1": 1}
     # a smaller exclusion window keeps the chr5 peak (exon 100 bp away from its end)
-    info2 = load_info(prepare(tmp_path / "E", **{**common, "exclude_window": 50}))
+    info2 = load_info(run_prepare(tmp_path / "E", **{**common, "exclude_window": 50}))
     assert info2.counts["exclude"] == 0 and info2.counts["final"] == 16
 
 
@@ -146,8 +146,8 @@ def test_bed_label_columns_from_header(tmp_path, toy_genome):
         chrom = f"chr{i % 12 + 1}"
         lines.append(f"{chrom}\t{100 + 40 * (i // 12)}\t{140 + 40 * (i // 12)}\t{i % 2}\t{rng.integers(0, 2)}")
     bed.write_text("\n".join(lines) + "\n")
-    out = prepare(tmp_path / "D", bed=[str(bed)], labels="cell_a,cell_b", genome=genome, length=30,
-                  split="chrom", test_chroms="chr8,chr9", val_chroms="chr10", figures=False)
+    out = run_prepare(tmp_path / "D", bed=[str(bed)], labels="cell_a,cell_b", genome=genome, length=30,
+                      split="chrom", test_chroms="chr8,chr9", val_chroms="chr10", figures=False)
     info = load_info(out)
     assert info.task == "multilabel" and info.labels == ["cell_a", "cell_b"]
     assert info.splits["test"]["n"] == 10 and info.splits["val"]["n"] == 5 and info.splits["train"]["n"] == 45
@@ -160,8 +160,8 @@ def test_bed_streams_in_chunks(tmp_path, toy_genome):
     bed_pos.write_text("".join(f"chr{i % 12 + 1}\t{100 + 50 * (i // 12)}\t{150 + 50 * (i // 12)}\n" for i in range(48)))
     bed_neg.write_text("".join(f"chr{i % 12 + 1}\t{2000 + 50 * (i // 12)}\t{2050 + 50 * (i // 12)}\n" for i in range(48)))
     args = dict(bed=[f"{bed_pos}:1", f"{bed_neg}:0"], genome=genome, length=40, figures=False)
-    a = prepare(tmp_path / "A", chunk_size=7, **args)
-    b = prepare(tmp_path / "B", chunk_size=100_000, **args)
+    a = run_prepare(tmp_path / "A", chunk_size=7, **args)
+    b = run_prepare(tmp_path / "B", chunk_size=100_000, **args)
     for split in ("train", "val", "test"):
         pd.testing.assert_frame_equal(read_split(a, split), read_split(b, split))
     assert load_info(a).counts == load_info(b).counts
@@ -173,9 +173,9 @@ def test_fasta_non_canonical_contigs_dropped_and_counted(tmp_path):
     for label in ("1", "0"):
         (tmp_path / f"{label}.fa").write_text("".join(f">{n}\n{s}\n" for n, s in zip(names, _seqs(rng, len(names)))))
     fasta = [f"{tmp_path}/1.fa:1", f"{tmp_path}/0.fa:0"]
-    info = load_info(prepare(tmp_path / "D", fasta=fasta, figures=False))
+    info = load_info(run_prepare(tmp_path / "D", fasta=fasta, figures=False))
     assert info.counts["non_canonical"] == 4 and info.counts["final"] == 96
-    info = load_info(prepare(tmp_path / "E", fasta=fasta, canonical=False, split="random", figures=False))
+    info = load_info(run_prepare(tmp_path / "E", fasta=fasta, canonical=False, split="random", figures=False))
     assert info.counts.get("non_canonical", 0) == 0 and info.counts["final"] == 100
 
 
@@ -186,8 +186,8 @@ def test_gc_matched_negatives_through_prepare(tmp_path):
     write_toy_genome(genome, seed=4, sizes={f"chr{i}": 20_000 for i in range(1, 13)})
     bed = tmp_path / "pos.bed"
     bed.write_text("".join(f"chr{i % 12 + 1}\t{300 + 400 * (i // 12)}\t{400 + 400 * (i // 12)}\n" for i in range(36)))
-    out = prepare(tmp_path / "D", bed=[f"{bed}:1"], genome=genome, length=100, negatives="gc-matched",
-                  gc_tolerance=0.03, figures=False)
+    out = run_prepare(tmp_path / "D", bed=[f"{bed}:1"], genome=genome, length=100, negatives="gc-matched",
+                      gc_tolerance=0.03, figures=False)
     info = load_info(out)
     gc = info.counts["gc_matched"]
     assert gc["requested"] == 36 and gc["matched"] == 36 and gc["max_gc_difference"] < 0.03
@@ -211,15 +211,15 @@ def test_fasta_length_crops_and_pads_around_the_centre(tmp_path):
     (tmp_path / "a.fa").write_text("".join(f">{n}\n{s}\n" for n, s in zip(names, seqs)))
     (tmp_path / "b.fa").write_text("".join(f">{n}\n{s}\n" for n, s in zip(names, _seqs(rng, 48, length=60))))
     fasta = [f"{tmp_path}/a.fa:1", f"{tmp_path}/b.fa:0"]
-    out = prepare(tmp_path / "C", fasta=fasta, length=40, figures=False)
+    out = run_prepare(tmp_path / "C", fasta=fasta, length=40, figures=False)
     rows = pd.concat([read_split(out, s) for s in ("train", "val", "test")]).set_index("id")
     row = rows[rows["label"] == 1].loc[names[0]]
     assert (row["start"], row["end"], row["sequence"]) == (1010, 1050, seqs[0][10:50])
     assert load_info(out).counts["resized_to_length"] == 96 and load_info(out).length == 40
-    out = prepare(tmp_path / "P", fasta=fasta, length=80, max_n=0.25, figures=False)
+    out = run_prepare(tmp_path / "P", fasta=fasta, length=80, max_n=0.25, figures=False)
     rows = pd.concat([read_split(out, s) for s in ("train", "val", "test")]).set_index("id")
     row = rows[rows["label"] == 1].loc[names[0]]
     assert (row["start"], row["end"], row["sequence"]) == (990, 1070, "N" * 10 + seqs[0] + "N" * 10)
     # padding N are not the sequence's own: the default --max-n 0 keeps padded sequences
-    info = load_info(prepare(tmp_path / "Z", fasta=fasta, length=80, figures=False))
+    info = load_info(run_prepare(tmp_path / "Z", fasta=fasta, length=80, figures=False))
     assert info.counts["too_many_n"] == 0 and info.counts["final"] == 96

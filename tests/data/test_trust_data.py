@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from regdna.data.dataset import load_info, read_split
-from regdna.data.prepare import prepare
+from regdna.data.prepare import run_prepare
 from regdna.errors import RegdnaError
 
 SPLITS = ("train", "val", "test")
@@ -49,7 +49,7 @@ def test_prepare_refuses_a_dir_with_unrelated_files_and_keeps_them(tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("my notes")
     with pytest.raises(RegdnaError, match="notes.txt|not written by regdna") as err:
-        prepare(out, fasta=fasta, split="random", figures=False)
+        run_prepare(out, fasta=fasta, split="random", figures=False)
     assert "--overwrite" in str(err.value)
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     assert (out / "notes.txt").read_text() == "my notes"
@@ -60,7 +60,7 @@ def test_prepare_refuses_an_out_holding_its_inputs(tmp_path):
     fasta = _fastas(tmp_path / "d")
     for overwrite in (False, True):
         with pytest.raises(RegdnaError, match="contains the input"):
-            prepare(tmp_path / "d", fasta=fasta, split="random", figures=False, overwrite=overwrite)
+            run_prepare(tmp_path / "d", fasta=fasta, split="random", figures=False, overwrite=overwrite)
     assert (tmp_path / "d" / "pos.fa").is_file() and (tmp_path / "d" / "neg.fa").is_file()
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["neg.fa", "pos.fa"]
 
@@ -72,7 +72,7 @@ def test_prepare_checks_out_before_any_work(tmp_path):
     (out / "x.txt").write_text("x")
     (tmp_path / "peaks.bed").write_text("chr1\t10\t20\n")
     with pytest.raises(RegdnaError, match="--out"):
-        prepare(out, bed=[f"{tmp_path / 'peaks.bed'}:1"], genome=tmp_path / "no_such_genome.fa", length=10)
+        run_prepare(out, bed=[f"{tmp_path / 'peaks.bed'}:1"], genome=tmp_path / "no_such_genome.fa", length=10)
     assert not (tmp_path / "no_such_genome.fa.fai").exists()
 
 
@@ -81,12 +81,12 @@ def test_prepare_out_dot_writes_the_working_dir_and_leaves_no_tmp(tmp_path, monk
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    prepare(".", fasta=fasta, split="random", figures=False)
+    run_prepare(".", fasta=fasta, split="random", figures=False)
     names = sorted(p.name for p in work.iterdir())
     assert {"dataset.json", "train.parquet", "val.parquet", "test.parquet"} <= set(names)
     assert _leftovers(work) == [] and _leftovers(tmp_path) == []
     assert not [n for n in names if n.startswith(".") and n != ".regdna-output.json"]
-    prepare(".", fasta=fasta, split="random", figures=False)      # its own earlier output: replaced
+    run_prepare(".", fasta=fasta, split="random", figures=False)      # its own earlier output: replaced
     assert load_info(work).counts["final"] == 60
 
 
@@ -96,23 +96,23 @@ def test_prepare_refuses_an_existing_file_as_out(tmp_path):
     target.write_text("precious")
     for overwrite in (False, True):
         with pytest.raises(RegdnaError, match="is a file"):
-            prepare(target, fasta=fasta, split="random", figures=False, overwrite=overwrite)
+            run_prepare(target, fasta=fasta, split="random", figures=False, overwrite=overwrite)
     assert target.is_file() and target.read_text() == "precious"
 
 
 def test_prepare_replaces_its_own_output_and_overwrite_replaces_a_foreign_dir(tmp_path):
     fasta = _fastas(tmp_path / "in")
-    out = prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
-    prepare(out, fasta=fasta, split="random", seed=1, figures=False)
+    out = run_prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
+    run_prepare(out, fasta=fasta, split="random", seed=1, figures=False)
     assert load_info(out).provenance["seed"] == 1
     (out / "mine.txt").write_text("added by hand")          # no longer only prepare's files
     with pytest.raises(RegdnaError, match="mine.txt"):
-        prepare(out, fasta=fasta, split="random", figures=False)
+        run_prepare(out, fasta=fasta, split="random", figures=False)
     assert (out / "mine.txt").is_file()
     foreign = tmp_path / "F"
     foreign.mkdir()
     (foreign / "old.txt").write_text("old")
-    prepare(foreign, fasta=fasta, split="random", figures=False, overwrite=True)
+    run_prepare(foreign, fasta=fasta, split="random", figures=False, overwrite=True)
     assert not (foreign / "old.txt").exists() and (foreign / "dataset.json").is_file()
 
 
@@ -134,22 +134,22 @@ def test_cli_prepare_refusal_is_one_line_and_overwrite_flag_works(tmp_path):
 
 
 def test_example_follows_the_output_policy(tmp_path):
-    from regdna.data.example import write_example
+    from regdna.data.example import run_example
 
-    out = write_example(tmp_path / "ex", n_per_class=20, length=150)
-    write_example(out, n_per_class=20, length=150, seed=1)          # an earlier example: replaced
+    out = run_example(tmp_path / "ex", n_per_class=20, length=150)
+    run_example(out, n_per_class=20, length=150, seed=1)          # an earlier example: replaced
     foreign = tmp_path / "home"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("years of work")
     with pytest.raises(RegdnaError, match="--overwrite"):
-        write_example(foreign, n_per_class=20, length=150)
+        run_example(foreign, n_per_class=20, length=150)
     assert (foreign / "thesis.tex").read_text() == "years of work"
-    write_example(foreign, n_per_class=20, length=150, overwrite=True)
+    run_example(foreign, n_per_class=20, length=150, overwrite=True)
     assert not (foreign / "thesis.tex").exists() and (foreign / "genome.fa").is_file()
     target = tmp_path / "file.txt"
     target.write_text("x")
     with pytest.raises(RegdnaError, match="is a file"):
-        write_example(target, n_per_class=20, length=150)
+        run_example(target, n_per_class=20, length=150)
     assert target.read_text() == "x"
     assert _leftovers(tmp_path) == []
 
@@ -168,7 +168,7 @@ def _yes_no_table(tmp_path, extra=None, first="yes", n=60):
 
 def test_named_labels_are_numbered_in_sorted_order_and_stored(tmp_path):
     path, labels = _yes_no_table(tmp_path, first="yes")
-    out = prepare(tmp_path / "D", table=path, labels="label", split="random", figures=False)
+    out = run_prepare(tmp_path / "D", table=path, labels="label", split="random", figures=False)
     info = load_info(out)
     assert info.task == "binary" and info.classes == ["no", "yes"]
     assert json.loads((out / "dataset.json").read_text())["classes"] == ["no", "yes"]
@@ -181,7 +181,7 @@ def test_named_labels_are_numbered_in_sorted_order_and_stored(tmp_path):
 
 def test_classes_option_fixes_the_order(tmp_path):
     path, labels = _yes_no_table(tmp_path)
-    out = prepare(tmp_path / "D", table=path, labels="label", split="random", figures=False, classes="yes,no")
+    out = run_prepare(tmp_path / "D", table=path, labels="label", split="random", figures=False, classes="yes,no")
     info = load_info(out)
     assert info.classes == ["yes", "no"]
     rows = _all_rows(out)
@@ -189,9 +189,9 @@ def test_classes_option_fixes_the_order(tmp_path):
     expected = dict(zip(table["sequence"], (table["label"] == "no").astype(float)))
     assert all(expected[s] == y for s, y in zip(rows["sequence"], rows["label"]))
     with pytest.raises(RegdnaError, match="'yes' is not in --classes no,maybe"):
-        prepare(tmp_path / "E", table=path, labels="label", split="random", classes="no,maybe")
+        run_prepare(tmp_path / "E", table=path, labels="label", split="random", classes="no,maybe")
     with pytest.raises(RegdnaError, match="twice"):
-        prepare(tmp_path / "E", table=path, labels="label", split="random", classes="no,no")
+        run_prepare(tmp_path / "E", table=path, labels="label", split="random", classes="no,no")
     assert not (tmp_path / "E").exists()
 
 
@@ -202,7 +202,7 @@ def test_stray_text_in_a_numeric_label_column_is_an_error_naming_the_rows(tmp_pa
     path = tmp_path / "t.csv"
     pd.DataFrame({"sequence": _seqs(rng, 50), "label": labels}).to_csv(path, index=False)
     with pytest.raises(RegdnaError) as err:
-        prepare(tmp_path / "D", table=path, labels="label", split="random")
+        run_prepare(tmp_path / "D", table=path, labels="label", split="random")
     message = str(err.value)
     # data row 8 is line 9 of the CSV (the header is line 1)
     assert str(path) in message and "'label'" in message and "line 9" in message and "'oops'" in message
@@ -216,7 +216,7 @@ def test_missing_label_in_a_class_column_is_an_error_naming_the_rows(tmp_path):
     path = tmp_path / "t.csv"
     pd.DataFrame({"sequence": _seqs(rng, 50), "label": labels}).to_csv(path, index=False)
     with pytest.raises(RegdnaError) as err:
-        prepare(tmp_path / "D", table=path, labels="label", split="random")
+        run_prepare(tmp_path / "D", table=path, labels="label", split="random")
     message = str(err.value)
     assert "2 missing" in message and "line 5" in message and "line 13" in message and "binary" in message
 
@@ -224,16 +224,16 @@ def test_missing_label_in_a_class_column_is_an_error_naming_the_rows(tmp_path):
 def test_named_file_labels_are_sorted_and_checked(tmp_path):
     fasta = _fastas(tmp_path / "in")
     pos, neg = (spec.rsplit(":", 1)[0] for spec in fasta)
-    out = prepare(tmp_path / "D", fasta=[f"{pos}:enhancer", f"{neg}:background"], split="random", figures=False)
+    out = run_prepare(tmp_path / "D", fasta=[f"{pos}:enhancer", f"{neg}:background"], split="random", figures=False)
     info = load_info(out)
     assert info.task == "binary" and info.classes == ["background", "enhancer"]
     rows = _all_rows(out)
     pos_seqs = {line for line in open(pos).read().split("\n") if line and not line.startswith(">")}
     assert set(rows.loc[rows["label"] == 1, "sequence"]) == pos_seqs
     with pytest.raises(RegdnaError, match="mix numbers and names"):
-        prepare(tmp_path / "E", fasta=[f"{pos}:1", f"{neg}:background"], split="random")
+        run_prepare(tmp_path / "E", fasta=[f"{pos}:1", f"{neg}:background"], split="random")
     with pytest.raises(RegdnaError, match="--classes orders named labels"):
-        prepare(tmp_path / "E", fasta=fasta, split="random", classes="a,b")
+        run_prepare(tmp_path / "E", fasta=fasta, split="random", classes="a,b")
 
 
 # --------------------------------------------------------------------------- genome edges
@@ -260,8 +260,8 @@ def test_genome_edge_windows_are_kept_with_integer_coordinates(tmp_path):
             ("chr5", 880, 950, 35)]         # genome's own N (30 of 100) inside the window
     rows += [(f"chr{i}", 500, 600, 50) for i in range(1, 13)]
     peaks.write_text("".join(f"{c}\t{s}\t{e}\tp\t0\t.\t1\t1\t1\t{m}\n" for c, s, e, m in rows))
-    out = prepare(tmp_path / "D", bed=[f"{peaks}:1"], genome=genome, length=100, negatives="shuffle",
-                  split="chrom", test_chroms="chr8,chr9", val_chroms="chr10", figures=False)
+    out = run_prepare(tmp_path / "D", bed=[f"{peaks}:1"], genome=genome, length=100, negatives="shuffle",
+                      split="chrom", test_chroms="chr8,chr9", val_chroms="chr10", figures=False)
     info = load_info(out)
     assert info.counts["padded_windows"] == 2 and info.counts["too_many_n"] == 1
     train = read_split(out, "train")
@@ -274,9 +274,9 @@ def test_genome_edge_windows_are_kept_with_integer_coordinates(tmp_path):
     # shuffled negatives of padded positives carry the same padding count, so they are kept too
     assert info.counts["negatives_added"] == info.counts["final"] // 2
     # a window whose own sequence has N above --max-n stays dropped when the padding is allowed for
-    info = load_info(prepare(tmp_path / "E", bed=[f"{peaks}:1"], genome=genome, length=100,
-                             negatives="shuffle", max_n=0.3, split="chrom", test_chroms="chr8,chr9",
-                             val_chroms="chr10", figures=False))
+    info = load_info(run_prepare(tmp_path / "E", bed=[f"{peaks}:1"], genome=genome, length=100,
+                                 negatives="shuffle", max_n=0.3, split="chrom", test_chroms="chr8,chr9",
+                                 val_chroms="chr10", figures=False))
     assert info.counts["too_many_n"] == 0
 
 
@@ -286,14 +286,14 @@ def test_a_class_emptied_by_a_filter_names_the_filter_and_the_option(tmp_path):
                   for i, s in enumerate(_seqs(rng, 30)))
     fasta = _fastas(tmp_path / "in", neg_text=neg)
     with pytest.raises(RegdnaError) as err:
-        prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
+        run_prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
     message = str(err.value)
     assert "class 0" in message and "neg.fa" in message and "all 30 record(s)" in message
     assert "--max-n 0" in message and "raise --max-n" in message
     names = "".join(f">chrUn_{i}:0-40\n{s}\n" for i, s in enumerate(_seqs(rng, 30)))
     fasta = _fastas(tmp_path / "in2", neg_text=names)
     with pytest.raises(RegdnaError, match="--no-canonical"):
-        prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
+        run_prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
 
 
 # --------------------------------------------------------------------------- summary
@@ -303,14 +303,14 @@ def test_summary_prints_the_mapping_short_numbers_and_no_figures_line_without_fi
 
     monkeypatch.setenv("COLUMNS", "200")
     path, _ = _yes_no_table(tmp_path)
-    out = prepare(tmp_path / "D", table=path, labels="label", split="random", figures=False)
+    out = run_prepare(tmp_path / "D", table=path, labels="label", split="random", figures=False)
     print_summary(out)
     text = capsys.readouterr().out
     assert "classes: no=0, yes=1" in text and "figures in" not in text
     rng = np.random.default_rng(9)
     pd.DataFrame({"sequence": _seqs(rng, 60), "activity": rng.normal(size=60) / 3}).to_csv(tmp_path / "r.csv",
                                                                                           index=False)
-    out = prepare(tmp_path / "R", table=tmp_path / "r.csv", labels="activity", split="random", figures=True)
+    out = run_prepare(tmp_path / "R", table=tmp_path / "r.csv", labels="activity", split="random", figures=True)
     print_summary(out)
     text = capsys.readouterr().out
     assert "figures in" in text

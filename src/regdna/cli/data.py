@@ -1,4 +1,5 @@
-"""`regdna prepare`: inputs -> a clean, leak-free dataset dir (thin layer over `regdna.data.prepare`)."""
+"""`regdna prepare`: inputs -> a clean, leak-free dataset dir (thin layer over
+`regdna.data.prepare.run_prepare`), and the summary it prints."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -83,14 +84,15 @@ def prepare_cmd(
     """Turn FASTA, BED/narrowPeak + genome, a table or NPZ into a clean, leak-free dataset dir:
     windows, contig/blacklist filters, N filter, de-duplication (incl. reverse complements),
     negatives, splits, QC tests and figures."""
-    from regdna.data.prepare import prepare
+    from regdna.data.prepare import run_prepare
 
-    path = prepare(out, fasta=fasta, table=table, labels=labels, bed=bed, genome=genome, npz=npz, length=length,
-                   max_n=max_n, canonical=canonical, contigs=contigs, blacklist=blacklist, intersect=intersect,
-                   exclude=exclude, exclude_window=exclude_window, dedup=dedup, rc_dedup=rc_dedup,
-                   negatives=negatives, gc_tolerance=gc_tolerance, split=split, test_chroms=test_chroms,
-                   val_chroms=val_chroms, fractions=fractions, split_column=split_column, task=task, seed=seed,
-                   export=export, progress=not quiet, figures=figures, classes=classes, overwrite=overwrite)
+    path = run_prepare(out, fasta=fasta, table=table, labels=labels, bed=bed, genome=genome, npz=npz,
+                       length=length, max_n=max_n, canonical=canonical, contigs=contigs, blacklist=blacklist,
+                       intersect=intersect, exclude=exclude, exclude_window=exclude_window, dedup=dedup,
+                       rc_dedup=rc_dedup, negatives=negatives, gc_tolerance=gc_tolerance, split=split,
+                       test_chroms=test_chroms, val_chroms=val_chroms, fractions=fractions,
+                       split_column=split_column, task=task, seed=seed, export=export, progress=not quiet,
+                       figures=figures, classes=classes, overwrite=overwrite)
     if not quiet:
         print_summary(path)
 

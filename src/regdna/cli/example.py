@@ -1,4 +1,5 @@
-"""`regdna example`: write the bundled synthetic example (real JASPAR motifs, planted grammar)."""
+"""`regdna example`: write the bundled synthetic example (real JASPAR motifs, planted grammar);
+a thin layer over `regdna.data.example.run_example`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,10 +29,10 @@ def example(
     Positives carry 2-3 distinct factors, negatives 1-2 copies of a single factor (decoys); all
     windows are embedded in a synthetic genome (chr1..chr12) with a motif and variant truth set.
     """
-    from regdna.data.example import write_example
+    from regdna.data.example import run_example
 
     names = tuple(name.strip() for name in factors.split(",") if name.strip())
-    path = write_example(out, seed=seed, n_per_class=n_per_class, length=length, factors=names,
+    path = run_example(out, seed=seed, n_per_class=n_per_class, length=length, factors=names,
                          release=release, decoy_fraction=decoy_fraction, overwrite=overwrite)
     n_variants = sum(1 for _ in open(path / "variants.tsv")) - 1
     typer.echo(f"wrote {path}: {n_per_class} positives (pos.fa, positives.narrowPeak), "

@@ -26,7 +26,12 @@ windows per class a CNN overfits (0.71-0.85): the tests train on the default siz
 `decoy_fraction` < 1 leaves that share of negatives background-only, an easier task.
 
 Files written (see README.txt in the output and docs/ARCHITECTURE.md): genome.fa + .fai,
-positives.narrowPeak, negatives.bed, pos.fa, neg.fa, motifs.tsv, variants.vcf, variants.tsv.
+positives.narrowPeak, negatives.bed, pos.fa, neg.fa, motifs.tsv, variants.vcf, variants.tsv; the
+formats are written by `regdna.io` (fasta, bed, vcf, tables).
+
+Why one module of ~470 lines: it is one simulation whose steps (sites, windows, genome, variants,
+README) share the private `_Window` / `_Site` records and one random stream, whose order of draws
+decides the bytes a seed writes; the README text alone is ~50 lines.
 """
 from __future__ import annotations
 
@@ -36,6 +41,12 @@ from pathlib import Path
 import numpy as np
 
 from regdna.errors import RegdnaError
+from regdna.io.bed import write_bed
+from regdna.io.fasta import write_fasta
+from regdna.io.jaspar import load_motif
+from regdna.io.tables import write_tsv
+from regdna.io.vcf import write_vcf
+from regdna.utils.output import check_out_dir, output_dir
 
 DEFAULT_FACTORS = ("GATA1", "TAL1::TCF3", "SPI1")
 EXAMPLE_RELEASE = "JASPAR2026"   # pinned: the same seed gives the same bytes after pyjaspar updates
@@ -73,29 +84,31 @@ class _Window:
         return f"{self.chrom}:{self.start}-{self.start + len(self.codes)}"
 
 
-def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length: int = 200,
-                  factors: tuple[str, ...] = DEFAULT_FACTORS, release: str | None = EXAMPLE_RELEASE,
-                  sharpen: float = 2.0, decoy_fraction: float = 1.0, overwrite: bool = False) -> Path:
-    """Write the bundled example into `out` (atomically: all files or none) and return its path.
+def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length: int = 200,
+                factors: tuple[str, ...] = DEFAULT_FACTORS, release: str | None = EXAMPLE_RELEASE,
+                sharpen: float = 2.0, decoy_fraction: float = 1.0, overwrite: bool = False) -> Path:
+    """`regdna example`: write the bundled example into `out` (atomically: all files or none).
 
-    Args:
-        out: output directory; an existing one is replaced only if it is empty or an earlier
-            output of `regdna example` (`regdna.utils.output` policy), unless `overwrite`.
-        seed: the only source of randomness: the same seed writes the same bytes.
-        n_per_class: number of positive and of negative windows.
-        length: window length in bp (>= 120).
-        factors: JASPAR factor names or matrix IDs (>= 2 distinct) making up the grammar.
-        release: JASPAR release (default JASPAR2026; None = newest bundled with pyjaspar).
-        sharpen: exponent applied to the probability matrix before sampling sites (1 = sample
-            from the PWM itself; larger = closer to the consensus).
-        decoy_fraction: share of negatives carrying decoys (the rest are background only).
-            1.0 (default) is the full grammar task; lower values make it easier (at 0 a single
-            motif marks a positive, which k-mer models also learn).
-        overwrite: replace `out` even when it holds files `regdna example` did not write.
+    Parameters
+    ----------
+    out : output directory; an existing one is replaced only if it is empty or an earlier
+        output of `regdna example` (`regdna.utils.output` policy), unless `overwrite`.
+    seed : the only source of randomness: the same seed writes the same bytes.
+    n_per_class : number of positive and of negative windows.
+    length : window length in bp (>= 120).
+    factors : JASPAR factor names or matrix IDs (>= 2 distinct) making up the grammar.
+    release : JASPAR release (default JASPAR2026; None = newest bundled with pyjaspar).
+    sharpen : exponent applied to the probability matrix before sampling sites (1 = sample
+        from the PWM itself; larger = closer to the consensus).
+    decoy_fraction : share of negatives carrying decoys (the rest are background only).
+        1.0 (default) is the full grammar task; lower values make it easier (at 0 a single
+        motif marks a positive, which k-mer models also learn).
+    overwrite : replace `out` even when it holds files `regdna example` did not write.
+
+    Returns
+    -------
+    The output directory (its files are listed in the module docstring and its README.txt).
     """
-    from regdna.io.jaspar import load_motif
-    from regdna.utils.output import check_out_dir, output_dir
-
     out = Path(out)
     _check_args(n_per_class, length, factors, sharpen)
     check_out_dir(out, "example", overwrite=overwrite)   # before the motifs are loaded and sampled
@@ -131,6 +144,9 @@ def write_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, lengt
         _write_readme(tmp, seed, n_per_class, length, motifs, sharpen, windows, variants,
                       decoy_fraction)
     return out
+
+
+write_example = run_example     # the name the tests and fixtures call
 
 
 # --- argument checks -------------------------------------------------------------------------
@@ -353,86 +369,54 @@ def _variant(window: _Window, rel: int, ref: int, alt: int, kind: str, expected:
             "seq_id": window.seq_id}
 
 
-# --- writers --------------------------------------------------------------------------------
+# --- files (the formats are written by regdna.io) ---------------------------------------------
 
 def _write_genome(tmp: Path, chroms: dict[str, np.ndarray]) -> None:
     """genome.fa with 60-bp lines and its samtools-style .fai index."""
-    fai_lines = []
-    offset = 0
-    with open(tmp / "genome.fa", "w", newline="\n") as fasta:
-        for name, codes in chroms.items():
-            header = f">{name}\n"
-            fasta.write(header)
-            offset += len(header)
-            text = _codes_to_str(codes)
-            lines = [text[i:i + LINE_WIDTH] for i in range(0, len(text), LINE_WIDTH)]
-            body = "\n".join(lines) + "\n"
-            fasta.write(body)
-            fai_lines.append(f"{name}\t{len(text)}\t{offset}\t{LINE_WIDTH}\t{LINE_WIDTH + 1}\n")
-            offset += len(body)
-    (tmp / "genome.fa.fai").write_text("".join(fai_lines))
+    write_fasta(tmp / "genome.fa", ((name, _codes_to_str(codes)) for name, codes in chroms.items()),
+                width=LINE_WIDTH, index=True)
 
 
 def _write_windows(tmp: Path, windows: list[_Window], length: int) -> None:
+    """positives.narrowPeak (summit at the centre), negatives.bed (BED6), pos.fa and neg.fa."""
+    positives = [w for w in windows if w.label == 1]
+    negatives = [w for w in windows if w.label != 1]
     summit = length // 2
-    with open(tmp / "positives.narrowPeak", "w") as peaks, open(tmp / "negatives.bed", "w") as bed, \
-            open(tmp / "pos.fa", "w") as pos, open(tmp / "neg.fa", "w") as neg:
-        for window in windows:
-            end = window.start + length
-            record = f">{window.seq_id}\n{_codes_to_str(window.codes)}\n"
-            if window.label == 1:
-                n_factors = len(window.sites)
-                peaks.write(f"{window.chrom}\t{window.start}\t{end}\t{window.seq_id}\t"
-                            f"{min(1000, 300 * n_factors)}\t.\t{n_factors}.0\t-1\t-1\t{summit}\n")
-                pos.write(record)
-            else:
-                bed.write(f"{window.chrom}\t{window.start}\t{end}\t{window.seq_id}\t0\t.\n")
-                neg.write(record)
+    write_bed(tmp / "positives.narrowPeak",
+              ((w.chrom, w.start, w.start + length, w.seq_id, min(1000, 300 * len(w.sites)), ".",
+                f"{len(w.sites)}.0", -1, -1, summit) for w in positives))
+    write_bed(tmp / "negatives.bed", ((w.chrom, w.start, w.start + length, w.seq_id, 0, ".") for w in negatives))
+    write_fasta(tmp / "pos.fa", ((w.seq_id, _codes_to_str(w.codes)) for w in positives), width=None)
+    write_fasta(tmp / "neg.fa", ((w.seq_id, _codes_to_str(w.codes)) for w in negatives), width=None)
 
 
 MOTIF_COLUMNS = ["seq_id", "chrom", "start", "end", "rel_start", "rel_end", "motif", "matrix_id",
                  "strand", "role", "site"]
 VARIANT_COLUMNS = ["id", "chrom", "pos", "ref", "alt", "kind", "expected", "motif", "seq_id"]
+VCF_INFO = [("KIND", "1", "String", "motif_breaking or neutral"),
+            ("EXPECTED", "1", "String", "Expected effect on the positive-class score: down or none"),
+            ("MOTIF", "1", "String", "JASPAR factor whose planted site the variant breaks"),
+            ("SEQ", "1", "String", "Example window chrom:start-end (0-based, half-open)")]
 
 
 def _write_motifs(tmp: Path, windows: list[_Window], motifs) -> None:
-    with open(tmp / "motifs.tsv", "w") as handle:
-        handle.write("\t".join(MOTIF_COLUMNS) + "\n")
+    def rows():
         for window in windows:
             for site in window.sites:
                 motif = motifs[site.motif]
                 rel_end = site.rel_start + motif.width
-                row = [window.seq_id, window.chrom, window.start + site.rel_start,
-                       window.start + rel_end, site.rel_start, rel_end, motif.name,
-                       motif.matrix_id, site.strand, site.role, site.site]
-                handle.write("\t".join(map(str, row)) + "\n")
+                yield [window.seq_id, window.chrom, window.start + site.rel_start, window.start + rel_end,
+                       site.rel_start, rel_end, motif.name, motif.matrix_id, site.strand, site.role, site.site]
+
+    write_tsv(tmp / "motifs.tsv", MOTIF_COLUMNS, rows())
 
 
 def _write_variants(tmp: Path, variants: list[dict], chroms: dict[str, np.ndarray]) -> None:
-    with open(tmp / "variants.tsv", "w") as handle:
-        handle.write("\t".join(VARIANT_COLUMNS) + "\n")
-        for var in variants:
-            handle.write("\t".join(str(var[c]) for c in VARIANT_COLUMNS) + "\n")
-    header = ["##fileformat=VCFv4.2", "##source=regdna example",
-              "##reference=genome.fa",
-              *(f"##contig=<ID={name},length={len(codes)}>" for name, codes in chroms.items()),
-              '##INFO=<ID=KIND,Number=1,Type=String,Description="motif_breaking or neutral">',
-              '##INFO=<ID=EXPECTED,Number=1,Type=String,Description="Expected effect on the '
-              'positive-class score: down or none">',
-              '##INFO=<ID=MOTIF,Number=1,Type=String,Description="JASPAR factor whose planted '
-              'site the variant breaks">',
-              '##INFO=<ID=SEQ,Number=1,Type=String,Description="Example window chrom:start-end '
-              '(0-based, half-open)">',
-              "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
-    with open(tmp / "variants.vcf", "w") as handle:
-        handle.write("\n".join(header) + "\n")
-        for var in variants:
-            info = f"KIND={var['kind']};EXPECTED={var['expected']}"
-            if var["motif"]:
-                info += f";MOTIF={var['motif']}"
-            info += f";SEQ={var['seq_id']}"
-            handle.write(f"{var['chrom']}\t{var['pos']}\t{var['id']}\t{var['ref']}\t{var['alt']}"
-                         f"\t.\tPASS\t{info}\n")
+    write_tsv(tmp / "variants.tsv", VARIANT_COLUMNS, ([var[c] for c in VARIANT_COLUMNS] for var in variants))
+    records = ({**var, "info": {"KIND": var["kind"], "EXPECTED": var["expected"], "MOTIF": var["motif"],
+                                "SEQ": var["seq_id"]}} for var in variants)
+    write_vcf(tmp / "variants.vcf", records, {name: len(codes) for name, codes in chroms.items()},
+              info=VCF_INFO, meta={"source": "regdna example", "reference": "genome.fa"})
 
 
 def _write_readme(tmp: Path, seed, n_per_class, length, motifs, sharpen, windows, variants,

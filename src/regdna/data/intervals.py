@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regdna.io.bed import read_bed_all
+
 CANONICAL = re.compile(r"^(chr)?([1-9]|1[0-9]|2[0-2]|X|Y|M|MT)$", re.IGNORECASE)
 
 
@@ -58,8 +60,6 @@ class IntervalSet:
 
     @classmethod
     def from_bed(cls, path: str | Path, window: int = 0) -> "IntervalSet":
-        from regdna.io.bed import read_bed_all
-
         return cls(read_bed_all(path), window=window, name=str(path))
 
     def overlaps(self, chroms, starts, ends) -> np.ndarray:

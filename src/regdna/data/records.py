@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from regdna.data.dataset import load_info, read_split
 from regdna.errors import RegdnaError
+from regdna.io.fasta import parse_region, read_fasta
 
 
 def load_records(fasta: str | Path | None = None, data: str | Path | None = None,
@@ -24,8 +26,6 @@ def load_records(fasta: str | Path | None = None, data: str | Path | None = None
     if fasta is not None:
         table = _fasta_records(fasta)
     else:
-        from regdna.data.dataset import load_info, read_split
-
         info = load_info(data)
         table = read_split(data, split)
         if label is not None:
@@ -49,8 +49,6 @@ def subset_note(table: pd.DataFrame) -> str | None:
 
 
 def _fasta_records(path) -> pd.DataFrame:
-    from regdna.io.fasta import parse_region, read_fasta
-
     rows = []
     for rec in read_fasta(path):
         region = parse_region(rec.name)

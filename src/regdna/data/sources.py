@@ -24,7 +24,10 @@ from regdna.data.intervals import IntervalSet, canonical_mask
 from regdna.data.labels import LabelColumn
 from regdna.data.windows import make_windows
 from regdna.errors import RegdnaError, where
-from regdna.io.fasta import parse_region, read_fasta
+from regdna.io.bed import read_bed
+from regdna.io.fasta import DNA_LETTERS, IUPAC, parse_region, read_fasta
+from regdna.io.npz import read_npz
+from regdna.io.tables import read_table, table_columns, table_format
 
 
 # Unknown coordinate: not -1, since a window reaching past a chromosome start has a negative start.
@@ -121,8 +124,6 @@ def bed_chunks(path: Path, label: float | None, genome, length: int | None, filt
     by every file, so names get the same number everywhere). Window ids are `chrom:start-end` of
     the window; a window past a chromosome end keeps its length (N-padded, counted in `padded`).
     """
-    from regdna.io.bed import read_bed
-
     readers = list(label_columns or [])
     for reader in readers:
         reader.source = str(path)
@@ -154,8 +155,6 @@ def bed_chunks(path: Path, label: float | None, genome, length: int | None, filt
 def table_chunks(path: Path, label_columns: list[LabelColumn], chunk_size: int, counts: dict,
                  split_column: str | None = None) -> Iterator[Chunk]:
     """Rows of a CSV / TSV / Parquet table with a `sequence` column; labels read by `label_columns`."""
-    from regdna.io.tables import read_table, table_columns, table_format
-
     have = table_columns(path)
     names = [r.column for r in label_columns]
     needed = ["sequence"] + names + ([split_column] if split_column else [])
@@ -199,19 +198,15 @@ def _coordinates(frame: pd.DataFrame, column: str, wheres: list[str]) -> np.ndar
 
 
 def _check_letters(seqs: list[str], wheres: list[str]) -> None:
-    from regdna.io.fasta import _ALLOWED, IUPAC
-
     for seq, loc in zip(seqs, wheres):
-        if not _ALLOWED.issuperset(seq):
-            bad = sorted({c for c in seq if c not in _ALLOWED})
+        if not DNA_LETTERS.issuperset(seq):
+            bad = sorted({c for c in seq if c not in DNA_LETTERS})
             raise RegdnaError(f"{loc}: character(s) {', '.join(map(repr, bad[:5]))} are not DNA (allowed: "
                               f"A, C, G, T, N and IUPAC codes {IUPAC[5:]}). Fix or remove this row.")
 
 
 def npz_chunks(path: Path, chunk_size: int, counts: dict) -> Iterator[Chunk]:
     """Records of an NPZ (X one-hot (N, L, 4), y); `split_value` is the file's stem (train / val / test)."""
-    from regdna.io.npz import read_npz
-
     for frame, y in read_npz(path, chunk_size=chunk_size):
         counts["input"] = counts.get("input", 0) + len(frame)
         n = len(frame)

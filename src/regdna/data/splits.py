@@ -16,7 +16,6 @@ import numpy as np
 from regdna.data.intervals import bare_chrom
 from regdna.errors import RegdnaError
 
-SPLIT_NAMES = ("train", "val", "test")
 _ALIASES = {"train": 0, "training": 0, "val": 1, "valid": 1, "validation": 1, "dev": 1, "test": 2, "testing": 2}
 
 

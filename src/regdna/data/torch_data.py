@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from regdna.data.augment import augment_strings
+from regdna.data.dataset import read_split
 from regdna.encode.onehot import base_indices
 
 IGNORE_INDEX = -100
@@ -102,8 +104,6 @@ class TokenCollate:
         self.max_shift = max_shift
 
     def __call__(self, indices: list[int]) -> dict:
-        from regdna.data.augment import augment_strings
-
         index = torch.as_tensor(indices, dtype=torch.long)
         seqs = [self.dataset.sequences[i] for i in indices]
         # models that look inputs up by content (probes on cached embeddings) set
@@ -156,8 +156,6 @@ class LengthGroupedSampler(EpochShuffleSampler):
 
 def load_split_dataset(data_dir, split: str, info) -> SequenceDataset:
     """Read one split of a dataset dir into a SequenceDataset."""
-    from regdna.data.dataset import read_split
-
     frame = read_split(data_dir, split, columns=["sequence", *info.labels])
     return SequenceDataset(frame["sequence"].tolist(), targets_from_frame(frame, info))
 

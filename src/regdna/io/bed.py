@@ -1,4 +1,4 @@
-"""Streaming BED / narrowPeak reader with errors that name the file and the line.
+"""BED / narrowPeak: a streaming reader with errors that name the file and the line, and a writer.
 
 Intervals are 0-based, half-open (`start < end`). A narrowPeak file (10 columns, suffix
 `.narrowPeak`) carries the summit as an offset from `start` in column 10 (-1 = unknown).
@@ -9,13 +9,14 @@ Chunks keep memory flat for millions of intervals.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from regdna.errors import RegdnaError, where
 from regdna.io.textfile import open_text
+from regdna.utils.atomic import atomic_file
 
 BED_COLUMNS = ["chrom", "start", "end", "name", "score", "strand"]
 NARROWPEAK_COLUMNS = BED_COLUMNS + ["signal", "p", "q", "summit"]
@@ -137,3 +138,22 @@ def read_bed_all(path: str | Path) -> pd.DataFrame:
         return pd.DataFrame({"chrom": pd.Series([], dtype=object),
                              "start": np.array([], np.int64), "end": np.array([], np.int64)})
     return pd.concat(frames, ignore_index=True)
+
+
+def write_bed(path: str | Path, rows: Iterable[Sequence]) -> Path:
+    """Write intervals as a tab-separated BED / narrowPeak file (atomically).
+
+    Parameters
+    ----------
+    path : the file to write.
+    rows : one sequence of fields per interval: chrom, start, end (0-based, half-open, bp), then
+        any further BED columns (name, score, strand; narrowPeak adds signal, p, q and the summit
+        offset from start), each written with `str`.
+
+    Returns
+    -------
+    The path.
+    """
+    with atomic_file(path) as handle:
+        handle.writelines("\t".join(map(str, row)) + "\n" for row in rows)
+    return Path(path)

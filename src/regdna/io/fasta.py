@@ -14,9 +14,10 @@ from typing import Iterator
 
 from regdna.errors import RegdnaError, where
 from regdna.io.textfile import open_text
+from regdna.utils.atomic import atomic_file
 
 IUPAC = "ACGTNRYKMSWBDHV"
-_ALLOWED = frozenset(IUPAC + IUPAC.lower())
+DNA_LETTERS = frozenset(IUPAC + IUPAC.lower())
 # `chr1:100-200`, optionally followed by a strand `(+)` or `:+`
 _REGION = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d[\d,]*)-(?P<end>\d[\d,]*)(?:\([+-.]\)|:[+-.])?$")
 
@@ -32,7 +33,7 @@ class FastaRecord:
 
 
 def _bad_character(path, line_no, name, seq_line: str) -> RegdnaError:
-    bad = sorted({c for c in seq_line if c not in _ALLOWED})
+    bad = sorted({c for c in seq_line if c not in DNA_LETTERS})
     shown = ", ".join(repr(c) for c in bad[:5])
     return RegdnaError(
         f"{where(path, line_no, name)}: character(s) {shown} are not DNA (allowed: A, C, G, T, N and "
@@ -77,7 +78,7 @@ def read_fasta(path: str | Path) -> Iterator[FastaRecord]:
                 raise RegdnaError(f"{where(path, line_no)}: sequence before the first header line; "
                                   "a FASTA file must start with a '>name' line. Is this really FASTA?")
             seq_line = "".join(line.split())
-            if not _ALLOWED.issuperset(seq_line):
+            if not DNA_LETTERS.issuperset(seq_line):
                 raise _bad_character(path, line_no, name, seq_line)
             chunks.append(seq_line)
     if name is not None:
@@ -109,12 +110,35 @@ def parse_region(name: str) -> tuple[str, int, int] | None:
     return match["chrom"], start, end
 
 
-def write_fasta(path: str | Path, records, width: int = 80) -> None:
-    """Write (name, sequence) pairs as FASTA, `width` bases per line (atomically)."""
-    from regdna.utils.atomic import atomic_file
+def write_fasta(path: str | Path, records, width: int | None = 80, index: bool = False) -> Path:
+    """Write FASTA records (atomically), optionally with a samtools-style `.fai` index beside it.
 
+    Parameters
+    ----------
+    path : the FASTA file to write.
+    records : iterable of (name, sequence) pairs; sequences are written as given (str).
+    width : bases per line; None writes each sequence on one line.
+    index : also write `path.fai` (name, length, offset, bases per line, bytes per line),
+        which pyfaidx and samtools read as they are; needs a fixed `width`.
+
+    Returns
+    -------
+    The FASTA path.
+    """
+    if index and not width:
+        raise ValueError("a .fai index needs a fixed line width")
+    path = Path(path)
+    fai_lines, offset = [], 0
     with atomic_file(path) as handle:
         for name, seq in records:
-            handle.write(f">{name}\n")
-            for i in range(0, len(seq), width):
-                handle.write(seq[i:i + width] + "\n")
+            header = f">{name}\n"
+            step = width or max(1, len(seq))
+            body = "".join(seq[i:i + step] + "\n" for i in range(0, len(seq), step))
+            handle.write(header + body)
+            offset += len(header)
+            fai_lines.append(f"{name}\t{len(seq)}\t{offset}\t{width}\t{(width or 0) + 1}\n")
+            offset += len(body)
+    if index:
+        with atomic_file(path.with_name(path.name + ".fai")) as handle:
+            handle.write("".join(fai_lines))
+    return path

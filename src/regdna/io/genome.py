@@ -6,6 +6,7 @@ ask for a fixed-length window centred anywhere on a contig. Chromosome names are
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from regdna.errors import RegdnaError
@@ -72,8 +73,6 @@ class Genome:
         """`fetch` for many windows (same results), about 10x faster on a plain FASTA: the bytes of
         each window are read directly at the offsets of the .fai index (bgzip files go through
         pyfaidx). Used by `prepare` to window millions of intervals."""
-        import os
-
         faidx = self._fasta.faidx
         if getattr(faidx, "_bgzf", True):
             return [self.fetch(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends)]

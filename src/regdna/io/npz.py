@@ -14,6 +14,7 @@ import pandas as pd
 from regdna.encode.onehot import one_hot, one_hot_to_strings
 from regdna.errors import RegdnaError
 from regdna.io.textfile import reading
+from regdna.utils.atomic import atomic_file
 
 
 def _load(path: Path):
@@ -60,8 +61,6 @@ def read_npz(path: str | Path, chunk_size: int = 50_000) -> Iterator[tuple[pd.Da
 
 def write_npz(path: str | Path, seqs: list[str], y: np.ndarray, ids: list[str] | None = None) -> None:
     """Write X one-hot (N, L, 4) float32 and y (N,) or (N, T) float32, compressed, atomically."""
-    from regdna.utils.atomic import atomic_file
-
     arrays = {"X": one_hot(seqs), "y": np.asarray(y, dtype=np.float32)}
     if ids is not None:
         arrays["ids"] = np.asarray(ids, dtype=str)

@@ -1,4 +1,4 @@
-"""Streaming reader for sequence tables: CSV, TSV (plain or gzip) and Parquet.
+"""Streaming reader for sequence tables: CSV, TSV (plain or gzip) and Parquet; a TSV writer.
 
 A table holds a `sequence` column and label columns (one for binary / multiclass / a single
 regression target, several for DeepSEA-style multi-label or multi-output regression), and
@@ -7,12 +7,13 @@ optionally `id`, `chrom`, `start`, `end` and a split column.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 
 from regdna.errors import RegdnaError
 from regdna.io.textfile import reading
+from regdna.utils.atomic import atomic_file
 
 
 def table_format(path: str | Path) -> str:
@@ -92,3 +93,22 @@ def read_table(path: str | Path, columns: Sequence[str] | None = None,
         raise
     except Exception as err:
         raise RegdnaError(f"cannot read table {path} (near row {offset}): {err}") from err
+
+
+def write_tsv(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence]) -> Path:
+    """Write a tab-separated table with a header line (atomically); fields written with `str`.
+
+    Parameters
+    ----------
+    path : the file to write.
+    columns : the header, one name per column.
+    rows : one sequence of values per row, in `columns` order.
+
+    Returns
+    -------
+    The path.
+    """
+    with atomic_file(path) as handle:
+        handle.write("\t".join(columns) + "\n")
+        handle.writelines("\t".join(map(str, row)) + "\n" for row in rows)
+    return Path(path)

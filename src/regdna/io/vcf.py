@@ -1,4 +1,5 @@
-"""Read variants from a VCF or a table, in chunks, as one row per (site, alternative allele).
+"""Read variants from a VCF or a table, in chunks, as one row per (site, alternative allele);
+write a VCF (`write_vcf`).
 
 Two inputs are accepted:
 
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 
 from regdna.errors import RegdnaError
 from regdna.io.textfile import open_text, reading
+from regdna.utils.atomic import atomic_file
 
 VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz")
 _ALIASES = {
@@ -204,3 +206,34 @@ def iter_variants(path: str | Path, chunk_size: int = 4096) -> Iterator[pd.DataF
     if is_vcf(path):
         return iter_vcf(path, chunk_size)
     return iter_table(path, chunk_size)
+
+
+def write_vcf(path: str | Path, records: Iterable[dict], contigs: dict[str, int],
+              info: Sequence[tuple[str, str, str, str]] = (), meta: dict[str, str] | None = None) -> Path:
+    """Write a VCF 4.2 without samples (atomically).
+
+    Parameters
+    ----------
+    path : the file to write.
+    records : dicts with `chrom`, `pos` (1-based), `id`, `ref`, `alt` and optionally `info`
+        ({key: value}, in column order; a None or empty value is left out).
+    contigs : {name: length in bp} for the `##contig` lines.
+    info : (ID, Number, Type, Description) of each INFO field, for the `##INFO` lines.
+    meta : further `##key=value` lines after `##fileformat` (e.g. source, reference).
+
+    Returns
+    -------
+    The path.
+    """
+    header = ["##fileformat=VCFv4.2", *(f"##{k}={v}" for k, v in (meta or {}).items()),
+              *(f"##contig=<ID={name},length={n}>" for name, n in contigs.items()),
+              *(f'##INFO=<ID={key},Number={number},Type={kind},Description="{text}">'
+                for key, number, kind, text in info),
+              "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    with atomic_file(path) as handle:
+        handle.write("\n".join(header) + "\n")
+        for rec in records:
+            fields = ";".join(f"{k}={v}" for k, v in (rec.get("info") or {}).items() if v not in (None, ""))
+            handle.write(f"{rec['chrom']}\t{rec['pos']}\t{rec['id']}\t{rec['ref']}\t{rec['alt']}"
+                         f"\t.\tPASS\t{fields or '.'}\n")
+    return Path(path)

@@ -89,7 +89,9 @@ def main() -> None:
         torch.manual_seed(0)
         cached = build_hf_model(spec, info, mode="probe")
         start = time.perf_counter()
-        cached.prepare_data(data, info, tmp / "cache")
+        cached.prepare_data({s: frame["sequence"].tolist() for s, frame in
+                             (("train", train), ("val", val), ("test", read_split(data, "test")))},
+                            tmp / "cache")
         t_build = time.perf_counter() - start
         t_cached = run_epochs(cached, train, val, args.epochs)
 

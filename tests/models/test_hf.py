@@ -23,6 +23,13 @@ def small_data(tmp_path_factory):
                                n_test=16, length=100)
 
 
+def split_sequences(data_dir) -> dict:
+    """What the training harness gives `prepare_data`: split name -> its sequences."""
+    from regdna.data.dataset import SPLITS, read_split
+
+    return {s: read_split(data_dir, s, ["sequence"])["sequence"].tolist() for s in SPLITS}
+
+
 def encoder_weights(state: dict) -> dict:
     """Backbone weights of a regdna hf model state dict, without LoRA adapters."""
     return {k: v for k, v in state.items() if k.startswith("backbone.") and "lora_" not in k
@@ -66,7 +73,7 @@ def test_probe_cache_matches_fresh_embeddings(tiny_bert_dir, small_data, tmp_pat
     from regdna.data.dataset import read_split
 
     model = build_hf_model(f"hf:{tiny_bert_dir}", INFO, mode="probe", pooling="mean", layer=-2)
-    model.prepare_data(small_data, None, tmp_path)
+    model.prepare_data(split_sequences(small_data), tmp_path)
     seqs = read_split(small_data, "val")["sequence"].tolist()[:5]
     cached = model.tokenize(seqs)
     assert set(cached) == {"embedding"} and cached["embedding"].shape == (5, 1, 32)
@@ -78,10 +85,10 @@ def test_probe_cache_matches_fresh_embeddings(tiny_bert_dir, small_data, tmp_pat
     # same data, model, layer and pooling: the cache is reused, not recomputed
     stamp = next(tmp_path.glob("embeddings-*/meta.json")).stat().st_mtime_ns
     again = build_hf_model(f"hf:{tiny_bert_dir}", INFO, mode="probe", pooling="mean", layer=-2)
-    again.prepare_data(small_data, None, tmp_path)
+    again.prepare_data(split_sequences(small_data), tmp_path)
     assert next(tmp_path.glob("embeddings-*/meta.json")).stat().st_mtime_ns == stamp
     other = build_hf_model(f"hf:{tiny_bert_dir}", INFO, mode="probe", pooling="cls")
-    other.prepare_data(small_data, None, tmp_path)
+    other.prepare_data(split_sequences(small_data), tmp_path)
     assert len(list(tmp_path.glob("embeddings-*"))) == 2       # another pooling, another key
 
 
@@ -91,7 +98,7 @@ def test_truncation_reported_or_rejected(tiny_bert_dir, small_data, tmp_path):
     assert batch["input_ids"].shape[1] == 16
     assert batch["input_ids"][0, 15] == model.tokens.tokenizer.sep_token_id   # [SEP] kept
     assert (model.tokens.n_seen, model.tokens.n_truncated) == (2, 1)
-    model.prepare_data(small_data, None, tmp_path)
+    model.prepare_data(split_sequences(small_data), tmp_path)
     report = json.loads((tmp_path / "truncation.json").read_text())
     assert report["splits"]["train"]["rate"] == 1.0        # 100 bp never fit in 16 tokens
     from regdna.models.tokens import token_lengths
@@ -104,7 +111,7 @@ def test_truncation_reported_or_rejected(tiny_bert_dir, small_data, tmp_path):
     with pytest.raises(RegdnaError, match="max_length=16"):
         strict.tokenize(["ACGT" * 50])
     with pytest.raises(RegdnaError, match="max_length=16"):
-        strict.prepare_data(small_data, None, tmp_path / "strict")
+        strict.prepare_data(split_sequences(small_data), tmp_path / "strict")
 
 
 def test_token_spans_tile_the_sequence(tiny_bert_dir, tiny_esm_dir):

@@ -1,5 +1,5 @@
 """CLI verbs of the models domain: `regdna tokens` (token lengths and the max_length to train
-with), a thin layer over `regdna.models.tokens`. Training a transformer is `regdna train --model
+with), a thin layer over `regdna.models.tokens.run_tokens`. Training a transformer is `regdna train --model
 tinyformer | hf:<id or dir> --mode probe|mlp|cnn-probe|finetune|lora [--trust-remote-code]`.
 """
 from __future__ import annotations
@@ -49,14 +49,14 @@ def tokens_cmd(
     """Token-length distribution (P50/P90/P95/P99, histogram) and the max_length to train with:
     P99 rounded up to a multiple of 8, with the truncation rate it implies
     (as in King et al. n.d.)."""
-    from regdna.models.tokens import tokens_report
+    from regdna.models.registry import spec_slug
+    from regdna.models.tokens import run_tokens
 
-    slug = model.replace("hf:", "").strip("/").replace("/", "_")
     # the dataset dir is an input: a verb never writes into it unasked
-    out = out or Path(f"tokens-{slug}")
-    summary = tokens_report(data, model, out, split=split, sample=sample or None,
-                            options=_options(option), trust_remote_code=trust_remote_code,
-                            overwrite=overwrite)
+    out = out or Path(f"tokens-{spec_slug(model)}")
+    summary = run_tokens(data, model, out, split=split, sample=sample or None,
+                         options=_options(option), trust_remote_code=trust_remote_code,
+                         overwrite=overwrite)
     typer.echo(f"{model} on {data} ({split}, n={summary['n']}): tokens per sequence "
                f"P50 {summary['p50']:.4g}, P90 {summary['p90']:.4g}, P95 {summary['p95']:.4g}, "
                f"P99 {summary['p99']:.4g}, max {summary['max']}")

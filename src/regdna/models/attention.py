@@ -1,7 +1,8 @@
-"""Attention building blocks shared by regdna's transformers: ALiBi biases, rotary position
-embeddings, the key-padding bias, and one attention function with two paths: fused
-`scaled_dot_product_attention` (training, prediction) and an explicit softmax that also returns
-the attention probabilities (interpretation). Both compute the same numbers.
+"""Building blocks shared by regdna's transformers (`tinyformer`, DNABERT-2, `hf:` models):
+ALiBi biases, rotary position embeddings, the key-padding bias, one attention function with two
+paths: fused `scaled_dot_product_attention` (training, prediction) and an explicit softmax that
+also returns the attention probabilities (interpretation; both compute the same numbers), and
+`pool`, the hidden states -> sequence summary map.
 """
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import math
 import torch
 import torch.nn.functional as F
 
+from regdna.errors import RegdnaError
+
 # Added to the scores of padded keys, as in BERT / DNABERT-2: exp(-10000) underflows to 0, so
 # real tokens never attend to padding.
 MASKED_SCORE = -10000.0
+POOLINGS = ("cls", "mean", "max")
 
 
 def alibi_slopes(n_heads: int) -> list[float]:
@@ -80,3 +84,18 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor
     probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
     dropped = F.dropout(probs, p=dropout) if dropout > 0 else probs
     return torch.matmul(dropped, v), probs
+
+
+def pool(hidden: torch.Tensor, pool_mask: torch.Tensor, how: str) -> torch.Tensor:
+    """Sequence summary (N, D) of hidden states (N, S, D): the first token ("cls"), or the mean
+    ("mean") or maximum ("max") over positions where `pool_mask` (N, S) is 1 (real, non-special
+    tokens). Max pooling reports whether a feature occurs anywhere (motif presence)."""
+    if how == "cls":
+        return hidden[:, 0]
+    if how == "mean":
+        weights = pool_mask.to(hidden.dtype).unsqueeze(-1)
+        return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+    if how == "max":
+        masked = hidden.masked_fill(~pool_mask.bool().unsqueeze(-1), torch.finfo(hidden.dtype).min)
+        return masked.amax(1)
+    raise RegdnaError(f"pooling '{how}' is unknown; use one of {', '.join(POOLINGS)}")

@@ -13,18 +13,68 @@ A regdna model is a `torch.nn.Module` with
   `(logits, attentions)` with one (N, H, S, S) tensor of attention probabilities per layer, and
   set `has_attention = True`.
 
-The one task -> probability map is `activate`: every verb turns logits into probabilities with it.
+What interpretation (`regdna.interpret`) needs of a "tokens" model, with defaults here that a
+model overrides when they do not fit it:
+
+- `token_inputs(seqs)`: like `tokenize`, but always real tokens (`input_ids`,
+  `attention_mask`), never a cached summary embedding: gradients and attention start there;
+- `token_embedding()`: the `nn.Embedding` of the token ids (output (N, S, D)), where the
+  gradient methods attach;
+- `pad_token_id`: the id of padding, the reference input of integrated gradients (default 0);
+- `pooling`: how token states become the sequence's ("cls", "mean", "max"; default "cls"):
+  the [CLS] row of attention explains a "cls"-pooled model, every real token's row another.
+
+The one task -> probability map is `activate`: every verb turns logits into probabilities with it;
+the one task -> output count map is `n_outputs_for`: every architecture sizes its head with it.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from regdna.errors import RegdnaError
+
 
 class RegdnaModel(torch.nn.Module):
     input_kind: str = "onehot"
     has_attention: bool = False
     n_outputs: int = 1
+    pad_token_id: int = 0
+    pooling: str = "cls"
+
+    def token_inputs(self, seqs: list[str]) -> dict:
+        """Real token tensors of `seqs`, {"input_ids", "attention_mask"} (N, S).
+
+        Default: the model's raw tokenizer when it keeps one as `tokens` (a model whose
+        `tokenize` may answer from an embedding cache), else `tokenize`."""
+        tokens = getattr(self, "tokens", None)
+        return tokens(list(seqs)) if callable(tokens) else self.tokenize(list(seqs))
+
+    def token_embedding(self) -> torch.nn.Module:
+        """The token embedding layer (`nn.Embedding`, ids (N, S) -> (N, S, D)).
+
+        Default: the embedding a wrapped Hugging Face model returns from
+        `get_input_embeddings()`, else the `nn.Embedding` whose name says it embeds words or
+        tokens, else the first `nn.Embedding`."""
+        for module in self.modules():
+            getter = getattr(module, "get_input_embeddings", None)
+            if module is not self and callable(getter):
+                try:
+                    layer = getter()
+                except (NotImplementedError, AttributeError):
+                    layer = None
+                if isinstance(layer, torch.nn.Module):
+                    return layer
+        embeddings = [(name, m) for name, m in self.named_modules()
+                      if isinstance(m, torch.nn.Embedding)]
+        for name, layer in embeddings:
+            if any(key in name.lower() for key in ("word", "token", "tok_")):
+                return layer
+        if embeddings:
+            return embeddings[0][1]
+        raise RegdnaError(f"{type(self).__name__} has no token embedding layer (nn.Embedding); "
+                          "gradient methods on transformers need one. Use ism or an attention "
+                          "method.")
 
 
 def activate(logits: torch.Tensor | np.ndarray, task: str):
@@ -40,3 +90,30 @@ def activate(logits: torch.Tensor | np.ndarray, task: str):
     else:
         out = t
     return out.numpy() if isinstance(logits, np.ndarray) else out
+
+
+def n_outputs_for(info) -> int:
+    """Number of logits T a model needs for the task of a dataset.
+
+    Parameters
+    ----------
+    info : DatasetInfo (or any object with `task`, `labels`, `classes`)
+        `task` "binary" needs exactly one label, "multiclass" at least two `classes`.
+
+    Returns
+    -------
+    int
+        T: the number of classes (multiclass) or of label columns (otherwise).
+    """
+    if info.task == "multiclass":
+        if not info.classes or len(info.classes) < 2:
+            raise RegdnaError("dataset.json says task 'multiclass' but lists fewer than 2 classes; "
+                              "re-run `regdna prepare` so that `classes` names every class.")
+        return len(info.classes)
+    if not info.labels:
+        raise RegdnaError(f"dataset.json (task '{info.task}') names no label columns; "
+                          "re-run `regdna prepare`.")
+    if info.task == "binary" and len(info.labels) != 1:
+        raise RegdnaError(f"dataset.json says task 'binary' but has {len(info.labels)} labels "
+                          f"({', '.join(info.labels)}); use task 'multilabel' for several labels.")
+    return len(info.labels)

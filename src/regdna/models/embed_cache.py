@@ -1,10 +1,11 @@
 """Frozen-encoder embeddings computed once and cached on disk, and the truncation report.
 
 A probe trains only a small head, so recomputing a large encoder every epoch wastes nearly all
-the time (see `bench/probe_cache.py`). `EmbeddingCache.build` embeds every split of a dataset
-dir once, writes float16 arrays (N, D) per split plus a 64-bit content hash per sequence, and
-reuses them whenever the dataset content, model, layer, pooling and max_length are the same
-(the cache key hashes all five).
+the time (see `bench/probe_cache.py`). `EmbeddingCache.build` embeds the sequences of every split
+it is given once, writes float16 arrays (N, D) per split plus a 64-bit content hash per sequence,
+and reuses them whenever the sequences, model, layer, pooling and max_length are the same (the
+cache key hashes all five). The model sees sequences only, never the dataset dir: the training
+harness reads the splits and passes their sequences.
 
 Layout: `<cache_dir>/embeddings-<key>/{split}.npy` (float16 (N, D)), `{split}.keys.npy`
 (uint64 (N,)), `meta.json`.
@@ -15,30 +16,34 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
+import torch
 
-from regdna.data.dataset import SPLITS, iter_split
 from regdna.errors import RegdnaError
 from regdna.utils.atomic import atomic_dir, atomic_file
+from regdna.utils.device import default_device
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2       # 2: the key hashes the sequences (1: the split files' bytes)
+CHUNK = 4096            # sequences per tokenizer / encoder call
 
 
-def present_splits(data_dir) -> list[str]:
-    return [s for s in SPLITS if (Path(data_dir) / f"{s}.parquet").is_file()]
+def _chunks(seqs: Sequence[str], size: int = CHUNK):
+    for start in range(0, len(seqs), size):
+        yield list(seqs[start:start + size])
 
 
-def dataset_hash(data_dir) -> str:
-    """SHA-256 of the split files' bytes: any change to the data gives a new cache key."""
+def sequences_hash(sequences: Mapping[str, Sequence[str]]) -> str:
+    """SHA-256 of the split names and their sequences in order: any change gives a new key."""
     digest = hashlib.sha256()
-    for split in present_splits(data_dir):
-        digest.update(split.encode())
-        with open(Path(data_dir) / f"{split}.parquet", "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+    for split, seqs in sequences.items():
+        digest.update(f"{split}\0{len(seqs)}\0".encode())
+        for seq in seqs:
+            digest.update(seq.encode())
+            digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -48,15 +53,31 @@ def sequence_keys(seqs) -> np.ndarray:
                      for s in seqs], dtype=np.uint64)
 
 
-def truncation_report(data_dir, tokens, out_path=None) -> dict:
+def truncation_report(sequences: Mapping[str, Sequence[str]], tokens, out_path=None) -> dict:
     """Count, per split, the sequences longer than `tokens.max_length`; log the rate and write it
     to `out_path` (JSON). With `tokens.truncation == "error"` any such sequence is an error, raised
-    here before training starts."""
+    here before training starts.
+
+    Parameters
+    ----------
+    sequences : mapping split name -> sequence of str
+        the DNA strings of each split.
+    tokens : HFTokens (or any object with `n_tokens(seqs) -> (N,) int`, `max_length`,
+        `truncation`)
+    out_path : path, optional
+        where to write the report as JSON.
+
+    Returns
+    -------
+    dict
+        {"max_length", "truncated": total count, "splits": {split: {"n", "truncated", "rate",
+        "longest_tokens"}}}.
+    """
     report = {"max_length": tokens.max_length, "splits": {}}
-    for split in present_splits(data_dir):
+    for split, seqs in sequences.items():
         n = n_long = longest = 0
-        for frame in iter_split(data_dir, split, batch_size=4096, columns=["sequence"]):
-            lengths = tokens.n_tokens(frame["sequence"].tolist())
+        for chunk in _chunks(seqs):
+            lengths = tokens.n_tokens(chunk)
             n += len(lengths)
             longest = max(longest, int(lengths.max(initial=0)))
             if tokens.max_length is not None:
@@ -66,7 +87,7 @@ def truncation_report(data_dir, tokens, out_path=None) -> dict:
     total = sum(s["truncated"] for s in report["splits"].values())
     report["truncated"] = total
     if total and tokens.truncation == "error":
-        raise RegdnaError(f"{total} sequences of {data_dir} need more than max_length="
+        raise RegdnaError(f"{total} sequences of the dataset need more than max_length="
                           f"{tokens.max_length} tokens; raise max_length (see `regdna tokens`) or "
                           "allow truncation (truncation=warn)")
     for split, s in report["splits"].items():
@@ -80,7 +101,7 @@ def truncation_report(data_dir, tokens, out_path=None) -> dict:
 
 
 class EmbeddingCache:
-    """Pooled embeddings of every sequence of a dataset dir, looked up by sequence content."""
+    """Pooled embeddings of every sequence of a dataset's splits, looked up by sequence content."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -94,15 +115,18 @@ class EmbeddingCache:
             self.index.update({int(k): (slot, row) for row, k in enumerate(keys)})
 
     @classmethod
-    def build(cls, model, data_dir, cache_dir) -> "EmbeddingCache":
-        """Reuse the cache for (dataset content, model fingerprint) or compute it once."""
-        key = hashlib.sha256(f"{CACHE_VERSION}|{dataset_hash(data_dir)}|{model.fingerprint}"
+    def build(cls, model, sequences: Mapping[str, Sequence[str]], cache_dir) -> "EmbeddingCache":
+        """Reuse the cache for (sequences, model fingerprint) or compute it once.
+
+        `model` has `embed(seqs, device) -> (N, D)`, `fingerprint` and `backbone`
+        (`HFSequenceModel`); `sequences` maps split name -> its DNA strings."""
+        key = hashlib.sha256(f"{CACHE_VERSION}|{sequences_hash(sequences)}|{model.fingerprint}"
                              .encode()).hexdigest()[:16]
         root = Path(cache_dir) / f"embeddings-{key}"
         if (root / "meta.json").is_file():
             log.info("using cached embeddings %s", root)
             return cls(root)
-        compute_embeddings(model, data_dir, root)
+        compute_embeddings(model, sequences, root)
         return cls(root)
 
     def lookup(self, seqs) -> np.ndarray | None:
@@ -116,31 +140,27 @@ class EmbeddingCache:
         return np.stack([self.arrays[slot][row] for slot, row in hits]).astype(np.float32)
 
 
-def compute_embeddings(model, data_dir, root: Path) -> None:
-    """Embed every split of `data_dir` with `model.embed` and write the cache dir atomically."""
-    import pyarrow.parquet as pq
-    import torch
-
-    from regdna.utils.device import default_device
-
+def compute_embeddings(model, sequences: Mapping[str, Sequence[str]], root: Path) -> None:
+    """Embed every split of `sequences` with `model.embed` and write the cache dir atomically:
+    `{split}.npy` float16 (N, D), `{split}.keys.npy` uint64 (N,), `meta.json`."""
     device = default_device()
     original = next(model.backbone.parameters()).device
     model.backbone.to(device)
-    splits = present_splits(data_dir)
+    splits = list(sequences)
     try:
         with atomic_dir(root) as tmp:
             for split in splits:
-                n = pq.ParquetFile(Path(data_dir) / f"{split}.parquet").metadata.num_rows
+                seqs = sequences[split]
+                n = len(seqs)
                 out = np.lib.format.open_memmap(tmp / f"{split}.npy", mode="w+",
                                                 dtype=np.float16,
                                                 shape=(n, model.backbone.hidden_size))
                 keys = np.zeros(n, dtype=np.uint64)
                 row = 0
-                for frame in iter_split(data_dir, split, batch_size=4096, columns=["sequence"]):
-                    seqs = frame["sequence"].tolist()
-                    out[row:row + len(seqs)] = model.embed(seqs, device=device)
-                    keys[row:row + len(seqs)] = sequence_keys(seqs)
-                    row += len(seqs)
+                for chunk in _chunks(seqs):
+                    out[row:row + len(chunk)] = model.embed(chunk, device=device)
+                    keys[row:row + len(chunk)] = sequence_keys(chunk)
+                    row += len(chunk)
                 out.flush()
                 del out
                 np.save(tmp / f"{split}.keys.npy", keys)

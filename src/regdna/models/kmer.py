@@ -5,17 +5,21 @@ predicts through the same harness and commands as the CNNs: the k-mer counting i
 parameter-free layer and the only trained weights are one linear layer. Logistic regression
 (binary, multi-label), multinomial regression (multi-class) or linear regression come from the
 loss the harness picks for the task; L2 regularisation is the optimiser's weight decay.
-Features are standardised with the mean and standard deviation of the training split, computed
-once in `prepare_data` and stored as buffers (so they travel in the checkpoint).
+Features are standardised with the mean and standard deviation of the training sequences,
+computed once in `prepare_data` (given the sequences, never the dataset dir) and stored as
+buffers (so they travel in the checkpoint).
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from regdna.encode.onehot import one_hot
+from regdna.errors import RegdnaError
 from regdna.models.base import RegdnaModel
 
 
@@ -54,8 +58,6 @@ class KmerLinear(RegdnaModel):
     def __init__(self, n_outputs: int, k: int = 5):
         super().__init__()
         if not 1 <= k <= 8:
-            from regdna.errors import RegdnaError
-
             raise RegdnaError(f"kmer-lr option k={k} is out of range; use 1 <= k <= 8 "
                               f"(4**k features).")
         self.k = k
@@ -74,17 +76,23 @@ class KmerLinear(RegdnaModel):
         return self.linear(self.features(x))
 
     @torch.no_grad()
-    def prepare_data(self, data_dir: str | Path, info=None, cache_dir: str | Path | None = None,
-                     chunk_size: int = 4096) -> None:
-        """Set the standardisation from the training split (streamed, memory flat)."""
-        from regdna.data.dataset import iter_split
-        from regdna.encode.onehot import one_hot
+    def prepare_data(self, sequences: Mapping[str, Sequence[str]],
+                     cache_dir: str | Path | None = None, chunk_size: int = 4096) -> None:
+        """Set the standardisation from the training sequences (one-hot in chunks, memory flat).
 
+        Parameters
+        ----------
+        sequences : mapping split name -> sequence of str
+            the DNA strings of each split; only "train" is used.
+        cache_dir : unused (the harness's interface).
+        chunk_size : sequences one-hot encoded at a time.
+        """
+        train = sequences.get("train", ())
         total = torch.zeros(4 ** self.k, dtype=torch.float64)
         total_sq = torch.zeros(4 ** self.k, dtype=torch.float64)
         n = 0
-        for frame in iter_split(data_dir, "train", batch_size=chunk_size, columns=["sequence"]):
-            x = torch.from_numpy(one_hot(list(frame["sequence"]), dtype=np.float32,
+        for start in range(0, len(train), chunk_size):
+            x = torch.from_numpy(one_hot(list(train[start:start + chunk_size]), dtype=np.float32,
                                          channels_first=True))
             freq = kmer_frequencies(x, self.k).double()
             total += freq.sum(0)

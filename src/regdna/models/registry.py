@@ -1,35 +1,25 @@
 """Model specs -> models: `build_model("basset", info, filters=0.5)`.
 
 Specs are strings: `basset`, `deepsea`, `residualbind`, `kmer-lr`, `tinyformer`, and
-`hf:<hub id or local path>` (pretrained language models, with a `mode` option). The transformer
-builders live in `regdna.models.transformer` and `regdna.models.hf` and are imported only when
-asked for, so CNN users never pay for transformers' import time.
+`hf:<hub id or local path>` (pretrained language models, with a `mode` option), read by
+`parse_spec` (`regdna.models.spec`, re-exported here). The registry is the only module that
+imports the architectures; each is imported only when asked for, so CNN users never pay for
+transformers' import time.
 """
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 from typing import Callable
 
+import numpy as np
+
 from regdna.errors import RegdnaError
+from regdna.models.base import n_outputs_for
+from regdna.models.spec import CNN_SPECS, VALID_SPECS, ModelSpec, parse_spec, spec_slug
 
-CNN_SPECS = ("basset", "deepsea", "residualbind")
-VALID_SPECS = CNN_SPECS + ("kmer-lr", "tinyformer", "hf:<hub id or local path>")
-
-
-def n_outputs_for(info) -> int:
-    """Number of logits T a model needs for the task in `dataset.json`."""
-    if info.task == "multiclass":
-        if not info.classes or len(info.classes) < 2:
-            raise RegdnaError("dataset.json says task 'multiclass' but lists fewer than 2 classes; "
-                              "re-run `regdna prepare` so that `classes` names every class.")
-        return len(info.classes)
-    if not info.labels:
-        raise RegdnaError(f"dataset.json (task '{info.task}') names no label columns; "
-                          "re-run `regdna prepare`.")
-    if info.task == "binary" and len(info.labels) != 1:
-        raise RegdnaError(f"dataset.json says task 'binary' but has {len(info.labels)} labels "
-                          f"({', '.join(info.labels)}); use task 'multilabel' for several labels.")
-    return len(info.labels)
+__all__ = ["CNN_SPECS", "VALID_SPECS", "ModelSpec", "build_model", "check_fits", "parse_spec",
+           "spec_slug", "token_counter"]
 
 
 def _call_builder(builder: Callable, spec: str, n_outputs: int, options: dict):
@@ -57,33 +47,77 @@ def check_fits(model, spec: str, info) -> None:
 def build_model(spec: str, info, **options):
     """Build the model named by `spec` for the task and labels of `info` (a DatasetInfo).
 
-    Args:
-        spec: a model spec (see module docstring).
-        info: `DatasetInfo` of the dataset the model will see (task, labels, classes, length).
-        **options: model options, e.g. `filters=0.25`, `exp_activation=True` (CNNs), `k=6`
-            (kmer-lr), `mode="probe"` (hf:).
+    Parameters
+    ----------
+    spec : str
+        a model spec (see module docstring).
+    info : DatasetInfo
+        the dataset the model will see (task, labels, classes, length in bp).
+    **options
+        model options, e.g. `filters=0.25`, `exp_activation=True` (CNNs), `k=6` (kmer-lr),
+        `mode="probe"` (hf:).
 
-    Returns:
+    Returns
+    -------
+    RegdnaModel
         a regdna model (`regdna.models.base`) producing (N, T) logits.
     """
     spec = str(spec).strip()
-    if spec in CNN_SPECS:
+    family, _ = parse_spec(spec)
+    if family in CNN_SPECS:
         from regdna.models.cnn import CNN_BUILDERS
 
-        model = _call_builder(CNN_BUILDERS[spec], spec, n_outputs_for(info), options)
-    elif spec == "kmer-lr":
+        model = _call_builder(CNN_BUILDERS[family], spec, n_outputs_for(info), options)
+    elif family == "kmer-lr":
         from regdna.models.kmer import kmer_lr
 
         model = _call_builder(kmer_lr, spec, n_outputs_for(info), options)
-    elif spec == "tinyformer":
+    elif family == "tinyformer":
         from regdna.models.transformer import build_tinyformer
 
         model = build_tinyformer(info, **options)
-    elif spec.startswith("hf:"):
+    else:   # "hf"
         from regdna.models.hf import build_hf_model
 
         model = build_hf_model(spec, info, **options)
-    else:
-        raise RegdnaError(f"unknown model '{spec}'; valid models: {', '.join(VALID_SPECS)}.")
     check_fits(model, spec, info)
     return model
+
+
+def token_counter(spec: str, options: dict | None = None, trust_remote_code: bool = False):
+    """How a token model's tokenizer counts, without loading weights.
+
+    Parameters
+    ----------
+    spec : str
+        "tinyformer" or "hf:<hub id or dir>".
+    options : dict, optional
+        model options as for `build_model` (tokenizer, k, max_tokens (tinyformer);
+        max_length (hf:)).
+    trust_remote_code : bool
+        allow a hub tokenizer that needs its own code.
+
+    Returns
+    -------
+    (count, limit)
+        `count(seqs) -> (N,) int64` tokens per sequence incl. special tokens, and the model's
+        own token limit (None: no limit).
+    """
+    options = dict(options or {})
+    family, _ = parse_spec(spec)
+    if family == "tinyformer":
+        from regdna.models.transformer import build_tinyformer
+
+        # the tokenizer exactly as `regdna train --model tinyformer` with these options builds it
+        one_label = SimpleNamespace(task="binary", labels=["y"], classes=None)
+        tok = build_tinyformer(one_label, **options).tokenizer
+        return (lambda seqs: np.array([tok.n_tokens(s) for s in seqs], dtype=np.int64)), \
+            tok.max_tokens
+    if family == "hf":
+        from regdna.models.hf import load_tokens
+
+        tokens = load_tokens(spec, trust_remote_code=trust_remote_code,
+                             max_length=options.get("max_length"))
+        return tokens.n_tokens, tokens.max_length
+    raise RegdnaError(f"model '{spec}' does not use tokens (one-hot models see every base); "
+                      "use tinyformer or hf:<hub id or dir>")

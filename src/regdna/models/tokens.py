@@ -3,7 +3,8 @@ train with (King et al. n.d., §IV.B: P99 rounded up to a multiple of 8, with th
 implies).
 
 Outputs in `out`: `tokens.json` (P50, P90, P95, P99, max, recommended max_length and its
-truncation rate, the model's own limit and its truncation rate) and `tokens.png` (histogram).
+truncation rate, the model's own limit and its truncation rate) and `tokens.png` (histogram,
+`regdna.plot.tokens`).
 """
 from __future__ import annotations
 
@@ -15,46 +16,43 @@ import numpy as np
 
 from regdna.data.dataset import iter_split
 from regdna.errors import RegdnaError
+from regdna.models.registry import token_counter
+from regdna.plot.tokens import token_length_histogram
 from regdna.utils.output import check_out_dir, output_dir
 
 log = logging.getLogger(__name__)
 
 
-def token_counter(spec: str, options: dict | None = None, trust_remote_code: bool = False):
-    """(count(seqs) -> (N,) int array of tokens incl. special tokens, model limit or None)."""
-    options = dict(options or {})
-    if spec == "tinyformer":
-        from regdna.data.dataset import DatasetInfo
-        from regdna.models.transformer import build_tinyformer
-
-        # the tokenizer exactly as `regdna train --model tinyformer` with these options builds it
-        info = DatasetInfo(task="binary", labels=["y"])
-        tok = build_tinyformer(info, **options).tokenizer
-        return (lambda seqs: np.array([tok.n_tokens(s) for s in seqs], dtype=np.int64)), \
-            tok.max_tokens
-    if spec.startswith("hf:"):
-        from regdna.models.hf import load_tokens
-
-        tokens = load_tokens(spec, trust_remote_code=trust_remote_code,
-                             max_length=options.get("max_length"))
-        return tokens.n_tokens, tokens.max_length
-    raise RegdnaError(f"model '{spec}' does not use tokens (one-hot models see every base); "
-                      "use tinyformer or hf:<hub id or dir>")
-
-
 def token_lengths(data_dir, spec: str, split: str = "train", sample: int | None = 100_000,
                   options: dict | None = None, trust_remote_code: bool = False,
                   seed: int = 0) -> tuple[np.ndarray, int | None]:
-    """Token counts (n,) of up to `sample` random sequences of one split, streaming the split;
-    and the model's own token limit (None: no limit)."""
+    """Token counts of up to `sample` random sequences of one split, streaming the split.
+
+    Parameters
+    ----------
+    data_dir : path
+        dataset dir (`regdna.data.dataset`).
+    spec : str
+        token model spec ("tinyformer" or "hf:<hub id or dir>").
+    split : str
+        "train", "val" or "test".
+    sample : int or None
+        most sequences to keep (random, `seed`); None: all.
+    options : dict, optional
+        model options (see `regdna.models.registry.token_counter`).
+    trust_remote_code : bool
+    seed : int
+
+    Returns
+    -------
+    (lengths, limit)
+        (n,) int64 tokens per sequence incl. special tokens, and the model's own token limit
+        (None: no limit).
+    """
     count, limit = token_counter(spec, options, trust_remote_code)
     rng = np.random.default_rng(seed)
-    lengths = []
-    seen = 0
-    for frame in iter_split(data_dir, split, batch_size=8192, columns=["sequence"]):
-        seqs = frame["sequence"].tolist()
-        seen += len(seqs)
-        lengths.append(count(seqs))
+    lengths = [count(frame["sequence"].tolist())
+               for frame in iter_split(data_dir, split, batch_size=8192, columns=["sequence"])]
     if not lengths:
         raise RegdnaError(f"split '{split}' of {data_dir} is empty")
     lengths = np.concatenate(lengths)
@@ -64,7 +62,23 @@ def token_lengths(data_dir, spec: str, split: str = "train", sample: int | None 
 
 
 def summarise(lengths: np.ndarray, limit: int | None, multiple: int = 8) -> dict:
-    """Percentiles, recommended max_length (P99 rounded up to `multiple`) and truncation rates."""
+    """Percentiles, recommended max_length (P99 rounded up to `multiple`) and truncation rates.
+
+    Parameters
+    ----------
+    lengths : (N,) int array
+        tokens per sequence.
+    limit : int or None
+        the model's own token limit (caps the recommendation).
+    multiple : int
+        the recommendation is a multiple of this (tensor cores like multiples of 8).
+
+    Returns
+    -------
+    dict
+        n, p50, p90, p95, p99, min, max, mean (tokens), recommended_max_length (tokens),
+        truncation_rate (fraction truncated at it), model_limit, model_limit_truncation_rate.
+    """
     p50, p90, p95, p99 = (float(np.percentile(lengths, q)) for q in (50, 90, 95, 99))
     recommended = int(np.ceil(p99 / multiple) * multiple)
     if limit is not None and recommended > limit:
@@ -81,46 +95,39 @@ def summarise(lengths: np.ndarray, limit: int | None, multiple: int = 8) -> dict
     }
 
 
-def plot_histogram(lengths: np.ndarray, summary: dict, title: str, path: Path) -> None:
-    import matplotlib
+def run_tokens(data_dir, model_spec: str, out, split: str = "train",
+               sample: int | None = 100_000, options: dict | None = None,
+               trust_remote_code: bool = False, overwrite: bool = False) -> dict:
+    """The `regdna tokens` verb: write `tokens.json` and `tokens.png` into `out`.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    The output policy (`regdna.utils.output`) is checked before any counting.
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    low, high = int(lengths.min()), int(lengths.max())
-    # one bar per token count when the range is narrow, else 60 bins
-    bins = np.arange(low - 0.5, high + 1.5) if high - low < 60 else 60
-    ax.hist(lengths, bins=bins, color="#4C72B0", edgecolor="white")
-    ax.set_xlim(min(low, summary["recommended_max_length"]) - 2,
-                max(high, summary["recommended_max_length"]) + 2)
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    for key, style in (("p50", ":"), ("p99", "--")):
-        ax.axvline(summary[key], color="0.3", linestyle=style, label=f"{key.upper()} = {summary[key]:.0f}")
-    ax.axvline(summary["recommended_max_length"], color="#C44E52", linewidth=2,
-               label=f"max_length = {summary['recommended_max_length']} "
-                     f"({100 * summary['truncation_rate']:.2f}% truncated)")
-    ax.set_xlabel("tokens per sequence (incl. special tokens)", fontsize=11)
-    ax.set_ylabel("sequences", fontsize=11)
-    ax.set_title(title, fontsize=12)
-    ax.legend(fontsize=9, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    Parameters
+    ----------
+    data_dir : path
+        dataset dir (an input: `out` may not be inside it).
+    model_spec : str
+        "tinyformer" or "hf:<hub id or dir>".
+    out : path
+        output directory.
+    split, sample, options, trust_remote_code : see `token_lengths`.
+    overwrite : bool
+        replace a foreign `out` (see the output policy).
 
-
-def tokens_report(data_dir, spec: str, out, split: str = "train", sample: int | None = 100_000,
-                  options: dict | None = None, trust_remote_code: bool = False,
-                  overwrite: bool = False) -> dict:
-    """Write `tokens.json` and `tokens.png` into `out` (output policy of `regdna.utils.output`,
-    checked before any counting); return the summary."""
+    Returns
+    -------
+    dict
+        the content of `tokens.json` (model, options, data, split and `summarise`'s keys).
+    """
     check_out_dir(out, "tokens", [data_dir], overwrite)
-    lengths, limit = token_lengths(data_dir, spec, split, sample, options, trust_remote_code)
-    summary = {"model": spec, "options": dict(options or {}), "data": str(data_dir),
+    lengths, limit = token_lengths(data_dir, model_spec, split, sample, options, trust_remote_code)
+    summary = {"model": model_spec, "options": dict(options or {}), "data": str(data_dir),
                "split": split, **summarise(lengths, limit)}
     with output_dir(out, "tokens", [data_dir], overwrite) as tmp:
         (tmp / "tokens.json").write_text(json.dumps(summary, indent=2) + "\n")
-        plot_histogram(lengths, summary, f"Token lengths: {spec} on {Path(data_dir).name} "
-                       f"({split}, n={len(lengths)})", tmp / "tokens.png")
+        token_length_histogram(
+            lengths, summary["recommended_max_length"], summary["truncation_rate"],
+            tmp / "tokens.png", percentiles={"P50": summary["p50"], "P99": summary["p99"]},
+            title=f"Token lengths: {model_spec} on {Path(data_dir).name} ({split}, "
+                  f"n={len(lengths)})")
     return summary

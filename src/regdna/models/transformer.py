@@ -13,27 +13,10 @@ from torch import nn
 
 from regdna.encode.tokenizers import CLS_ID, PAD_ID, SEP_ID, KmerTokenizer
 from regdna.errors import RegdnaError
-from regdna.models.attention import alibi_bias, attend, padding_bias, rotary
-from regdna.models.base import RegdnaModel
-from regdna.models.registry import n_outputs_for
+from regdna.models.attention import POOLINGS, alibi_bias, attend, padding_bias, pool, rotary
+from regdna.models.base import RegdnaModel, n_outputs_for
 
 POSITIONS = ("alibi", "rope")
-POOLINGS = ("cls", "mean", "max")
-
-
-def pool(hidden: torch.Tensor, pool_mask: torch.Tensor, how: str) -> torch.Tensor:
-    """Sequence summary (N, D) of hidden states (N, S, D): the first token ("cls"), or the mean
-    ("mean") or maximum ("max") over positions where `pool_mask` (N, S) is 1 (real, non-special
-    tokens). Max pooling reports whether a feature occurs anywhere (motif presence)."""
-    if how == "cls":
-        return hidden[:, 0]
-    if how == "mean":
-        weights = pool_mask.to(hidden.dtype).unsqueeze(-1)
-        return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-    if how == "max":
-        masked = hidden.masked_fill(~pool_mask.bool().unsqueeze(-1), torch.finfo(hidden.dtype).min)
-        return masked.amax(1)
-    raise RegdnaError(f"pooling '{how}' is unknown; use one of {', '.join(POOLINGS)}")
 
 
 class EncoderLayer(nn.Module):

@@ -20,9 +20,9 @@ def evaluate_command(
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write figures under RUN/figures/."),
 ):
     """Metrics with bootstrap intervals (threshold from validation) and evaluation figures."""
-    from regdna.evaluate.evaluate import evaluate
+    from regdna.evaluate.evaluate import run_evaluate
 
-    report = evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures)
+    report = run_evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures)
     keys = ["n", "auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece", "accuracy",
             "pearson", "spearman", "mse", "r2"]
     shown = ", ".join(f"{k}={report[k]:.4g}" if isinstance(report[k], float) else f"{k}={report[k]}"
@@ -49,14 +49,14 @@ def predict_command(
 ):
     """Stream sequences through a trained model; write probabilities and calls."""
     from regdna.errors import RegdnaError
-    from regdna.evaluate.predict import predict_file
+    from regdna.evaluate.predict import run_predict
 
     if (fasta is None) == (table is None):
         raise RegdnaError("give exactly one of --fasta or --table.")
-    n = predict_file(run, out, fasta=fasta, table=table, batch_size=batch_size,
-                     chunk_size=chunk_size, rc_average=rc_average, checkpoint=checkpoint,
-                     overwrite=overwrite)
-    typer.echo(f"wrote {n} predictions to {out}")
+    summary = run_predict(run, out, fasta=fasta, table=table, batch_size=batch_size,
+                          chunk_size=chunk_size, rc_average=rc_average, checkpoint=checkpoint,
+                          overwrite=overwrite)
+    typer.echo(f"wrote {summary['n']} predictions to {summary['out']}")
 
 
 @app.command("compare")
@@ -68,8 +68,8 @@ def compare_command(
     overwrite: bool = OVERWRITE,
 ):
     """One table (CSV + Markdown) and bar charts with 95% intervals across runs."""
-    from regdna.evaluate.compare import compare
+    from regdna.evaluate.compare import run_compare
 
-    table = compare(runs, out, splits=[s.strip() for s in splits.split(",") if s.strip()],
-                    overwrite=overwrite)
-    typer.echo((out / "comparison.md").read_text() if (out / "comparison.md").is_file() else table)
+    summary = run_compare(runs, out, splits=[s.strip() for s in splits.split(",") if s.strip()],
+                          overwrite=overwrite)
+    typer.echo(summary["markdown"])

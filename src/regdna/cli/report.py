@@ -23,9 +23,9 @@ def report(
 ):
     """Write ONE HTML page: metrics per split (best highlighted), training curves, the dataset
     summary and every PNG of the runs' figures/ and of each --extra dir, grouped by folder."""
-    from regdna.report.report import write_report
+    from regdna.report.report import run_report
 
-    path = write_report(runs or [], out, extras=extra or [], data=data, title=title,
-                        max_figures=max_figures, overwrite=overwrite)
-    size = path.stat().st_size / 1e6
-    typer.echo(f"wrote {path} ({size:.1f} MB, {len(runs or [])} runs, {len(extra or [])} extra dirs)")
+    summary = run_report(runs or [], out, extras=extra or [], data=data, title=title,
+                         max_figures=max_figures, overwrite=overwrite)
+    typer.echo(f"wrote {summary['out']} ({summary['size_bytes'] / 1e6:.1f} MB, {summary['runs']} "
+               f"runs, {summary['extras']} extra dirs)")

@@ -1,5 +1,5 @@
-"""CLI verbs of the training domain: `regdna train` (thin over `regdna.train.fit`) and `regdna tune`
-(thin over `regdna.train.tune`)."""
+"""CLI verbs of the training domain: `regdna train` (`regdna.train.fit.run_train`) and `regdna tune`
+(`regdna.train.tune.run_tune`): options parsed, the run function called, its summary printed."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,7 +52,8 @@ def train_command(
     or SIGTERM stops at the next batch, keeps checkpoints/last.ckpt of the last finished epoch
     and exits with status 130: continue with --resume.
     """
-    from regdna.train.fit import TrainingInterrupted, fit
+    from regdna.train.callbacks import significant
+    from regdna.train.fit import TrainingInterrupted, run_train
 
     if devices is not None and "," in devices:
         devices = f"[{devices}]"  # "0,1" -> [0, 1] (GPU ids); "2" and "auto" pass as they are
@@ -64,37 +65,17 @@ def train_command(
     overrides = list(set_) + [f"{key}={value}" for key, value in shortcuts.items()
                               if value not in (None, "")]
     try:
-        run = fit(data, model, out, config=config, overrides=overrides, resume=resume,
-                  overwrite=overwrite)
+        summary = run_train(data, model, out, config=config, overrides=overrides, resume=resume,
+                            overwrite=overwrite)
     except TrainingInterrupted as err:
         # status 130 (as for Ctrl-C) for SIGTERM too: the run is unfinished, not wrong
         typer.secho(str(err), err=True)
         raise SystemExit(130) from None
-    _print_summary(run)
-
-
-def _print_summary(run: Path) -> None:
-    """The run's best epoch in one line, numbers to 4 significant digits."""
-    import csv
-    import math
-
-    from regdna.train.callbacks import significant
-
-    path = run / "metrics.csv"
-    if not path.is_file():
-        return
-    with open(path) as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows:
-        return
-
-    def auroc(row) -> float:
-        value = float(row["val_auroc"]) if row.get("val_auroc") else math.nan
-        return -math.inf if math.isnan(value) else value
-
-    best = max(rows, key=auroc)
-    typer.echo(f"run {run}: {len(rows)} epochs; best val AUROC {significant(best['val_auroc'])} "
-               f"(epoch {int(best['epoch']) + 1}), PR-AUC {significant(best['val_pr_auc'])}")
+    best = summary["best"]
+    if best is not None:   # the best epoch in one line, numbers to 4 significant digits
+        typer.echo(f"run {summary['run_dir']}: {summary['epochs']} epochs; best val AUROC "
+                   f"{significant(best.get('val_auroc'))} (epoch {int(best['epoch']) + 1}), "
+                   f"PR-AUC {significant(best.get('val_pr_auc'))}")
 
 
 @app.command("tune")
@@ -144,7 +125,7 @@ def tune_cmd(
 ):
     """Optuna search (TPE multivariate + median pruner), resumable from its SQLite study; writes
     the best parameters as a config for `regdna train --config`."""
-    from regdna.train.tune import load_space, step_budget, tune
+    from regdna.train.tune import load_space, run_tune, step_budget
 
     overrides = list(set_)
     if mode:
@@ -155,16 +136,15 @@ def tune_cmd(
         steps, every = step_budget(max_steps, eval_every)
         typer.echo(f"{steps} optimiser steps per trial, validation every {every} "
                    "(--max-steps, --eval-every)")
-    study = tune(data, model, out, trials=trials, storage=storage, study_name=study_name,
-                 objective=objective, max_steps=max_steps, eval_every=eval_every,
-                 train_subsample=train_subsample, val_subsample=val_subsample,
-                 space=load_space(space) if space else None, config=config, overrides=overrides,
-                 seed=seed, keep_runs=keep_runs, overwrite=overwrite)
-    states = [t.state.name for t in study.trials]
-    typer.echo(f"study {study.study_name}: {states.count('COMPLETE')} complete, "
-               f"{states.count('PRUNED')} pruned, {states.count('FAIL')} failed")
-    try:
-        typer.echo(f"best {objective} = {study.best_value:.4g} (trial {study.best_trial.number}); "
-                   f"config: {out}/best.yaml")
-    except ValueError:
+    summary = run_tune(data, model, out, trials=trials, storage=storage, study_name=study_name,
+                       objective=objective, max_steps=max_steps, eval_every=eval_every,
+                       train_subsample=train_subsample, val_subsample=val_subsample,
+                       space=load_space(space) if space else None, config=config,
+                       overrides=overrides, seed=seed, keep_runs=keep_runs, overwrite=overwrite)
+    typer.echo(f"study {summary['study_name']}: {summary['complete']} complete, "
+               f"{summary['pruned']} pruned, {summary['failed']} failed")
+    if summary["best_trial"] is None:
         typer.echo("no trial completed yet")
+    else:
+        typer.echo(f"best {objective} = {summary['best_value']:.4g} (trial {summary['best_trial']}); "
+                   f"config: {summary['best_config']}")

@@ -1,8 +1,10 @@
-"""Evaluation: metrics, thresholds, calibration, bootstrap intervals, `evaluate` and `compare`.
+"""Evaluation: metrics, thresholds, calibration, bootstrap intervals, the evaluation figures'
+numbers, and the verbs `evaluate` (`run_evaluate`), `predict` (`run_predict`) and `compare`
+(`run_compare`).
 
-`regdna.evaluate.evaluate(run_dir, split="test", data_dir=None)` writes metrics_<split>.json and
-the figures of a run.
+`regdna.evaluate.run_evaluate(run_dir, split="test", data_dir=None)` (also `evaluate`) writes
+metrics_<split>.json and the figures of a run.
 """
-from regdna.evaluate.evaluate import evaluate
+from regdna.evaluate.evaluate import evaluate, run_evaluate
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "run_evaluate"]

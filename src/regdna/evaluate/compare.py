@@ -10,13 +10,16 @@ policy (`regdna.utils.output.output_dir`: a new, empty or earlier `compare` dir,
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
 from regdna.errors import RegdnaError
+from regdna.evaluate.evaluate import run_evaluate
+from regdna.runs import layout
+from regdna.runs.config import read_run_config
+from regdna.utils.output import check_out_dir, output_dir
 
 CLASSIFICATION_COLUMNS = ["auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece"]
 REGRESSION_COLUMNS = ["pearson", "spearman", "mse", "r2"]
@@ -30,16 +33,13 @@ def _label(run: Path, runs: list[Path]) -> str:
 
 def run_rows(run: Path, label: str, splits: list[str]) -> list[dict]:
     """One row per split of one run (evaluating the split when its metrics file is missing)."""
-    from regdna.evaluate.evaluate import evaluate
-    from regdna.runs.config import read_run_config
-
     config = read_run_config(run)
-    resources_path = run / "resources.json"
-    resources = json.loads(resources_path.read_text()) if resources_path.is_file() else {}
+    resources = layout.read_resources(run)
     rows = []
     for split in splits:
-        path = run / f"metrics_{split}.json"
-        report = json.loads(path.read_text()) if path.is_file() else evaluate(run, split=split)
+        report = layout.read_split_metrics(run, split)
+        if report is None:
+            report = run_evaluate(run, split=split)
         row = {"run": label, "model": config.model.spec, "split": split, "n": report.get("n")}
         for key in CLASSIFICATION_COLUMNS + REGRESSION_COLUMNS:
             if key in report:
@@ -84,27 +84,29 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare(runs, out, splits=("test",), overwrite: bool = False) -> pd.DataFrame:
-    """Compare run dirs; write comparison.csv, comparison.md and bar charts into `out`.
+def run_compare(runs, out, splits=("test",), overwrite: bool = False) -> dict:
+    """`regdna compare`: compare run dirs; write comparison.csv, comparison.md and bar charts
+    into `out`.
 
     Returns:
-        the comparison table (one row per run and split).
+        {"out": the output dir, "table": the comparison table (one row per run and split),
+        "markdown": the table as written to comparison.md}.
     """
-    from regdna.plot.compare import cost_bars, metric_bars
-    from regdna.utils.output import check_out_dir, output_dir
+    from regdna.plot.compare import cost_bars, metric_bars   # matplotlib
 
     runs = [Path(r) for r in runs]
     if not runs:
         raise RegdnaError("compare needs at least one run dir.")
     for run in runs:
-        if not (run / "config.yaml").is_file():
+        if not layout.config_path(run).is_file():
             raise RegdnaError(f"{run} is not a regdna run dir (no config.yaml).")
     check_out_dir(out, "compare", inputs=runs, overwrite=overwrite)   # before evaluating anything
     rows = [row for run in runs for row in run_rows(run, _label(run, runs), list(splits))]
     table = pd.DataFrame(rows)
+    markdown = markdown_table(table)
     with output_dir(out, "compare", inputs=runs, overwrite=overwrite) as tmp:
         table.to_csv(tmp / "comparison.csv", index=False)
-        (tmp / "comparison.md").write_text(markdown_table(table))
+        (tmp / "comparison.md").write_text(markdown)
         metric_bars(table, tmp / "compare_metrics.png")
         cost_bars(table, tmp / "compare_cost.png")
-    return table
+    return {"out": Path(out), "table": table, "markdown": markdown}

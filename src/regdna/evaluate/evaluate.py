@@ -20,15 +20,17 @@ Keys of the JSON:
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from regdna.data.dataset import iter_split, load_info
 from regdna.errors import RegdnaError
 from regdna.evaluate import metrics as M
 from regdna.evaluate.bootstrap import bootstrap_ci
 from regdna.evaluate.calibration import expected_calibration_error
+from regdna.runs import layout
+from regdna.runs.config import read_run_config, run_dataset_info
 
 
 def predict_split(predictor, data_dir, split: str, info, chunk_size: int = 8192):
@@ -39,7 +41,6 @@ def predict_split(predictor, data_dir, split: str, info, chunk_size: int = 8192)
         probs: (N, T) probabilities (values for regression);
         ids: list of N record ids.
     """
-    from regdna.data.dataset import iter_split
     from regdna.data.torch_data import targets_from_frame
 
     ys, probs, ids = [], [], []
@@ -147,13 +148,8 @@ def regression_report(y, p, labels, n_boot: int = 1000, seed: int = 0) -> dict:
     return out
 
 
-def metrics_name(split: str, data_dir: Path, run_data: str | None) -> str:
-    same = run_data is not None and Path(run_data).resolve() == Path(data_dir).resolve()
-    return f"metrics_{split}.json" if same else f"metrics_{split}_{Path(data_dir).name}.json"
-
-
-def evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
-             figures: bool = True, device=None) -> dict:
+def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
+                 figures: bool = True, device=None) -> dict:
     """Evaluate a run on a split of its dataset (or of `data_dir`, same task and labels).
 
     Args:
@@ -166,11 +162,7 @@ def evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
     Returns:
         the metrics dict written to RUN/metrics_<split>.json.
     """
-    from regdna.data.dataset import load_info
     from regdna.runs import load_predictor
-    from regdna.runs.checkpoint import read_threshold, run_dataset_info
-    from regdna.runs.config import read_run_config
-    from regdna.utils.atomic import atomic_file
 
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
@@ -183,7 +175,7 @@ def evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
     check_compatible(run_info, info, data_dir)
     predictor = load_predictor(run_dir, device=device)
     y, probs, _ = predict_split(predictor, data_dir, split, info)
-    threshold = read_threshold(run_dir)
+    threshold = layout.read_threshold(run_dir)
     if info.task in ("binary", "multilabel") and threshold is None:
         raise RegdnaError(f"{run_dir} has no threshold.json (written at the end of training); "
                           f"finish the run with `regdna train --resume --out {run_dir} ...`.")
@@ -197,24 +189,15 @@ def evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
         report = regression_report(y, probs, info.labels, n_boot=n_boot)
     report = {"task": info.task, "split": split, "data": str(data_dir.resolve()),
               "model": config.model.spec, "threshold_source": "val", **report}
-    name = metrics_name(split, data_dir, config.dataset.path)
-    with atomic_file(run_dir / name) as handle:
-        json.dump(_jsonable(report), handle, indent=2)
+    name = layout.split_metrics_name(split, data_dir, config.dataset.path)
+    layout.write_split_metrics(run_dir, name, report)
     if figures:
-        from regdna.plot.curves import evaluation_figures
+        from regdna.evaluate.figures import evaluation_figures   # matplotlib
 
         suffix = Path(name).stem[len("metrics_"):]
         evaluation_figures(run_dir, info, y, probs, threshold, suffix)
     return report
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+
+evaluate = run_evaluate   # the name tests and the Python API have used

@@ -19,17 +19,20 @@ existing file is replaced only when it is an unchanged earlier `predict` output 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from regdna.errors import RegdnaError
+from regdna.io.fasta import read_fasta
+from regdna.io.tables import read_table, table_columns
+from regdna.runs.config import read_run_config, run_dataset_info
+from regdna.utils.output import check_out_file, output_file
 
 
 def fasta_chunks(path, chunk_size: int) -> Iterator[tuple[list[str], list[str]]]:
     """(ids, sequences) of at most `chunk_size` FASTA records at a time."""
-    from regdna.io.fasta import read_fasta
-
     ids, seqs = [], []
     for record in read_fasta(path):
         ids.append(record.name)
@@ -43,8 +46,6 @@ def fasta_chunks(path, chunk_size: int) -> Iterator[tuple[list[str], list[str]]]
 
 def table_chunks(path, chunk_size: int) -> Iterator[tuple[list[str], list[str]]]:
     """(ids, sequences) from a CSV / TSV / Parquet table with `sequence` (and optional `id`)."""
-    from regdna.io.tables import read_table, table_columns
-
     has_id = "id" in table_columns(path)
     columns = ["id", "sequence"] if has_id else ["sequence"]
     for frame in read_table(path, columns=columns, chunk_size=chunk_size):
@@ -66,9 +67,6 @@ def predict_by_length(predictor, seqs: list[str]) -> np.ndarray:
 
 def binary_classes(run_dir) -> list[str] | None:
     """Names of class 0 and class 1 of a binary run, when its dataset named them."""
-    from regdna.runs.checkpoint import run_dataset_info
-    from regdna.runs.config import read_run_config
-
     info = run_dataset_info(read_run_config(run_dir))
     if info.task == "binary" and info.classes and len(info.classes) == 2:
         return [str(c) for c in info.classes]
@@ -99,16 +97,16 @@ def _rows(predictor, ids, probs, thresholds, classes=None) -> list[str]:
     return lines
 
 
-def predict_file(run_dir, out, fasta=None, table=None, batch_size: int | None = None,
-                 chunk_size: int = 10_000, rc_average: bool | None = None,
-                 checkpoint: str = "best", device=None, overwrite: bool = False) -> int:
-    """Predict every sequence of `fasta` or `table` with the model of `run_dir`; write `out` (TSV).
+def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = None,
+                chunk_size: int = 10_000, rc_average: bool | None = None,
+                checkpoint: str = "best", device=None, overwrite: bool = False) -> dict:
+    """`regdna predict`: predict every sequence of `fasta` or `table` with the model of
+    `run_dir`; write `out` (TSV).
 
     Returns:
-        the number of sequences predicted.
+        {"out": the TSV's path, "n": the number of sequences predicted}.
     """
     from regdna.runs import load_predictor
-    from regdna.utils.output import check_out_file, output_file
 
     if (fasta is None) == (table is None):
         raise RegdnaError("give exactly one of fasta= or table= (--fasta / --table).")
@@ -134,4 +132,4 @@ def predict_file(run_dir, out, fasta=None, table=None, batch_size: int | None = 
             n += len(ids)
         if n == 0:   # inside the block: no empty output file is left behind
             raise RegdnaError(f"{fasta or table} holds no sequences; nothing was written.")
-    return n
+    return {"out": Path(out), "n": n}

@@ -31,7 +31,8 @@ def metric_bars(table: pd.DataFrame, path: Path) -> Path | None:
             values = sub[key].to_numpy(dtype=float)
             lo = sub.get(f"{key}_lo", pd.Series(np.nan, index=sub.index)).to_numpy(dtype=float)
             hi = sub.get(f"{key}_hi", pd.Series(np.nan, index=sub.index)).to_numpy(dtype=float)
-            err = np.vstack([np.nan_to_num(values - lo), np.nan_to_num(hi - values)])
+            # an interval that does not hold its value (rounded inputs) draws no bar past it
+            err = np.clip(np.vstack([np.nan_to_num(values - lo), np.nan_to_num(hi - values)]), 0, None)
             x = np.arange(len(splits)) + (r - (len(runs) - 1) / 2) * width
             ax.bar(x, values, width * 0.9, yerr=err, capsize=4, color=colors[r], label=run,
                    edgecolor="black", linewidth=0.5)

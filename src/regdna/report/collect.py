@@ -1,16 +1,20 @@
 """Gather what a report shows from run dirs, dataset dirs and extra output dirs.
 
 Everything is optional: a run without `metrics_test.json`, without `metrics.csv` or without
-figures still yields a `RunSummary` with what is there, and `missing` says what was not.
+figures still yields a `RunSummary` with what is there, and `missing` says what was not. A run
+dir's files are read through the run dir contract (`regdna.runs.layout`, `regdna.runs.config`).
 """
 from __future__ import annotations
 
-import json
-import math
+import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from regdna.errors import RegdnaError
+from regdna.runs import layout
+from regdna.runs.config import read_run_config
+from regdna.runs.layout import read_json
 
 FIGURE_SUFFIXES = (".png",)
 TABLE_SUFFIXES = (".tsv", ".csv")
@@ -88,97 +92,38 @@ def find_figures(root: Path, label: str, limit: int | None = None) -> tuple[list
 
 def _natural(name: str):
     """Sort key that puts 'seq_2' before 'seq_10'."""
-    import re
-
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def read_json(path: Path) -> dict | None:
-    """A JSON object, or None when absent; a clear error when it is not valid JSON."""
-    if not path.is_file():
+def _dataset_path(run: Path, recorded: str | None) -> Path | None:
+    """The dataset dir a run's config names (relative paths: from the run dir when it exists)."""
+    if not recorded:
         return None
-    try:
-        value = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise RegdnaError(f"{path}, line {err.lineno}: not valid JSON ({err.msg}); "
-                          "re-run the step that wrote it.") from err
-    return value if isinstance(value, dict) else {"value": value}
-
-
-def read_history(path: Path) -> list[dict]:
-    """Rows of metrics.csv with numbers parsed (empty cells -> NaN)."""
-    import csv
-
-    if not path.is_file():
-        return []
-    rows = []
-    with open(path, newline="") as handle:
-        for row in csv.DictReader(handle):
-            rows.append({key: _number(value) for key, value in row.items() if key})
-    return rows
-
-
-def _number(text):
-    if text is None or text == "":
-        return math.nan
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _dataset_from_config(run: Path) -> Path | None:
-    import yaml
-
-    config_path = run / "config.yaml"
-    if not config_path.is_file():
-        return None
-    try:
-        config = yaml.safe_load(config_path.read_text()) or {}
-    except yaml.YAMLError:
-        return None
-    candidates = [config.get("dataset"), config.get("data")]
-    for value in candidates:
-        if isinstance(value, dict):
-            value = value.get("path")
-        if isinstance(value, str) and value:
-            path = Path(value)
-            return path if path.is_absolute() else (run / path if (run / path).exists() else path)
-    return None
+    path = Path(recorded)
+    return path if path.is_absolute() else (run / path if (run / path).exists() else path)
 
 
 def read_run(path: str | Path, max_figures: int | None = None) -> RunSummary:
     """Collect one run dir: config, threshold, metrics_*.json, metrics.csv and figures/."""
-    import yaml
-
     path = Path(path)
     if not path.is_dir():
         raise RegdnaError(f"run dir {path} does not exist; pass directories written by `regdna train`.")
     summary = RunSummary(name=path.name, path=path)
-    config_path = path / "config.yaml"
-    if config_path.is_file():
-        try:
-            config = yaml.safe_load(config_path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise RegdnaError(f"{config_path}: not valid YAML ({err}).") from err
-        model = config.get("model") or {}
-        summary.spec = str(model.get("spec", "")) if isinstance(model, dict) else str(model)
-        summary.options = model.get("options") or {} if isinstance(model, dict) else {}
+    if layout.config_path(path).is_file():
+        config = read_run_config(path)
+        summary.spec = config.model.spec
+        summary.options = dict(config.model.options)
+        summary.dataset = _dataset_path(path, config.dataset.path)
     else:
-        summary.missing.append("config.yaml")
-    summary.dataset = _dataset_from_config(path)
-    threshold = read_json(path / "threshold.json")
-    if threshold is not None:
-        summary.threshold = threshold.get("threshold")
-    for metrics_path in sorted(path.glob("metrics_*.json")):
-        split = metrics_path.stem[len("metrics_"):]
-        summary.metrics[split] = read_json(metrics_path) or {}
+        summary.missing.append(layout.CONFIG)
+    summary.threshold = layout.read_threshold(path)
+    summary.metrics = layout.all_split_metrics(path)
     if "test" not in summary.metrics:
         summary.missing.append("metrics_test.json (run `regdna evaluate`)")
-    summary.history = read_history(path / "metrics.csv")
+    summary.history = layout.read_history(path)
     if not summary.history:
-        summary.missing.append("metrics.csv")
-    summary.figures, left_out = find_figures(path / "figures", "figures", max_figures)
+        summary.missing.append(layout.METRICS)
+    summary.figures, left_out = find_figures(layout.figures_dir(path), layout.FIGURES, max_figures)
     if left_out:
         summary.missing.append(f"{left_out} more figures not shown (--max-figures)")
     return summary
@@ -207,8 +152,6 @@ def small_tables(root: Path, max_rows: int = 30, max_cols: int = 14,
     Only tables of at most `max_total_rows` rows are summaries (per-record tables such as
     per-variant scores are left to the figures); the first `max_rows` rows are shown.
     """
-    import csv
-
     tables = []
     for path in summary_files(root, TABLE_SUFFIXES):
         if path.stat().st_size > 500_000:

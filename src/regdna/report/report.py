@@ -4,37 +4,24 @@ The page holds a metrics table per split (best value per column highlighted), tr
 of all runs on shared axes, the dataset summary, every PNG under each `RUN/figures/` and each
 extra output dir (variants, ISM, attributions, motifs ...) grouped by folder, and small summary
 tables found in the extra dirs. CSS is inline and figures are embedded as base64 PNG, so the
-file can be mailed or archived alone: it loads nothing from the network.
+file can be mailed or archived alone: it loads nothing from the network. What the page shows is
+gathered by `regdna.report.collect` and laid out by `regdna.report.page`.
 
->>> write_report(["runs/basset", "runs/kmer-lr"], "report.html", extras=["variants"])
+>>> run_report(["runs/basset", "runs/kmer-lr"], "report.html", extras=["variants"])
 """
 from __future__ import annotations
 
-import base64
-import datetime as _dt
-import html
-import math
-import re
 from pathlib import Path
 
 from regdna.errors import RegdnaError
-from regdna.report.collect import (RunSummary, find_figures, read_dataset, read_json, read_run,
-                                   scalar_items, small_tables, summary_files)
-
-# metrics where larger is better / smaller is better; others are not ranked
-HIGHER = {"auroc", "pr_auc", "f1", "precision", "recall", "specificity", "accuracy", "mcc",
-          "pearson", "spearman", "r2", "macro_auroc", "micro_auroc", "macro_pr_auc",
-          "micro_pr_auc", "balanced_accuracy"}
-LOWER = {"ece", "mse", "loss", "brier", "mae", "log_loss"}
-# column order of the metrics tables; other scalar keys follow alphabetically
-ORDER = ["n", "n_pos", "auroc", "pr_auc", "f1", "precision", "recall", "specificity", "accuracy",
-         "threshold", "ece", "macro_auroc", "micro_auroc", "macro_pr_auc", "micro_pr_auc",
-         "pearson", "spearman", "mse", "r2"]
+from regdna.report.collect import RunSummary, read_dataset, read_run
+from regdna.report.page import Page
+from regdna.utils.output import check_out_file, output_file
 
 
-def write_report(runs, out, extras=(), data=None, title: str = "regdna report",
-                 max_figures: int = 40, overwrite: bool = False) -> Path:
-    """Write one self-contained HTML page comparing `runs` and return its path.
+def run_report(runs, out, extras=(), data=None, title: str = "regdna report",
+               max_figures: int = 40, overwrite: bool = False) -> dict:
+    """`regdna report`: write one self-contained HTML page comparing `runs`.
 
     Args:
         runs: run dirs (from `regdna train`, with `regdna evaluate` outputs when available).
@@ -46,9 +33,11 @@ def write_report(runs, out, extras=(), data=None, title: str = "regdna report",
         max_figures: figures shown per folder at most (per-sequence plots can be many).
         overwrite: replace `out` even when it is not an unchanged earlier report
             (`regdna.utils.output`: an unrelated file is otherwise refused).
-    """
-    from regdna.utils.output import check_out_file, output_file
 
+    Returns:
+        {"out": the HTML file, "size_bytes": its size, "runs": number of runs, "extras":
+        number of extra dirs}.
+    """
     if not runs and not extras:
         raise RegdnaError("regdna report needs at least one run dir or --extra dir.")
     inputs = [*runs, *extras, data]
@@ -60,7 +49,7 @@ def write_report(runs, out, extras=(), data=None, title: str = "regdna report",
             raise RegdnaError(f"--extra {extra} is not a directory; pass an output dir of a regdna "
                               "verb (e.g. the --out of `regdna ism`).")
     datasets = _datasets(summaries, data)
-    page = _Page(title)
+    page = Page(title)
     page.add_overview(summaries)
     page.add_metrics(summaries)
     page.add_curves(summaries)
@@ -72,7 +61,13 @@ def write_report(runs, out, extras=(), data=None, title: str = "regdna report",
         page.add_extra(Path(extra), max_figures)
     with output_file(out, "report", inputs, overwrite) as handle:
         handle.write(page.render())
-    return Path(out)
+    out = Path(out)
+    return {"out": out, "size_bytes": out.stat().st_size, "runs": len(runs), "extras": len(extras)}
+
+
+def write_report(runs, out, **options) -> Path:
+    """`run_report` (same arguments), returning the HTML file's path."""
+    return run_report(runs, out, **options)["out"]
 
 
 def _unique_names(summaries: list[RunSummary]) -> None:
@@ -109,366 +104,3 @@ def _datasets(summaries: list[RunSummary], data) -> list[tuple[Path, dict]]:
         elif data:
             raise RegdnaError(f"--data {path} has no dataset.json; pass a dir written by `regdna prepare`.")
     return found
-
-
-# --- formatting -----------------------------------------------------------------------------
-
-def esc(value) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _fmt(value) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-            return f"{value:.3g}"
-        if float(value).is_integer() and abs(value) >= 10:
-            return f"{int(value):,}"
-        return f"{value:.3f}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return str(value)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
-
-
-def _img(data: bytes, alt: str) -> str:
-    encoded = base64.b64encode(data).decode("ascii")
-    return f'<img src="data:image/png;base64,{encoded}" alt="{esc(alt)}" loading="lazy">'
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not (
-        isinstance(value, float) and math.isnan(value))
-
-
-def _metric_columns(metrics: list[dict]) -> list[str]:
-    keys = set()
-    for m in metrics:
-        keys |= {k for k, v in m.items() if _is_number(v) or (isinstance(v, float))}
-    keys -= {k for k in keys if k.endswith("_ci95")}
-    ordered = [k for k in ORDER if k in keys]
-    return ordered + sorted(keys - set(ordered))
-
-
-def _best(values: list, key: str) -> set[int]:
-    base = key.removesuffix("_at_0_5")
-    if base not in HIGHER and base not in LOWER:
-        return set()
-    numbers = [(i, v) for i, v in enumerate(values) if _is_number(v)]
-    if len(numbers) < 2:
-        return set()
-    target = (max if base in HIGHER else min)(v for _, v in numbers)
-    return {i for i, v in numbers if v == target}
-
-
-def _table(header: list[str], rows: list[list[str]], classes: str = "") -> str:
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
-    return f'<div class="scroll"><table class="{classes}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
-
-
-def _header_label(key: str) -> str:
-    label = key.replace("_at_0_5", " @0.5").replace("_", " ")
-    for word in ("auroc", "pr auc", "ece", "mse", "r2", "f1"):
-        label = re.sub(rf"\b{word}\b", word.upper().replace("PR AUC", "PR-AUC"), label)
-    return esc(label)
-
-
-# --- the page -------------------------------------------------------------------------------
-
-class _Page:
-    def __init__(self, title: str):
-        self.title = title
-        # (anchor, heading, body, sub-entries of the table of contents as (anchor, label))
-        self.sections: list[tuple[str, str, str, list[tuple[str, str]]]] = []
-
-    def section(self, heading: str, body: str, anchor: str | None = None,
-                children: list[tuple[str, str]] | None = None) -> None:
-        anchor = anchor or _slug(heading)
-        taken = {a for a, *_ in self.sections}
-        base, i = anchor, 2
-        while anchor in taken:
-            anchor, i = f"{base}-{i}", i + 1
-        self.sections.append((anchor, heading, body, children or []))
-
-    def add_overview(self, summaries: list[RunSummary]) -> None:
-        if not summaries:
-            return
-        rows = []
-        for s in summaries:
-            epochs = len(s.history)
-            best_auroc = max((r.get("val_auroc") for r in s.history if _is_number(r.get("val_auroc"))),
-                             default=None)
-            seconds = sum(r.get("seconds") for r in s.history if _is_number(r.get("seconds")))
-            options = ", ".join(f"{k}={v}" for k, v in s.options.items()) if isinstance(s.options, dict) else ""
-            notes = "; ".join(s.missing)
-            rows.append([f"<td><b>{esc(s.name)}</b><div class='path'>{esc(s.path)}</div></td>",
-                         f"<td><code>{esc(s.spec or '–')}</code></td>",
-                         f"<td>{esc(options or '–')}</td>",
-                         f"<td class='num'>{epochs or '–'}</td>",
-                         f"<td class='num'>{_fmt(best_auroc) if best_auroc is not None else '–'}</td>",
-                         f"<td class='num'>{_fmt(float(seconds)) if epochs else '–'}</td>",
-                         f"<td class='num'>{esc(_fmt(s.threshold)) if s.threshold is not None else '–'}</td>",
-                         f"<td class='muted'>{esc(notes) or '–'}</td>"])
-        header = ["run", "model", "options", "epochs", "best val AUROC", "train seconds",
-                  "threshold (val)", "not found"]
-        self.section("Runs", _table(header, rows))
-
-    def add_metrics(self, summaries: list[RunSummary]) -> None:
-        from regdna.report.figures import metric_bars
-
-        splits = sorted({split for s in summaries for split in s.metrics},
-                        key=lambda sp: (sp != "test", sp != "val", sp))
-        if not splits:
-            if summaries:
-                self.section("Metrics", "<p class='muted'>No <code>metrics_&lt;split&gt;.json</code> "
-                             "in any run: run <code>regdna evaluate --run RUN</code>.</p>")
-            return
-        body = ["<p class='muted'>Best value per column in <span class='best'>bold green</span> "
-                "(higher is better except ECE and MSE). Intervals are bootstrap 95% CIs; the "
-                "threshold is chosen on validation.</p>"]
-        for split in splits:
-            present = [(s.name, s.metrics[split]) for s in summaries if split in s.metrics]
-            columns = _metric_columns([m for _, m in present])
-            best = {key: _best([m.get(key) for _, m in present], key) for key in columns}
-            rows = []
-            for i, (name, m) in enumerate(present):
-                cells = [f"<td><b>{esc(name)}</b></td>"]
-                for key in columns:
-                    value = m.get(key)
-                    text = _fmt(value) if value is not None else "–"
-                    ci = m.get(f"{key}_ci95")
-                    if isinstance(ci, list) and len(ci) == 2:
-                        text += f"<div class='ci'>[{esc(_fmt(ci[0]))}, {esc(_fmt(ci[1]))}]</div>"
-                    cls = "num best" if i in best[key] else "num"
-                    cells.append(f"<td class='{cls}'>{text}</td>")
-                rows.append(cells)
-            block = [f"<h3 id='metrics-{_slug(split)}'>{esc(split)}</h3>",
-                     _table(["run"] + [_header_label(k) for k in columns], rows, "metrics")]
-            bars = metric_bars(split, present)
-            if bars:
-                block.append(f"<figure class='wide'>{_img(bars, f'AUROC and PR-AUC on {split}')}"
-                             f"<figcaption>AUROC and PR-AUC on {esc(split)}</figcaption></figure>")
-            block += self._nested(present)
-            body.append("".join(block))
-        self.section("Metrics", "".join(body),
-                     children=[(f"metrics-{_slug(split)}", split) for split in splits])
-
-    @staticmethod
-    def _nested(present: list[tuple[str, dict]]) -> list[str]:
-        """Per-label / per-class tables of multi-output runs (one table per run)."""
-        out = []
-        for name, m in present:
-            for key in ("per_label", "per_class"):
-                per = m.get(key)
-                if not isinstance(per, dict) or not per:
-                    continue
-                columns = _metric_columns([v for v in per.values() if isinstance(v, dict)])
-                rows = []
-                for label, values in per.items():
-                    if not isinstance(values, dict):
-                        continue
-                    rows.append([f"<td>{esc(label)}</td>"] + [
-                        f"<td class='num'>{_fmt(values.get(k)) if values.get(k) is not None else '–'}</td>"
-                        for k in columns])
-                out.append(f"<details><summary>{esc(name)}: {esc(key.replace('_', ' '))} "
-                           f"({len(rows)})</summary>"
-                           + _table([key.split('_')[1]] + [_header_label(k) for k in columns], rows)
-                           + "</details>")
-        return out
-
-    def add_curves(self, summaries: list[RunSummary]) -> None:
-        from regdna.report.figures import training_curves
-
-        histories = {s.name: s.history for s in summaries if s.history}
-        if not histories:
-            return
-        png = training_curves(histories)
-        if png is None:
-            return
-        self.section("Training curves", f"<figure class='wide'>{_img(png, 'training curves')}"
-                     "<figcaption>Loss, validation AUROC and PR-AUC, and learning rate per epoch "
-                     "(from each run's metrics.csv)</figcaption></figure>")
-
-    def add_dataset(self, path: Path, info: dict, max_figures: int) -> None:
-        parts = []
-        facts = [("task", info.get("task")), ("labels", ", ".join(map(str, info.get("labels") or []))),
-                 ("length", info.get("length")), ("format version", info.get("format_version"))]
-        parts.append("<dl class='facts'>" + "".join(
-            f"<dt>{esc(k)}</dt><dd>{esc(_fmt(v))}</dd>" for k, v in facts if v not in (None, "")) + "</dl>")
-        splits = info.get("splits") or {}
-        if isinstance(splits, dict) and splits:
-            classes = sorted({c for v in splits.values() if isinstance(v, dict)
-                              for c in (v.get("per_class") or {})})
-            rows = []
-            for split, values in splits.items():
-                values = values if isinstance(values, dict) else {"n": values}
-                per = values.get("per_class") or {}
-                rows.append([f"<td><b>{esc(split)}</b></td>", f"<td class='num'>{_fmt(values.get('n'))}</td>"]
-                            + [f"<td class='num'>{_fmt(per.get(c)) if c in per else '–'}</td>" for c in classes])
-            parts.append(_table(["split", "n"] + [f"class {esc(c)}" for c in classes], rows))
-        for key, label in (("counts", "Processing counts"), ("qc", "Quality control"),
-                           ("provenance", "Provenance")):
-            block = info.get(key)
-            if isinstance(block, dict) and block:
-                items = scalar_items(block)
-                if items:
-                    rows = [[f"<td>{esc(k)}</td>", f"<td class='num'>{esc(_fmt(v))}</td>"] for k, v in items]
-                    opened = " open" if key == "counts" else ""
-                    parts.append(f"<details{opened}><summary>{label} ({len(rows)})</summary>"
-                                 + _table(["key", "value"], rows, "kv") + "</details>")
-        root = path if path.is_dir() else path.parent
-        figures, left_out = find_figures(root, "dataset", max_figures)
-        anchor = f"data-{_slug(root.name)}"
-        parts.append(self._figure_grid(figures, left_out, anchor))
-        self.section(f"Dataset: {root.name}", "".join(parts), anchor=anchor,
-                     children=_groups(figures, anchor))
-
-    def add_figures(self, heading: str, figures, anchor: str, left_out: int = 0) -> None:
-        if figures:
-            anchor = _slug(anchor)
-            self.section(heading, self._figure_grid(figures, left_out, anchor), anchor=anchor,
-                         children=_groups(figures, anchor))
-
-    def add_extra(self, root: Path, max_figures: int) -> None:
-        label = root.name or str(root)
-        parts = []
-        for path, header, rows in small_tables(root):
-            parts.append(f"<details open><summary>{esc(path.relative_to(root))}</summary>" + _table(
-                [esc(h) for h in header],
-                [[f"<td class='{'num' if _looks_numeric(c) else ''}'>{esc(_short(c))}</td>" for c in row]
-                 for row in rows]) + "</details>")
-        for path in summary_files(root, (".json",)):
-            if path.stat().st_size > 200_000:
-                continue
-            items = scalar_items(read_json(path) or {}, depth=3)[:60]
-            if items:
-                rows = [[f"<td>{esc(k)}</td>", f"<td class='num'>{esc(_fmt(v))}</td>"] for k, v in items]
-                parts.append(f"<details open><summary>{esc(path.relative_to(root))}</summary>"
-                             + _table(["key", "value"], rows, "kv") + "</details>")
-        figures, left_out = find_figures(root, label, max_figures)
-        anchor = f"extra-{_slug(label)}"
-        parts.append(self._figure_grid(figures, left_out, anchor))
-        if not figures and len(parts) == 1:
-            parts = [f"<p class='muted'>No figures or summary tables in {esc(root)}.</p>"]
-        self.section(f"{label}", "".join(parts), anchor=anchor, children=_groups(figures, anchor))
-
-    @staticmethod
-    def _figure_grid(figures, left_out: int = 0, prefix: str = "") -> str:
-        if not figures:
-            return ""
-        out, group = [], None
-        for figure in figures:
-            if figure.group != group:
-                if group is not None:
-                    out.append("</div>")
-                group = figure.group
-                out.append(f"<h3 class='group' id='{_group_anchor(group, prefix)}'>{esc(group)}</h3>"
-                           "<div class='grid'>")
-            out.append(f"<figure>{_img(figure.path.read_bytes(), figure.caption)}"
-                       f"<figcaption>{esc(figure.caption)}<span class='file'>{esc(figure.path.name)}"
-                       "</span></figcaption></figure>")
-        out.append("</div>")
-        if left_out:
-            out.append(f"<p class='muted'>{left_out} more figures not shown (raise --max-figures).</p>")
-        return "".join(out)
-
-    def render(self) -> str:
-        from regdna._version import __version__
-
-        toc = "".join(
-            f"<li><a href='#{esc(anchor)}'>{esc(heading)}</a>"
-            + ("<ul>" + "".join(f"<li class='l3'><a href='#{esc(a)}'>{esc(label)}</a></li>"
-                                for a, label in children) + "</ul>" if len(children) > 1 else "")
-            + "</li>" for anchor, heading, _, children in self.sections)
-        body = "".join(f"<section id='{esc(anchor)}'><h2>{esc(heading)}</h2>{content}</section>"
-                       for anchor, heading, content, _ in self.sections)
-        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-                f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-                f"<title>{esc(self.title)}</title><style>{CSS}</style></head><body>"
-                f"<nav><div class='brand'>{esc(self.title)}</div><ul>{toc}</ul></nav>"
-                f"<main><header><h1>{esc(self.title)}</h1><p class='muted'>regdna {esc(__version__)}"
-                f" · {stamp}</p></header>{body}</main></body></html>\n")
-
-
-def _group_anchor(group: str, prefix: str) -> str:
-    return f"{prefix}-g-{_slug(group)}"
-
-
-def _groups(figures, prefix: str) -> list[tuple[str, str]]:
-    """Table-of-contents entries for the folders of a figure grid (in display order)."""
-    seen: dict[str, None] = {}
-    for figure in figures:
-        seen.setdefault(figure.group, None)
-    return [(_group_anchor(g, prefix), g.split(" / ", 1)[-1] if " / " in g else g) for g in seen]
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def _short(text: str, limit: int = 60) -> str:
-    if _looks_numeric(text) and "." in text and "e" not in text.lower():
-        try:
-            return _fmt(float(text))
-        except ValueError:
-            pass
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-CSS = """
-:root{--ink:#1d2433;--muted:#6b7385;--line:#e3e6ec;--bg:#fafbfc;--accent:#2457c5;--best:#e5f5ea;--bestink:#17653a}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:var(--bg);display:flex}
-nav{position:sticky;top:0;align-self:flex-start;height:100vh;overflow:auto;width:250px;flex:none;padding:22px 16px;border-right:1px solid var(--line);background:#fff}
-nav .brand{font-weight:700;font-size:17px;margin-bottom:14px;color:var(--accent)}
-nav ul{list-style:none;margin:0;padding:0}
-nav li{margin:2px 0}
-nav li.l3{padding-left:14px;font-size:13px}
-nav a{color:var(--ink);text-decoration:none;display:block;padding:3px 8px;border-radius:6px;font-size:14px}
-nav a:hover{background:#eef2fb;color:var(--accent)}
-main{flex:1;min-width:0;max-width:1280px;padding:24px 40px 80px}
-header h1{margin:0 0 2px;font-size:28px}
-section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:8px 24px 20px;margin:22px 0;scroll-margin-top:12px}
-h2{font-size:21px;margin:16px 0 10px;padding-bottom:6px;border-bottom:2px solid var(--line)}
-h3{font-size:16px;margin:20px 0 8px;color:#33405a}
-h3.group{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:14px;color:var(--muted)}
-.muted{color:var(--muted);font-size:13px}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;margin:8px 0 14px;font-size:13.5px;min-width:40%}
-th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-th{background:#f3f5f9;font-weight:600;white-space:nowrap;position:sticky;top:0}
-tbody tr:nth-child(even){background:#fbfcfe}
-tbody tr:hover{background:#f1f5ff}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.best{background:var(--best);color:var(--bestink);font-weight:700}
-span.best{background:var(--best);color:var(--bestink);font-weight:700;padding:0 4px;border-radius:3px}
-.ci{font-size:11px;color:var(--muted);font-weight:400}
-.path{font-size:11px;color:var(--muted);font-family:ui-monospace,Menlo,monospace;word-break:break-all}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;background:#f3f5f9;padding:1px 5px;border-radius:4px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:16px}
-figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px}
-figure.wide{margin:10px 0;max-width:100%}
-figure img{width:100%;height:auto;display:block}
-figcaption{font-size:13px;margin-top:6px;color:#33405a}
-figcaption .file{display:block;font-size:11px;color:var(--muted);font-family:ui-monospace,Menlo,monospace}
-details{margin:8px 0}
-summary{cursor:pointer;font-weight:600;font-size:14px;color:#33405a}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;font-size:14px}
-dl.facts dt{color:var(--muted)}
-dl.facts dd{margin:0}
-@media (max-width:900px){body{display:block}nav{position:static;width:auto;height:auto;border-right:0;border-bottom:1px solid var(--line)}main{padding:16px}}
-"""

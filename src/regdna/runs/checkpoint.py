@@ -2,12 +2,11 @@
 
 `checkpoints/best.ckpt` and `checkpoints/last.ckpt` are Lightning checkpoints. They are written
 to a temporary file and renamed into place (a kill mid-write leaves the previous file intact),
-and read with `torch.load(weights_only=True)` (no pickled code runs). `load_predictor` rebuilds the
-model from `config.yaml` through the registry and loads the weights.
+and read with `torch.load(weights_only=True)` (no pickled code runs); `load_state_dict` gives the
+model weights that `regdna.runs.predictor.load_predictor` loads into the rebuilt model.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from regdna.errors import RegdnaError
+from regdna.runs.layout import checkpoint_file, checkpoints_dir
 from regdna.utils.atomic import atomic_path
 
 
@@ -30,10 +30,10 @@ def checkpoint_path(run_dir: str | Path, checkpoint: str = "best") -> Path:
     """RUN/checkpoints/<checkpoint>.ckpt, or a clear error naming what exists."""
     run_dir = Path(run_dir)
     path = Path(checkpoint) if str(checkpoint).endswith(".ckpt") else \
-        run_dir / "checkpoints" / f"{checkpoint}.ckpt"
+        checkpoint_file(run_dir, checkpoint)
     if not path.is_file():
-        found = sorted(p.name for p in (run_dir / "checkpoints").glob("*.ckpt")) \
-            if (run_dir / "checkpoints").is_dir() else []
+        found = sorted(p.name for p in checkpoints_dir(run_dir).glob("*.ckpt")) \
+            if checkpoints_dir(run_dir).is_dir() else []
         hint = f"it has {', '.join(found)}" if found else "it has no checkpoint at all"
         raise RegdnaError(f"run dir {run_dir} has no {path.name} ({hint}). Train it with "
                           f"`regdna train --out {run_dir}` (or `--resume` to finish an interrupted run).")
@@ -63,22 +63,3 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     ckpt = read_checkpoint(path)
     state = ckpt.get("state_dict", ckpt)
     return {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
-
-
-def run_dataset_info(config):
-    """The DatasetInfo a run was trained on, rebuilt from its config (no dataset dir needed)."""
-    from regdna.data.dataset import DatasetInfo
-
-    ref = config.dataset
-    if ref.task is None:
-        raise RegdnaError("config.yaml has no dataset section (task, labels); was it written by "
-                          "`regdna train`?")
-    return DatasetInfo(task=ref.task, labels=ref.labels, classes=ref.classes, length=ref.length,
-                       regression_loss=ref.regression_loss)
-
-
-def read_threshold(run_dir: str | Path):
-    path = Path(run_dir) / "threshold.json"
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text()).get("threshold")

@@ -54,7 +54,10 @@ from typing import Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from regdna.data.dataset import DatasetInfo
 from regdna.errors import RegdnaError
+from regdna.runs.layout import config_path
+from regdna.utils.atomic import atomic_file
 
 
 class _Section(BaseModel):
@@ -207,21 +210,38 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
 
 def save_config(config: RunConfig, path: str | Path) -> None:
-    from regdna.utils.atomic import atomic_file
-
+    """Write `config` as YAML to `path` (RUN/config.yaml: `regdna.runs.layout.config_path`)."""
     with atomic_file(path) as handle:
         yaml.safe_dump(config.model_dump(mode="json"), handle, sort_keys=False)
 
 
 def read_run_config(run_dir: str | Path) -> RunConfig:
-    path = Path(run_dir) / "config.yaml"
+    """The validated config of a run dir (RUN/config.yaml); a missing or damaged file is one error."""
+    path = config_path(run_dir)
     if not path.is_file():
         raise RegdnaError(f"{run_dir} is not a regdna run dir (no config.yaml). Train one with "
                           f"`regdna train --data D --model basset --out {run_dir}`.")
-    return _validate(yaml.safe_load(path.read_text()) or {}, str(path))
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise RegdnaError(f"{path}: not valid YAML ({str(err).splitlines()[0]}); train the run "
+                          "again or restore the file.") from None
+    if not isinstance(raw, dict):
+        raise RegdnaError(f"{path} must hold a YAML mapping of sections (model, data, ...).")
+    return _validate(raw, str(path))
 
 
 def default_loss(task: str, regression_loss: str = "mse") -> str:
     """The loss `train.loss = auto` stands for: BCE (binary, multilabel), CE (multiclass), else the
     dataset's regression loss."""
     return {"binary": "bce", "multilabel": "bce", "multiclass": "ce"}.get(task, regression_loss)
+
+
+def run_dataset_info(config: RunConfig) -> DatasetInfo:
+    """The DatasetInfo a run was trained on, rebuilt from its config (no dataset dir needed)."""
+    ref = config.dataset
+    if ref.task is None:
+        raise RegdnaError("config.yaml has no dataset section (task, labels); was it written by "
+                          "`regdna train`?")
+    return DatasetInfo(task=ref.task, labels=ref.labels, classes=ref.classes, length=ref.length,
+                       regression_loss=ref.regression_loss)

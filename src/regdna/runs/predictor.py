@@ -18,8 +18,9 @@ from regdna.encode.onehot import one_hot, one_hot_to_strings, reverse_complement
 from regdna.errors import RegdnaError
 from regdna.models.base import activate
 from regdna.models.registry import build_model
-from regdna.runs.checkpoint import checkpoint_path, load_state_dict, read_threshold, run_dataset_info
-from regdna.runs.config import default_loss, read_run_config
+from regdna.runs.checkpoint import checkpoint_path, load_state_dict
+from regdna.runs.config import default_loss, read_run_config, run_dataset_info
+from regdna.runs.layout import config_path, read_threshold
 from regdna.utils.device import default_device
 
 
@@ -142,7 +143,7 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise RegdnaError(f"checkpoint {path} does not match model '{config.model.spec}' built from "
-                          f"{Path(run_dir) / 'config.yaml'} (missing: {missing[:5]}, unexpected: "
+                          f"{config_path(run_dir)} (missing: {missing[:5]}, unexpected: "
                           f"{unexpected[:5]}); was config.yaml edited?")
     loss = config.train.loss if config.train.loss != "auto" else \
         default_loss(info.task, info.regression_loss)

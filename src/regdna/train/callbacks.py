@@ -15,8 +15,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
 import logging
 import math
 import resource
@@ -30,17 +28,15 @@ import lightning as L
 import numpy as np
 import torch
 
-from regdna.utils.atomic import atomic_file
-
-METRIC_COLUMNS = ["epoch", "train_loss", "val_loss", "val_auroc", "val_pr_auc", "lr", "seconds", "step"]
+from regdna.runs.layout import write_history, write_lr_schedule, write_resources
 
 
 class MetricsCSV(L.Callback):
-    """Append the module's validation record to RUN/metrics.csv after every validation."""
+    """Append the module's validation record to RUN/metrics.csv after every validation (and the
+    learning rate per step to RUN/lr_schedule.csv; `regdna.runs.layout` writes both)."""
 
     def __init__(self, run_dir: str | Path):
-        self.path = Path(run_dir) / "metrics.csv"
-        self.lr_path = Path(run_dir) / "lr_schedule.csv"
+        self.run_dir = Path(run_dir)
         self.rows: list[dict] = []
         self.lr_steps: list[list[float]] = []     # [optimiser step, lr] for the schedule figure
 
@@ -60,15 +56,8 @@ class MetricsCSV(L.Callback):
             self.write()
 
     def write(self) -> None:
-        columns = METRIC_COLUMNS + sorted({k for row in self.rows for k in row} - set(METRIC_COLUMNS))
-        with atomic_file(self.path, "w") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-            writer.writeheader()
-            for row in self.rows:
-                writer.writerow({k: row.get(k, "") for k in columns})
-        with atomic_file(self.lr_path, "w") as handle:
-            handle.write("step,lr\n")
-            handle.writelines(f"{int(step)},{lr!r}\n" for step, lr in self.lr_steps)
+        write_history(self.run_dir, self.rows)
+        write_lr_schedule(self.run_dir, self.lr_steps)
 
     def state_dict(self) -> dict:
         return {"rows": [dict(r) for r in self.rows], "lr_steps": [list(x) for x in self.lr_steps]}
@@ -91,7 +80,7 @@ class ResourceMonitor(L.Callback):
     """Write RUN/resources.json at the end of training: parameters, seconds/epoch, peak memory."""
 
     def __init__(self, run_dir: str | Path, metrics: MetricsCSV):
-        self.path = Path(run_dir) / "resources.json"
+        self.run_dir = Path(run_dir)
         self.metrics = metrics
 
     def on_fit_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
@@ -113,8 +102,7 @@ class ResourceMonitor(L.Callback):
             "device": str(module.device), "world_size": int(trainer.world_size),
             "precision": str(trainer.precision),
         }
-        with atomic_file(self.path) as handle:
-            json.dump(info, handle, indent=2)
+        write_resources(self.run_dir, info)
 
 
 # -- what a run prints ----------------------------------------------------------------------------

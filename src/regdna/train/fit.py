@@ -1,15 +1,11 @@
 """`regdna train`: fit a model on a dataset dir and write a run dir.
 
-RUN/
-  config.yaml            resolved config (model spec + options, dataset task/labels/length, ...)
-  fingerprint.json       the dataset files and settings the run started from (`--resume` checks it)
-  metrics.csv            epoch, train_loss, val_loss, val_auroc, val_pr_auc, lr, seconds, step
-  checkpoints/best.ckpt  best validation AUROC (or PR-AUC / loss, train.monitor), atomic
-  checkpoints/last.ckpt  end of the latest epoch, atomic; `resume=True` continues from it
-  threshold.json         best-F1 threshold on validation (binary / multi-label); written last, so
-                         a run dir without it is an unfinished run
-  resources.json         parameter count, seconds per epoch, peak memory
-  .regdna-output.json    marks the dir as a run dir (`regdna.utils.output`)
+`run_train` is the verb (it returns a summary of the best epoch); `fit` trains and returns the
+run dir. The run dir's files and where they live are `regdna.runs.layout`'s: config.yaml,
+fingerprint.json, metrics.csv, lr_schedule.csv, checkpoints/best.ckpt (best validation AUROC, or
+PR-AUC / loss: train.monitor) and checkpoints/last.ckpt (end of the latest epoch; `resume=True`
+continues from it), resources.json, and threshold.json (best-F1 threshold on validation for
+binary / multi-label runs), written last, so that a run dir without it is an unfinished run.
 
 The run dir follows the output policy: a new or empty dir is created; a run dir is continued
 with `resume=True` or replaced with `overwrite=True`; any other non-empty dir, and a dir that is
@@ -18,13 +14,22 @@ or holds the dataset, is refused. SIGINT / SIGTERM stop training at the next bat
 """
 from __future__ import annotations
 
-import json
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 
+from regdna.data.dataset import SPLITS, load_info, read_split
 from regdna.errors import RegdnaError
+from regdna.evaluate.evaluate import predict_split
+from regdna.evaluate.threshold import best_f1_threshold
+from regdna.runs import layout
+from regdna.runs.config import DatasetRef, RunConfig, default_loss, load_config, read_run_config, \
+    save_config
+from regdna.utils.fingerprint import differences, file_identity, fingerprint, read_fingerprint, \
+    write_fingerprint
+from regdna.utils.output import check_out_dir, empty_dir, mark_dir
 
 
 def _on_gpu(accelerator: str) -> bool:
@@ -69,34 +74,21 @@ class TrainingInterrupted(RegdnaError):
     """Training was stopped by SIGINT / SIGTERM; `--resume` continues it."""
 
 
-RUN_VERB = "train"
-FINGERPRINT = "fingerprint.json"
 # settings that decide where a run computes, not what: they may change on --resume
 _PLACEMENT = {"data.num_workers", "train.accelerator", "train.devices", "train.strategy",
               "train.num_nodes"}
 
 
-def _is_run_dir(out: Path) -> bool:
-    """A dir written by `regdna train` (its marker), or by a regdna from before markers."""
-    from regdna.utils.output import read_marker
-
-    marker = read_marker(out)
-    return (marker or {}).get("verb") == RUN_VERB or \
-        (marker is None and (out / "config.yaml").is_file())
-
-
 def check_run_dir(out: Path, data_dir: Path, config, resume: bool, overwrite: bool) -> bool:
     """Apply the output policy to the run dir; True when `out` holds a run already."""
-    from regdna.utils.output import check_out_dir
-
     if resume and overwrite:
         raise RegdnaError("--resume continues the run in --out and --overwrite starts it over; "
                           "pass only one of them.")
     inputs = [data_dir] + ([config] if isinstance(config, (str, os.PathLike)) and not resume else [])
-    holds_run = out.is_dir() and _is_run_dir(out)
+    holds_run = layout.is_run_dir(out)
     # a run dir is ours to continue or replace (evaluate adds files to it, so its file list is
     # not the marker's); anything else goes by the policy: only new or empty dirs, or --overwrite
-    check_out_dir(out, RUN_VERB, inputs=inputs, overwrite=overwrite or holds_run)
+    check_out_dir(out, layout.RUN_VERB, inputs=inputs, overwrite=overwrite or holds_run)
     if resume and not holds_run:
         raise RegdnaError(f"cannot resume: {out} holds no run (no config.yaml). Start the run "
                           f"without --resume.")
@@ -108,8 +100,6 @@ def check_run_dir(out: Path, data_dir: Path, config, resume: bool, overwrite: bo
 
 def resolve_config(data_dir, model_spec, out: Path, config, overrides, resume: bool):
     """The run config: saved config on resume (plus overrides), else defaults <- file <- overrides."""
-    from regdna.runs.config import RunConfig, load_config, read_run_config
-
     if resume:
         cfg = load_config(None, overrides, base=read_run_config(out))
         if model_spec and model_spec != cfg.model.spec:
@@ -134,9 +124,6 @@ def _settings(cfg) -> dict:
 
 def run_fingerprint(data_dir: Path, cfg) -> dict:
     """What a resumed run must share with its start: the dataset files' content and the settings."""
-    from regdna.data.dataset import SPLITS
-    from regdna.utils.fingerprint import file_identity, fingerprint
-
     files = {}
     for name in ("dataset.json", *(f"{split}.parquet" for split in SPLITS)):
         identity = file_identity(data_dir / name) if (data_dir / name).is_file() else None
@@ -148,11 +135,9 @@ def run_fingerprint(data_dir: Path, cfg) -> dict:
 
 def check_resume_fingerprint(out: Path, current: dict) -> None:
     """Refuse to resume a run whose dataset or settings changed since it started."""
-    from regdna.utils.fingerprint import differences, read_fingerprint
-
-    stored = read_fingerprint(out / FINGERPRINT)
+    stored = read_fingerprint(layout.fingerprint_path(out))
     if stored is None:
-        raise RegdnaError(f"cannot resume: {out} has no {FINGERPRINT} (it was started by an earlier "
+        raise RegdnaError(f"cannot resume: {out} has no {layout.FINGERPRINT} (it was started by an earlier "
                           f"regdna), so its dataset cannot be checked; start over with --overwrite.")
     changed = differences(stored, current)
     if changed:
@@ -163,24 +148,20 @@ def check_resume_fingerprint(out: Path, current: dict) -> None:
 
 def _start_run_dir(out: Path, overwrite: bool, resume: bool, cfg, fingerprint_: dict) -> None:
     """Create (or, with --overwrite, empty) the run dir and write what identifies the run."""
-    from regdna.runs.config import save_config
-    from regdna.utils.fingerprint import write_fingerprint
-    from regdna.utils.output import empty_dir, mark_dir
-
     if overwrite and out.is_dir():   # the policy allowed it
         empty_dir(out)
     out.mkdir(parents=True, exist_ok=True)
-    mark_dir(out, RUN_VERB)
-    save_config(cfg, out / "config.yaml")
+    mark_dir(out, layout.RUN_VERB)
+    save_config(cfg, layout.config_path(out))
     if not resume:
-        write_fingerprint(out / FINGERPRINT, fingerprint_)
+        write_fingerprint(layout.fingerprint_path(out), fingerprint_)
 
 
 def _resume_checkpoint(out: Path) -> str | None:
     """last.ckpt to continue from (checked readable), or None: the run restarts from its start."""
     from regdna.runs.checkpoint import read_checkpoint
 
-    path = out / "checkpoints" / "last.ckpt"
+    path = layout.checkpoint_file(out, "last")
     if not path.is_file():
         print(f"{out} has no checkpoint yet (stopped before its first epoch ended): "
               "starting it from the beginning", flush=True)
@@ -191,8 +172,9 @@ def _resume_checkpoint(out: Path) -> str | None:
 
 
 def _interrupted(out: Path, signal_name: str, epoch: int, finished: int) -> TrainingInterrupted:
-    if (out / "checkpoints" / "last.ckpt").is_file():
-        kept = f"{out / 'checkpoints' / 'last.ckpt'} holds epoch {finished}"
+    last = layout.checkpoint_file(out, "last")
+    if last.is_file():
+        kept = f"{last} holds epoch {finished}"
     else:
         kept = "no epoch had finished, so --resume starts it from the beginning"
     return TrainingInterrupted(f"training interrupted by {signal_name} at epoch {epoch + 1} "
@@ -235,14 +217,11 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     import torch
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
-    from regdna.data.dataset import load_info
     from regdna.data.torch_data import load_split_dataset, make_loader
     from regdna.models.registry import build_model
+    from regdna.runs.checkpoint import AtomicCheckpointIO
     from regdna.train.callbacks import (EpochLog, GracefulStop, Interrupted, MetricsCSV,
                                         ResourceMonitor, quiet_lightning)
-    from regdna.runs.checkpoint import AtomicCheckpointIO
-    from regdna.runs.config import DatasetRef
-    from regdna.runs.config import default_loss
     from regdna.train.module import RegdnaModule
 
     data_dir, out = Path(data_dir), Path(out)
@@ -281,11 +260,12 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     # everything the user can get wrong is checked: only now is the run dir created or replaced
     if not worker:
         _start_run_dir(out, overwrite, resume, cfg, fingerprint_)
+    last = layout.checkpoint_file(out, "last")
     ckpt = _resume_checkpoint(out) if resume and not worker else \
-        (str(out / "checkpoints" / "last.ckpt") if resume and
-         (out / "checkpoints" / "last.ckpt").is_file() else None)
-    if hasattr(model, "prepare_data"):
-        model.prepare_data(data_dir, info, out / "cache")
+        (str(last) if resume and last.is_file() else None)
+    if hasattr(model, "prepare_data"):   # models see sequences (every split), never the dir
+        model.prepare_data({s: read_split(data_dir, s, ["sequence"])["sequence"].tolist() for s in
+                            SPLITS if (data_dir / f"{s}.parquet").is_file()}, out / "cache")
     common = dict(batch_size=cfg.data.batch_size, seed=cfg.train.seed,
                   num_workers=cfg.data.num_workers, pad_multiple=cfg.data.pad_multiple)
     train_loader = make_loader(train_set, model, train=True, rc=cfg.data.rc_augment,
@@ -307,10 +287,10 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     # second, unmonitored checkpoint (ModelCheckpoint's own save_last only refreshes when the
     # monitored metric improves)
     all_callbacks.append(ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor=monitor, mode=mode, save_top_k=1,
+        dirpath=layout.checkpoints_dir(out), filename="best", monitor=monitor, mode=mode, save_top_k=1,
         auto_insert_metric_name=False, enable_version_counter=False))
     all_callbacks.append(ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="last", monitor=None, save_top_k=1,
+        dirpath=layout.checkpoints_dir(out), filename="last", monitor=None, save_top_k=1,
         auto_insert_metric_name=False, enable_version_counter=False))
     all_callbacks += list(callbacks or [])
 
@@ -349,11 +329,9 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
 
 
 def write_threshold(run_dir: Path, data_dir: Path, info) -> dict:
-    """threshold.json: the best-F1 threshold on validation with the best checkpoint, one per label for multi-label; null for multi-class (argmax) and regression."""
-    from regdna.evaluate.evaluate import predict_split
-    from regdna.evaluate.threshold import best_f1_threshold
+    """Choose and write threshold.json: the best-F1 threshold on validation with the best
+    checkpoint, one per label for multi-label; null for multi-class (argmax) and regression."""
     from regdna.runs import load_predictor
-    from regdna.utils.atomic import atomic_file
 
     record: dict = {"threshold": None, "metric": "f1", "split": "val"}
     if info.task in ("binary", "multilabel"):
@@ -363,6 +341,30 @@ def write_threshold(run_dir: Path, data_dir: Path, info) -> dict:
         thresholds = [t for t, _ in chosen]
         record["threshold"] = thresholds[0] if info.task == "binary" else thresholds
         record["f1"] = chosen[0][1] if info.task == "binary" else [f for _, f in chosen]
-    with atomic_file(run_dir / "threshold.json") as handle:
-        json.dump(record, handle, indent=2)
+    layout.write_threshold(run_dir, record)
     return record
+
+
+def best_epoch(history: list[dict]) -> dict | None:
+    """The row of metrics.csv (`regdna.runs.layout.read_history`) with the highest validation
+    AUROC (the first row when no AUROC was logged), or None for an empty history."""
+    def auroc(row) -> float:
+        value = row.get("val_auroc")
+        return value if isinstance(value, float) and not math.isnan(value) else -math.inf
+
+    return max(history, key=auroc) if history else None
+
+
+def run_train(data_dir, model_spec: str | None = None, out="run", config=None,
+              overrides: list[str] | None = None, resume: bool = False,
+              overwrite: bool = False, **fit_options) -> dict:
+    """`regdna train`: `fit` the model (arguments as there), then summarise the run.
+
+    Returns:
+        {"run_dir": Path, "epochs": number of validations in metrics.csv, "best": the row of the
+        best epoch (epoch, train_loss, val_loss, val_auroc, val_pr_auc, ...) or None}.
+    """
+    run_dir = fit(data_dir, model_spec, out, config=config, overrides=overrides, resume=resume,
+                  overwrite=overwrite, **fit_options)
+    history = layout.read_history(run_dir)
+    return {"run_dir": run_dir, "epochs": len(history), "best": best_epoch(history)}

@@ -22,36 +22,33 @@ continued, an empty or new one started, anything else refused unless `overwrite`
 over: the directory's contents and the named study are removed); an `out` holding an input is
 always refused.
 
-Outputs in `out`: `best.yaml` (a config for `regdna train --config best.yaml`), `trials.tsv`,
-`history.png` (objective per trial and best so far) and `importance.png` (fANOVA parameter
-importance, once completed trials differ in their objective), and `trials/<n>/` (the best
-trial's run dir; every trial's with `keep_runs`).
+Outputs in `out` (`regdna.train.tune_outputs`): `best.yaml` (a config for `regdna train
+--config best.yaml`), `best.json`, `trials.tsv`, `history.png`, `importance.png`, and
+`trials/<n>/` (the best trial's run dir; every trial's with `keep_runs`). The search space and its
+sampling are `regdna.train.tune_space`'s.
 
-Search space: a YAML mapping from a config key to a distribution, e.g.
-
-    optim.lr: {type: float, low: 5.0e-6, high: 5.0e-4, log: true}
-    scheduler.name: {type: categorical, choices: [cosine, constant]}
-    optim.beta2: {type: float, low: 0.98, high: 0.9995}      # sets optim.betas[1]
-
-`default_space(spec, mode)` is the space of King et al. n.d. (learning rate, weight decay, warm-up
-ratio, scheduler, batch size with gradient accumulation, dropouts, label smoothing, gradient
-clipping, Adam eps and beta2).
+`run_tune` is the verb (it returns a summary of the study); `tune` runs the study and returns it.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import shutil
 from pathlib import Path
 
-import yaml
+import numpy as np
 
 from regdna.errors import RegdnaError
-from regdna.models.registry import CNN_SPECS
-from regdna.plot.style import pyplot, save
+from regdna.runs.config import load_config
+from regdna.runs.layout import read_history, read_threshold_record
+from regdna.train.fit import fit
+from regdna.train.tune_outputs import trial_dir, write_outputs
+from regdna.train.tune_space import as_overrides, default_space, load_space, suggest
 from regdna.utils.fingerprint import differences, file_identity, fingerprint
 from regdna.utils.output import check_out_dir, empty_dir, mark_dir, read_marker
+
+__all__ = ["CPU_BUDGET", "GPU_BUDGET", "OBJECTIVES", "default_space", "load_space", "run_tune",
+           "step_budget", "suggest", "tune"]
 
 log = logging.getLogger(__name__)
 
@@ -61,76 +58,6 @@ OBJECTIVES = ("pr_auc", "best_f1", "auroc")
 GPU_BUDGET = (1000, 200)
 CPU_BUDGET = (300, 100)
 FINGERPRINT_ATTR = "regdna_fingerprint"
-
-
-def default_space(spec: str, mode: str | None = None) -> dict:
-    """The search space of King et al. n.d., with the dropout options the model has."""
-    space = {
-        "optim.lr": {"type": "float", "low": 5e-6, "high": 5e-4, "log": True},
-        "optim.weight_decay": {"type": "float", "low": 1e-6, "high": 5e-2, "log": True},
-        "scheduler.warmup_ratio": {"type": "float", "low": 0.04, "high": 0.12},
-        "scheduler.name": {"type": "categorical", "choices": ["cosine", "constant"]},
-        "data.batch_size": {"type": "categorical", "choices": [16, 32, 64]},
-        "optim.accumulate": {"type": "categorical", "choices": [1, 2]},
-        "train.label_smoothing": {"type": "float", "low": 0.0, "high": 0.1},
-        "optim.grad_clip": {"type": "float", "low": 0.5, "high": 2.0},
-        "optim.eps": {"type": "float", "low": 1e-9, "high": 1e-7, "log": True},
-        "optim.beta2": {"type": "float", "low": 0.98, "high": 0.9995},
-    }
-    if spec == "tinyformer":
-        space["model.options.dropout"] = {"type": "float", "low": 0.0, "high": 0.3}
-        space["optim.lr"] = {"type": "float", "low": 1e-4, "high": 5e-3, "log": True}
-    elif spec.startswith("hf:") and mode in ("finetune", "lora"):
-        for key in ("hidden_dropout", "attention_dropout", "classifier_dropout"):
-            space[f"model.options.{key}"] = {"type": "float", "low": 0.0, "high": 0.15}
-    elif spec.startswith("hf:"):
-        space["optim.lr"] = {"type": "float", "low": 1e-5, "high": 1e-3, "log": True}
-    elif spec in CNN_SPECS or spec == "kmer-lr":
-        # trained from scratch, CNNs need larger steps than a pretrained transformer's 5e-4
-        # ceiling: below ~1e-4 basset stays at chance within a CPU trial's budget
-        space["optim.lr"] = {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}
-    return space
-
-
-def load_space(path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise RegdnaError(f"search space file {path} does not exist")
-    space = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(space, dict):
-        raise RegdnaError(f"{path} must map config keys to distributions "
-                          "(e.g. optim.lr: {type: float, low: 1e-5, high: 1e-3, log: true})")
-    return space
-
-
-def suggest(trial, space: dict) -> dict:
-    """Sample one value per key of `space` -> {config key: value}."""
-    params = {}
-    for key, dist in space.items():
-        kind = dist.get("type") if isinstance(dist, dict) else None
-        if kind == "float":
-            params[key] = trial.suggest_float(key, float(dist["low"]), float(dist["high"]),
-                                              log=bool(dist.get("log", False)))
-        elif kind == "int":
-            params[key] = trial.suggest_int(key, int(dist["low"]), int(dist["high"]),
-                                            log=bool(dist.get("log", False)))
-        elif kind == "categorical":
-            params[key] = trial.suggest_categorical(key, list(dist["choices"]))
-        else:
-            raise RegdnaError(f"search space entry '{key}': type must be float, int or "
-                              f"categorical (got {dist!r})")
-    return params
-
-
-def as_overrides(params: dict, base_betas=(0.9, 0.999)) -> list[str]:
-    """{config key: value} -> dotted overrides; `optim.beta2` sets the second AdamW beta."""
-    out = []
-    for key, value in params.items():
-        if key == "optim.beta2":
-            out.append(f"optim.betas=[{base_betas[0]}, {value}]")
-        else:
-            out.append(f"{key}={json.dumps(value) if isinstance(value, str) else value}")
-    return out
 
 
 def pruning_callback(trial, metric: str):
@@ -157,20 +84,18 @@ def pruning_callback(trial, metric: str):
 def trial_objective(run_dir: Path, objective: str) -> float:
     """The objective of a finished trial: best validation PR-AUC / AUROC in metrics.csv, or
     the best F1 of threshold.json (threshold swept on validation, best checkpoint)."""
-    import pandas as pd
-
     if objective == "best_f1":
-        record = json.loads((run_dir / "threshold.json").read_text())
-        f1 = record.get("f1")
-        if f1 is None:
+        record = read_threshold_record(run_dir) or {}
+        if "f1" not in record:
             raise RegdnaError("objective best_f1 needs a binary or multi-label dataset")
-        return float(f1 if not isinstance(f1, list) else sum(f1) / len(f1))
-    table = pd.read_csv(run_dir / "metrics.csv")
+        f1 = [math.nan if v is None else v for v in np.atleast_1d(record["f1"]).tolist()]
+        return float(sum(f1) / len(f1))
     column = f"val_{objective}"
-    values = table[column].dropna()
-    if values.empty:
-        raise RegdnaError(f"{run_dir / 'metrics.csv'} has no {column} values")
-    return float(values.max())
+    values = [row[column] for row in read_history(run_dir)
+              if isinstance(row.get(column), float) and not math.isnan(row[column])]
+    if not values:
+        raise RegdnaError(f"{run_dir} has no {column} values in its metrics.csv")
+    return float(max(values))
 
 
 def _fail_stale(study) -> list[dict]:
@@ -266,8 +191,6 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
     """
     import optuna
 
-    from regdna.runs.config import load_config
-
     if objective not in OBJECTIVES:
         raise RegdnaError(f"objective '{objective}' is unknown; use one of {', '.join(OBJECTIVES)}")
     max_steps, eval_every = step_budget(max_steps, eval_every)
@@ -310,7 +233,7 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
 
     def run_trial(trial) -> float:
         params = suggest(trial, space)
-        run_dir = out / "trials" / f"{trial.number:04d}"
+        run_dir = trial_dir(out, trial.number)
         if run_dir.exists():
             shutil.rmtree(run_dir)
         trial_overrides = as_overrides(params, base.optim.betas) + shared + [
@@ -320,15 +243,13 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
             trial_overrides.append(f"data.train_subsample={train_subsample}")
         if val_subsample:
             trial_overrides.append(f"data.val_subsample={val_subsample}")
-        from regdna.train.fit import fit
-
         fit(data_dir, model_spec, run_dir, config=base, overrides=trial_overrides,
             callbacks=[pruning_callback(trial, monitor)], progress=False)
         return trial_objective(run_dir, objective)
 
     if n_new:
         study.optimize(run_trial, n_trials=n_new)
-    write_outputs(study, out, base, space, keep_runs)
+    write_outputs(study, out, base, keep_runs)
     return study
 
 
@@ -342,88 +263,19 @@ def _delete_study(study_name: str, storage: str) -> None:
         pass
 
 
-def write_outputs(study, out: Path, base, space: dict, keep_runs: bool) -> None:
-    """best.yaml, trials.tsv, history.png and importance.png."""
-    import optuna
+def run_tune(data_dir, model_spec: str, out, *, overwrite: bool = False, **options) -> dict:
+    """`regdna tune`: run (or continue) the study (`tune`, same arguments) and summarise it.
 
-    from regdna.runs.config import load_config, save_config
-    from regdna.utils.atomic import atomic_file
-
-    frame = study.trials_dataframe(attrs=("number", "value", "state", "params"))
-    with atomic_file(out / "trials.tsv") as handle:
-        frame.to_csv(handle, sep="\t", index=False)
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if not complete:
-        log.warning("no trial has completed yet: best.yaml not written")
-        return
-    best = study.best_trial
-    best_config = load_config(None, as_overrides(best.params, base.optim.betas), base=base)
-    best_config.dataset = type(best_config.dataset)()   # `fit` fills in the dataset it gets
-    save_config(best_config, out / "best.yaml")
-    with atomic_file(out / "best.json") as handle:
-        json.dump({"trial": best.number, "value": best.value, "params": best.params}, handle,
-                  indent=2)
-    plot_history(study, out / "history.png")
-    plot_importance(study, out / "importance.png")
-    if not keep_runs:
-        for run in (out / "trials").glob("*"):
-            if run.name != f"{best.number:04d}":
-                shutil.rmtree(run, ignore_errors=True)
-
-
-def plot_history(study, path: Path) -> None:
-    """Objective per trial (completed dots, pruned crosses at their last report) and the best
-    value so far."""
-    import optuna
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    best_x, best_y, best = [], [], -math.inf
-    for t in study.get_trials(deepcopy=False):
-        if t.state == optuna.trial.TrialState.COMPLETE:
-            ax.scatter(t.number, t.value, color="#4C72B0", zorder=3,
-                       label="completed" if not best_x else None)
-            best = max(best, t.value)
-            best_x.append(t.number)
-            best_y.append(best)
-        elif t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values:
-            last = t.intermediate_values[max(t.intermediate_values)]
-            ax.scatter(t.number, last, marker="x", color="#C44E52", zorder=3, label="pruned")
-    ax.step(best_x, best_y, where="post", color="0.2", label="best so far")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles))
-    ax.legend(unique.values(), unique.keys(), frameon=False, fontsize=9)
-    ax.set_xlabel("trial", fontsize=11)
-    ax.set_ylabel("validation objective", fontsize=11)
-    ax.set_title(f"Optimisation history: {study.study_name}", fontsize=12)
-    ax.spines[["top", "right"]].set_visible(False)
-    save(fig, path)
-
-
-def plot_importance(study, path: Path) -> None:
-    """Parameter importance (Optuna's fANOVA evaluator, seed 0) as horizontal bars; needs
-    completed trials with at least two different objective values."""
-    import optuna
-
-    values = {t.value for t in study.get_trials(deepcopy=False,
-                                                  states=(optuna.trial.TrialState.COMPLETE,))}
-    if len(values) < 2:
-        log.warning("parameter importance not computed: completed trials share one objective value")
-        return
-    try:
-        importance = optuna.importance.get_param_importances(
-            study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
-    except (RuntimeError, ValueError) as err:
-        log.warning("parameter importance not computed (%s)", err)
-        return
-    if not importance:
-        return
-    plt = pyplot()
-    names = list(importance)[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.5))
-    ax.barh(names, [importance[n] for n in names], color="#55A868")
-    ax.set_xlabel("importance (fANOVA: fraction of objective variance)", fontsize=11)
-    ax.set_title(f"Hyper-parameter importance: {study.study_name}", fontsize=12)
-    ax.spines[["top", "right"]].set_visible(False)
-    save(fig, path)
+    Returns:
+        {"study_name", "complete", "pruned", "failed" (trial counts), "best_value" and
+        "best_trial" (None while no trial completed), "best_config" (OUT/best.yaml or None)}.
+    """
+    study = tune(data_dir, model_spec, out, overwrite=overwrite, **options)
+    states = [t.state.name for t in study.trials]
+    summary = {"study_name": study.study_name, "complete": states.count("COMPLETE"),
+               "pruned": states.count("PRUNED"), "failed": states.count("FAIL"),
+               "best_value": None, "best_trial": None, "best_config": None}
+    if summary["complete"]:
+        summary.update(best_value=study.best_value, best_trial=study.best_trial.number,
+                       best_config=Path(out) / "best.yaml")
+    return summary

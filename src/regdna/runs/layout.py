@@ -1,0 +1,198 @@
+"""The run dir's layout: where every file of a run lives, and the one reader and writer of each.
+
+No other module opens a run dir's files by name; they call these functions.
+
+RUN/
+  config.yaml            the resolved config (`regdna.runs.config`: `read_run_config`, `save_config`)
+  fingerprint.json       the dataset files and settings the run started from (`--resume` checks it)
+  metrics.csv            one row per validation: epoch, train_loss, val_loss, val_auroc,
+                         val_pr_auc, lr, seconds, step (+ val_pearson for regression)
+  lr_schedule.csv        step, lr: the learning rate at (nearly) every optimiser step
+  checkpoints/best.ckpt  best validation checkpoint; checkpoints/last.ckpt: the latest epoch
+  threshold.json         {"threshold": float | [float per label] | null, "metric": "f1",
+                         "split": "val", "f1": ...}; written last, so a run without it is unfinished
+  resources.json         parameter count, seconds per epoch, peak memory
+  metrics_<split>.json   `regdna evaluate` of one split (`metrics_<split>_<dataset>.json` for
+                         another dataset than the one the run was trained on)
+  figures/               evaluation and training figures (PNG)
+  .regdna-output.json    marks the dir as a run dir (`regdna.utils.output`)
+
+Every writer is atomic (`regdna.utils.atomic`); a reader of an optional file returns None (or an
+empty value) when the file is absent, and a damaged JSON file is one error naming it.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+from regdna.errors import RegdnaError
+from regdna.utils.atomic import atomic_file
+from regdna.utils.jsonio import write_json
+from regdna.utils.output import read_marker
+
+RUN_VERB = "train"
+CONFIG = "config.yaml"
+FINGERPRINT = "fingerprint.json"
+METRICS = "metrics.csv"
+LR_SCHEDULE = "lr_schedule.csv"
+THRESHOLD = "threshold.json"
+RESOURCES = "resources.json"
+CHECKPOINTS = "checkpoints"
+FIGURES = "figures"
+# the first columns of metrics.csv, in this order; other logged values follow alphabetically
+METRIC_COLUMNS = ["epoch", "train_loss", "val_loss", "val_auroc", "val_pr_auc", "lr", "seconds", "step"]
+
+
+# -- paths ----------------------------------------------------------------------------------------
+def config_path(run_dir: str | Path) -> Path:
+    """RUN/config.yaml."""
+    return Path(run_dir) / CONFIG
+
+
+def fingerprint_path(run_dir: str | Path) -> Path:
+    """RUN/fingerprint.json."""
+    return Path(run_dir) / FINGERPRINT
+
+
+def checkpoints_dir(run_dir: str | Path) -> Path:
+    """RUN/checkpoints/."""
+    return Path(run_dir) / CHECKPOINTS
+
+
+def checkpoint_file(run_dir: str | Path, name: str = "best") -> Path:
+    """RUN/checkpoints/<name>.ckpt (whether or not it exists)."""
+    return checkpoints_dir(run_dir) / f"{name}.ckpt"
+
+
+def figures_dir(run_dir: str | Path) -> Path:
+    """RUN/figures/."""
+    return Path(run_dir) / FIGURES
+
+
+def is_run_dir(path: str | Path) -> bool:
+    """True for a dir written by `regdna train` (its marker), or by a regdna from before markers
+    (a config.yaml and no marker)."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    marker = read_marker(path)
+    return (marker or {}).get("verb") == RUN_VERB or (marker is None and config_path(path).is_file())
+
+
+# -- JSON files -----------------------------------------------------------------------------------
+def read_json(path: str | Path) -> dict | None:
+    """A JSON object, or None when the file is absent; a clear error when it is not valid JSON."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise RegdnaError(f"{path}, line {err.lineno}: not valid JSON ({err.msg}); "
+                          "re-run the step that wrote it.") from None
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def write_threshold(run_dir: str | Path, record: dict) -> Path:
+    """Write RUN/threshold.json: {"threshold": float | list | None, "metric", "split", "f1"...}."""
+    return write_json(Path(run_dir) / THRESHOLD, record)
+
+
+def read_threshold_record(run_dir: str | Path) -> dict | None:
+    """RUN/threshold.json as written by `write_threshold`, or None (an unfinished run)."""
+    return read_json(Path(run_dir) / THRESHOLD)
+
+
+def read_threshold(run_dir: str | Path) -> float | list[float] | None:
+    """The validation threshold of a run: a float (binary), one per label (multi-label), or None
+    (multi-class, regression, or no threshold.json)."""
+    record = read_threshold_record(run_dir)
+    return None if record is None else record.get("threshold")
+
+
+def write_resources(run_dir: str | Path, info: dict) -> Path:
+    """Write RUN/resources.json (n_params, seconds_per_epoch, epochs, peak_memory_mb, ...)."""
+    return write_json(Path(run_dir) / RESOURCES, info)
+
+
+def read_resources(run_dir: str | Path) -> dict:
+    """RUN/resources.json, or {} when the run has none."""
+    return read_json(Path(run_dir) / RESOURCES) or {}
+
+
+def split_metrics_name(split: str, data_dir: str | Path, trained_on: str | None) -> str:
+    """File name of an evaluation: metrics_<split>.json on the dataset the run was trained on,
+    metrics_<split>_<dataset dir name>.json on another one."""
+    same = trained_on is not None and Path(trained_on).resolve() == Path(data_dir).resolve()
+    return f"metrics_{split}.json" if same else f"metrics_{split}_{Path(data_dir).name}.json"
+
+
+def write_split_metrics(run_dir: str | Path, name: str, report: dict) -> Path:
+    """Write the evaluation `report` as RUN/<name> (a name from `split_metrics_name`)."""
+    return write_json(Path(run_dir) / name, report)
+
+
+def read_split_metrics(run_dir: str | Path, split: str) -> dict | None:
+    """RUN/metrics_<split>.json (`split` may carry a dataset suffix: "test_other"), or None."""
+    return read_json(Path(run_dir) / f"metrics_{split}.json")
+
+
+def all_split_metrics(run_dir: str | Path) -> dict[str, dict]:
+    """Every evaluation of a run: {"test": {...}, "val": {...}, "test_<dataset>": {...}}."""
+    return {path.stem[len("metrics_"):]: read_json(path) or {}
+            for path in sorted(Path(run_dir).glob("metrics_*.json"))}
+
+
+# -- CSV files ------------------------------------------------------------------------------------
+def write_history(run_dir: str | Path, rows: list[dict]) -> Path:
+    """Write RUN/metrics.csv: one row per validation, METRIC_COLUMNS first (empty cell = none)."""
+    path = Path(run_dir) / METRICS
+    columns = METRIC_COLUMNS + sorted({k for row in rows for k in row} - set(METRIC_COLUMNS))
+    with atomic_file(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in columns})
+    return path
+
+
+def _number(text):
+    if text is None or text == "":
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def read_history(run_dir: str | Path) -> list[dict]:
+    """Rows of RUN/metrics.csv with numbers as floats (an empty cell is NaN); [] when absent."""
+    path = Path(run_dir) / METRICS
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        return [{key: _number(value) for key, value in row.items() if key}
+                for row in csv.DictReader(handle)]
+
+
+def write_lr_schedule(run_dir: str | Path, steps: list[list[float]]) -> Path:
+    """Write RUN/lr_schedule.csv from [optimiser step, learning rate] pairs."""
+    path = Path(run_dir) / LR_SCHEDULE
+    with atomic_file(path, "w") as handle:
+        handle.write("step,lr\n")
+        handle.writelines(f"{int(step)},{lr!r}\n" for step, lr in steps)
+    return path
+
+
+def read_lr_schedule(run_dir: str | Path) -> tuple[list[int], list[float]]:
+    """(steps, learning rates) of RUN/lr_schedule.csv; two empty lists when absent."""
+    path = Path(run_dir) / LR_SCHEDULE
+    steps, rates = [], []
+    if path.is_file():
+        with open(path, newline="") as handle:
+            for row in csv.DictReader(handle):
+                steps.append(int(float(row["step"])))
+                rates.append(float(row["lr"]))
+    return steps, rates

@@ -50,7 +50,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from regdna.encode.onehot import one_hot
-    from regdna.interpret.attribute import attribute
+    from regdna.interpret.attributions import attribute
 
     predictor = build(args.length, args.filters)
     rng = np.random.default_rng(0)

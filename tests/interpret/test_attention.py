@@ -4,7 +4,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from regdna.interpret.attention import _relevance_rollout, _rollout
-from regdna.interpret.attribute import attribute
+from regdna.interpret.attributions import attribute
 
 from interp_helpers import TOY_MOTIF, make_planted
 

@@ -4,7 +4,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from regdna.errors import RegdnaError
-from regdna.interpret.attribute import attribute, available_methods
+from regdna.interpret.attributions import attribute, available_methods
 
 from interp_helpers import TOY_MOTIF, make_planted
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from regdna.interpret.attribute import attribute
+from regdna.interpret.attributions import attribute
 from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
 
 

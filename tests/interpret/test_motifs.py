@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from regdna.encode.onehot import one_hot
-from regdna.interpret.attribute import attribute
-from regdna.interpret.motifs import (_bh, discover_motifs, filter_ppms, filter_report,
-                                     load_targets, match_motifs)
+from regdna.interpret.attributions import attribute
+from regdna.interpret.filters import filter_ppms, filter_report
+from regdna.interpret.modisco import discover_motifs
+from regdna.interpret.motif_match import _bh, load_targets, match_motifs
 
 from interp_helpers import TOY_MOTIF, make_planted
 

@@ -3,7 +3,7 @@ random native DNABERT-2 checkpoint (BPE tokens, [CLS] query)."""
 import numpy as np
 import pytest
 
-from regdna.interpret.attribute import attribute
+from regdna.interpret.attributions import attribute
 
 METHODS = ["attention", "rollout", "gradcam", "lrp", "integrated_gradients", "grad_x_input"]
 

@@ -1,12 +1,10 @@
-"""`regdna attribute`, `regdna faithfulness`, `regdna motifs`, `regdna gia`: thin layers over
-`regdna.interpret`.
-
-Each verb checks its `--out` against the output policy (`regdna.utils.output`) before it loads a
-model or computes anything, so a refused `--out` costs nothing, and writes it atomically at the
-end."""
+"""`regdna attribute`, `regdna faithfulness`, `regdna motifs`, `regdna gia`: options and printed
+lines only; each verb is one function of `regdna.interpret` (`run_attribute`,
+`run_faithfulness`, `run_motifs`, `run_gia`), which checks `--out` against the output policy
+(`regdna.utils.output`) before it loads a model or computes anything, so a refused `--out` costs
+nothing, and writes it atomically at the end."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -18,26 +16,6 @@ from regdna.errors import RegdnaError
 
 _RUN = typer.Option(..., "--run", help="Run dir of a trained model (regdna train).")
 _DEVICE = typer.Option(None, "--device", help="torch device (default: CUDA if present).")
-
-
-# -- shared helpers -------------------------------------------------------------------------------
-def _say_subset(table) -> None:
-    """Say so when fewer sequences than the input holds are analysed (never silently)."""
-    from regdna.data.records import subset_note
-
-    note = subset_note(table)
-    if note:
-        typer.echo(note)
-
-
-def _check_length(predictor, table) -> None:
-    if predictor.length is None:
-        return
-    bad = table[table.sequence.str.len() != predictor.length]
-    if len(bad):
-        row = bad.iloc[0]
-        raise RegdnaError(f"record {row['id']} has {len(row['sequence'])} bp but the model takes "
-                          f"{predictor.length} bp; cut windows with `regdna prepare --length`")
 
 
 # -- attribute ------------------------------------------------------------------------------------
@@ -72,61 +50,14 @@ def attribute_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """Attribution maps (N, L, 4) or (N, L) for each sequence, with per-sequence logos."""
-    import numpy as np
+    from regdna.interpret.attribute import run_attribute
 
-    from regdna.data.records import load_records
-    from regdna.encode.onehot import one_hot
-    from regdna.interpret.attribute import attribute, check_method
-    from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
-    from regdna.plot.logos import plot_attribution_logo
-    from regdna.runs import load_predictor
-    from regdna.utils.output import check_out_dir, output_dir
-
-    inputs = [run, fasta, data, motifs]
-    check_out_dir(out, "attribute", inputs, overwrite)
-    predictor = load_predictor(run, device=device)
-    check_method(predictor, method)
-    table = load_records(fasta, data, split, n, label)
-    _check_length(predictor, table)
-    _say_subset(table)
-    sites = load_sites(motifs) if motifs else None
-    seqs = list(table.sequence)
-    index = predictor.output_index(output)
-    kwargs = dict(output=index, batch_size=batch_size, n_references=n_references,
-                  n_steps=n_steps, seed=seed)
-    onehot_model = predictor.input_kind == "onehot"
-    hyp = attribute(predictor, seqs, method, hypothetical=True, **kwargs) if onehot_model \
-        else None
-    attr = hyp * one_hot(seqs, length=hyp.shape[1]) if onehot_model and method != "saliency" \
-        else (hyp if onehot_model else attribute(predictor, seqs, method, **kwargs))
-    boxes = site_boxes(table, sites) if sites is not None else [[] for _ in seqs]
-    summary = {"run": str(run), "method": method, "output": predictor.labels[index],
-               "n_sequences": len(seqs), "shape": list(attr.shape)}
-    if sites is not None:
-        mask = site_mask(boxes, attr.shape[1])
-        summary["n_with_sites"] = int(mask.any(1).sum())
-        summary["site_auroc"] = site_auroc(attr, mask)
-    with output_dir(out, "attribute", inputs, overwrite) as tmp:
-        arrays = {"attributions": attr.astype(np.float32), "ids": np.asarray(table.id, dtype=str),
-                  "onehot": one_hot(seqs)}
-        if hyp is not None:
-            arrays["hypothetical"] = hyp.astype(np.float32)
-        np.savez_compressed(tmp / "attributions.npz", **arrays)
-        order = sorted(range(len(seqs)), key=lambda i: (not boxes[i], i))[:logos]
-        (tmp / "logos").mkdir()
-        for rank, i in enumerate(order):
-            zoom = None
-            if boxes[i]:
-                lo = min(b[0] for b in boxes[i]) - 12
-                hi = max(b[1] for b in boxes[i]) + 12
-                zoom = (lo, hi) if hi - lo < len(seqs[i]) * 0.8 else None
-            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(table.id[i]))
-            plot_attribution_logo(tmp / "logos" / f"{rank:02d}_{name}.png", attr[i], seqs[i],
-                                  boxes[i], title=f"{table.id[i]}  ({method}, output "
-                                  f"{predictor.labels[index]})", zoom=zoom)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    typer.echo(f"{method}: {len(seqs)} sequences -> {out}/attributions.npz, "
-               f"{len(order)} logos in {out}/logos")
+    summary = run_attribute(run, out, method=method, fasta=fasta, data=data, split=split,
+                            label=label, n=n, motifs=motifs, output=output, logos=logos,
+                            n_references=n_references, n_steps=n_steps, batch_size=batch_size,
+                            seed=seed, device=device, overwrite=overwrite, say=typer.echo)
+    typer.echo(f"{method}: {summary['n_sequences']} sequences -> {out}/attributions.npz, "
+               f"{summary['n_logos']} logos in {out}/logos")
     if "site_auroc" in summary:
         typer.echo(f"AUROC of |attribution| at known sites vs elsewhere: "
                    f"{summary['site_auroc']:.4g} ({summary['n_with_sites']} sequences with sites)")
@@ -161,49 +92,14 @@ def faithfulness_cmd(
 
     Cost: one attribution per sampled sequence and method (integrated gradients: --n-references
     x --n-steps gradients each) plus (1 + --repeats) predictions per sequence and n."""
-    import pandas as pd
+    from regdna.interpret.faithfulness import run_faithfulness
 
-    from regdna.data.dataset import load_info, read_split
-    from regdna.interpret.attribute import check_method
-    from regdna.interpret.faithfulness import faithfulness, summary_table
-    from regdna.plot.logos import plot_faithfulness
-    from regdna.runs import load_predictor
-    from regdna.utils.output import check_out_dir, output_dir
-
-    inputs = [run, data]
-    check_out_dir(out, "faithfulness", inputs, overwrite)
-    try:
-        n_list = [int(v) for v in ns.split(",") if v.strip()]
-    except ValueError:
-        raise RegdnaError(f"--n '{ns}' must be comma-separated integers such as 1,5,10,20") \
-            from None
-    method_list = [m.strip() for m in methods.split(",") if m.strip()]
-    predictor = load_predictor(run, device=device)
-    for method in method_list:
-        check_method(predictor, method)
-    info = load_info(data)
-    table = read_split(data, split)
-    column = info.labels[0]
-    table = table[table[column].notna()]
-    _check_length(predictor, table)
-    groups = [part for _, part in table.groupby(column)]
-    picked = pd.concat([part.sample(min(len(part), n_seqs), random_state=seed) for part in groups])
-    if any(len(part) > n_seqs for part in groups):
-        typer.echo(f"sampled {len(picked)} of {len(table)} {split} sequences (at most {n_seqs} "
-                   "per class, --n-seqs)")
-    labels = picked[column].to_numpy().astype(int)
-    result = faithfulness(predictor, list(picked.sequence), labels, method_list, ns=n_list,
-                          n_repeats=repeats, seed=seed, n_references=n_references,
-                          n_steps=n_steps)
-    names = info.classes or (["negative", "positive"] if info.task == "binary" else None)
-    result["class"] = [names[c] if names else c for c in result.cls]
-    summary = summary_table(result, n=table_n, class_names=names)
-    with output_dir(out, "faithfulness", inputs, overwrite) as tmp:
-        result.to_csv(tmp / "faithfulness.tsv", sep="\t", index=False, float_format="%.4f")
-        summary.to_csv(tmp / "summary.tsv", sep="\t", index=False, float_format="%.3f")
-        plot_faithfulness(tmp / "faithfulness.png", result, class_names=names,
-                          title=f"Mutagenesis faithfulness: {Path(run).name} on {split}")
-    typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    result = run_faithfulness(run, data, out, split=split, methods=_names(methods),
+                              ns=_integers(ns, "--n", "1,5,10,20"), n_seqs=n_seqs,
+                              repeats=repeats, table_n=table_n, n_references=n_references,
+                              n_steps=n_steps, seed=seed, device=device, overwrite=overwrite,
+                              say=typer.echo)
+    typer.echo(result["summary"].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     typer.echo(f"-> {out}/faithfulness.tsv, summary.tsv, faithfulness.png")
 
 
@@ -235,96 +131,21 @@ def motifs_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """TF-MoDISco motifs from attributions, named by Tomtom against JASPAR (+ CNN filters)."""
-    import numpy as np
+    from regdna.interpret.motifs import run_motifs
 
-    from regdna.interpret.motifs import (FILTER_EXCLUDE, discover_motifs, filter_report,
-                                         load_targets, match_motifs)
-    from regdna.io.jaspar import load_collection
-    from regdna.plot.logos import plot_motif_match
-    from regdna.utils.output import check_out_dir, output_dir
-
-    if attributions is None and run is None:
-        raise RegdnaError("give --attributions DIR (from `regdna attribute`) or --run RUN --data D")
-    inputs = [attributions, run, data]
-    check_out_dir(out, "motifs", inputs, overwrite)
-    predictor, seqs = None, None
-    if attributions is not None:
-        path = Path(attributions) / "attributions.npz"
-        if not path.is_file():
-            raise RegdnaError(f"{path} not found; write it with `regdna attribute --out "
-                              f"{attributions}`")
-        saved = np.load(path)
-        if "hypothetical" not in saved:
-            raise RegdnaError(f"{path} has no hypothetical contributions (a transformer's base "
-                              "scores); motif discovery needs a one-hot model's attributions")
-        onehot, hyp = saved["onehot"], saved["hypothetical"]
-        if run is not None:  # the model whose first-layer filters are matched too
-            from regdna.encode.onehot import one_hot_to_strings
-            from regdna.runs import load_predictor
-
-            predictor = load_predictor(run, device=device)
-            seqs = one_hot_to_strings(onehot)
-            if predictor.input_kind != "onehot":
-                predictor = None
-    else:
-        from regdna.encode.onehot import one_hot
-        from regdna.interpret.attribute import attribute, check_method
-        from regdna.runs import load_predictor
-
-        if data is None:
-            raise RegdnaError("--run needs --data DATASET_DIR")
-        predictor = load_predictor(run, device=device)
-        check_method(predictor, method)
-        if predictor.input_kind != "onehot":
-            raise RegdnaError("motif discovery needs a one-hot (CNN) model's attributions")
-        from regdna.data.records import load_records
-
-        table = load_records(None, data, split, n, label)
-        _say_subset(table)
-        seqs = list(table.sequence)
-        hyp = attribute(predictor, seqs, method, hypothetical=True)
-        onehot = one_hot(seqs)
-    motifs = discover_motifs(onehot, hyp, max_seqlets=max_seqlets)
-    targets = load_targets(jaspar_release, collection, tax_group)
-    matches = match_motifs(motifs, targets, top=top)
-    by_id = {m.matrix_id: m for m in load_collection(jaspar_release, collection, tax_group)}
-    filters = None
-    if predictor is not None:
-        filter_targets = [t for t in targets if not t.matrix_id.startswith(FILTER_EXCLUDE)]
-        filters = filter_report(predictor, seqs, filter_targets, q_threshold=q_threshold)
-    with output_dir(out, "motifs", inputs, overwrite) as tmp:
-        matches.to_csv(tmp / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
-        (tmp / "logos").mkdir()
-        summary = []
-        for motif in motifs:
-            best = motif.matches.iloc[0] if len(motif.matches) else None
-            target = by_id.get(best.matrix_id) if best is not None else None
-            plot_motif_match(tmp / "logos" / f"{motif.name}.png", motif.name, motif.ppm,
-                             motif.cwm, f"{best['name']} {best.matrix_id}" if best is not None
-                             else "", target.ppm if target is not None else None,
-                             q_value=float(best.q_value) if best is not None else None,
-                             strand=best.strand if best is not None else "+",
-                             offset=int(best.offset) if best is not None else 0)
-            summary.append({"motif": motif.name, "n_seqlets": motif.n_seqlets,
-                            "consensus": motif.consensus,
-                            "best_match": None if best is None else best["name"],
-                            "matrix_id": None if best is None else best.matrix_id,
-                            "q_value": None if best is None else float(best.q_value)})
-        report = {"motifs": summary, "jaspar": {"release": targets[0].release if targets else "",
-                                                "collection": collection,
-                                                "tax_group": tax_group}}
-        if filters is not None:
-            filters[0].to_csv(tmp / "filters.tsv", sep="\t", index=False, float_format="%.4g")
-            report["filters"] = filters[1]
-        (tmp / "motifs.json").write_text(json.dumps(report, indent=2) + "\n")
-    if not motifs:
+    report = run_motifs(out, attributions=attributions, run=run, data=data, split=split,
+                        label=label, method=method, n=n, jaspar_release=jaspar_release,
+                        collection=collection, tax_group=tax_group, top=top,
+                        max_seqlets=max_seqlets, q_threshold=q_threshold, device=device,
+                        overwrite=overwrite, say=typer.echo)
+    if not report["motifs"]:
         typer.echo("no motifs found (too few high-attribution seqlets); explain more sequences")
-    for row in summary:
+    for row in report["motifs"]:
         q = f"q = {row['q_value']:.2g}" if row["q_value"] is not None else "no match"
         typer.echo(f"{row['motif']:>6}  {row['consensus']:<24} {row['n_seqlets']:5d} seqlets  "
                    f"best JASPAR match: {row['best_match']} ({row['matrix_id']}, {q})")
-    if filters is not None:
-        f = filters[1]
+    if "filters" in report:
+        f = report["filters"]
         typer.echo(f"first-layer filters: {f['n_aligned']}/{f['n_filters']} aligned, hit ratio "
                    f"{f['hit_ratio']:.3g} (q < {q_threshold:.4g}), mean best q {f['mean_best_q']:.3g}")
     typer.echo(f"-> {out}/motifs.tsv, motifs.json, logos/")
@@ -358,73 +179,28 @@ def gia_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """Global importance analysis: mean effect of embedding motifs into shuffled backgrounds."""
-    import pandas as pd
+    from regdna.interpret.gia import run_gia
 
-    from regdna.data.dataset import read_split
-    from regdna.interpret import gia
-    from regdna.plot.logos import plot_gia_distance, plot_gia_effects, plot_gia_flanks
-    from regdna.runs import load_predictor
-    from regdna.runs.config import read_run_config
-    from regdna.utils.output import check_out_dir, output_dir
-
-    if data is None:
-        data = read_run_config(run).dataset.path
-        if not data or not Path(data).is_dir():
-            raise RegdnaError(f"the run's dataset ({data}) is not available; pass --data")
-    inputs = [run, data]
-    check_out_dir(out, "gia", inputs, overwrite)
-    dist = _distances(distances)
-    predictor = load_predictor(run, device=device)
-    index = predictor.output_index(output)
-    seqs = list(read_split(data, split, columns=["sequence"]).sequence)
-    backgrounds = gia.make_backgrounds(seqs, n=n_backgrounds, seed=seed)
-    first = gia.resolve_motif(motif, jaspar_release)
-    effects = [{"label": first.name, **gia.motif_effect(predictor, backgrounds, first,
-                                                        output=index, sample=sample, seed=seed)}]
-    report = {"run": str(run), "output": predictor.labels[index], "backgrounds": n_backgrounds,
-              "sampled_sites": sample}
-    tables = {}
-    if motif2:
-        second = gia.resolve_motif(motif2, jaspar_release)
-        effects.append({"label": second.name, **gia.motif_effect(
-            predictor, backgrounds, second, output=index, sample=sample, seed=seed)})
-        tables["distance"] = gia.distance_sweep(predictor, backgrounds, first, second, dist,
-                                                output=index, sample=sample, seed=seed)
-    if flanks:
-        tables["flanks"] = gia.flank_sweep(predictor, backgrounds, first, n_flank=flanks,
-                                           output=index, seed=seed)
-    report["effects"] = effects
-    with output_dir(out, "gia", inputs, overwrite) as tmp:
-        plot_gia_effects(tmp / "gia_effects.png", effects,
-                         title=f"Global importance ({predictor.labels[index]})")
-        pd.DataFrame(effects).to_csv(tmp / "effects.tsv", sep="\t", index=False,
-                                     float_format="%.4g")
-        if "distance" in tables:
-            tables["distance"].to_csv(tmp / "distance.tsv", sep="\t", index=False,
-                                      float_format="%.4g")
-            plot_gia_distance(tmp / "gia_distance.png", tables["distance"],
-                              f"{first.name} at the centre, {second.name} moved")
-            best = tables["distance"].sort_values("mean", ascending=False).iloc[0]
-            report["best_distance"] = {"distance": int(best.distance),
-                                       "orientation": best.orientation, "mean": best["mean"]}
-        if "flanks" in tables:
-            tables["flanks"].to_csv(tmp / "flanks.tsv", sep="\t", index=False,
-                                    float_format="%.4g")
-            plot_gia_flanks(tmp / "gia_flanks.png", tables["flanks"],
-                            f"Flanks of {first.name}")
-        (tmp / "gia.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    for e in effects:
+    report = run_gia(run, motif, out, motif2=motif2, data=data, split=split,
+                     n_backgrounds=n_backgrounds, sample=sample, flanks=flanks,
+                     distances=_integers(distances, "--distances", "-20,12,30") or None,
+                     output=output, jaspar_release=jaspar_release, seed=seed, device=device,
+                     overwrite=overwrite)
+    for e in report["effects"]:
         typer.echo(f"{e['label']}: mean effect {e['mean']:+.4g} "
                    f"[95% CI {e['lo']:+.4g}, {e['hi']:+.4g}] over {e['n']} backgrounds")
     typer.echo(f"-> {out}/gia.json, effects.tsv, gia_effects.png")
 
 
-def _distances(text: Optional[str]) -> Optional[list[int]]:
-    """--distances "-20,12,30" -> [-20, 12, 30]; None: the whole window."""
-    if not text:
-        return None
+def _names(text: str) -> list[str]:
+    """--methods "a, b" -> ["a", "b"]."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _integers(text: Optional[str], option: str, example: str) -> list[int]:
+    """A comma-separated list of integers ("-20,12,30" -> [-20, 12, 30]; None or "" -> [])."""
     try:
-        return [int(d) for d in text.split(",") if d.strip()]
+        return [int(v) for v in (text or "").split(",") if v.strip()]
     except ValueError:
-        raise RegdnaError(f"--distances '{text}' must be comma-separated integers such as "
-                          "-20,12,30") from None
+        raise RegdnaError(f"{option} '{text}' must be comma-separated integers such as "
+                          f"{example}") from None

@@ -14,7 +14,7 @@ whose `forward(x, return_attentions=True)` returns `(logits, [A_l (N, H, S, S)])
   R = I, then for each layer R <- R + mean_h[(dy/dA * A)^+] R; the query row of R - I.
 
 The query is the [CLS] token when the first token is special (span (0, 0)) and the model pools
-on it (`model.pooling`, "cls" when absent), as in BERT-style classifiers; otherwise (mean-pooled
+on it (`model.pooling` is "cls", `regdna.models.base`), as in BERT-style classifiers; otherwise (mean-pooled
 models such as tinyformer) the mean over the rows of the real tokens. Token
 scores become base scores with `regdna.interpret.token_map`.
 """
@@ -25,17 +25,29 @@ from typing import Sequence
 import numpy as np
 
 from regdna.errors import RegdnaError
+from regdna.interpret.token_map import token_batch, tokens_to_bases
 
 METHODS = ("attention", "rollout", "gradcam", "lrp")
 
 
 def attention_scores(predictor, seqs: Sequence[str], method: str, output: int = 0,
                      batch_size: int = 16) -> np.ndarray:
-    """Base relevance (N, L) of `method` for each sequence, explaining logit `output`."""
-    from regdna.interpret.token_map import tokens_to_bases
+    """Base relevance of `method` for each sequence, explaining logit `output`.
 
+    Parameters
+    ----------
+    predictor : a `Predictor` whose model has `has_attention` (`regdna.models.base`).
+    seqs : N DNA strings.
+    method : one of `METHODS`.
+    output : index of the output logit to explain.
+    batch_size : sequences per forward (and backward) pass.
+
+    Returns
+    -------
+    (N, L) float32 base relevance (L: the model's length, else the longest sequence).
+    """
     model = predictor.model
-    if not getattr(model, "has_attention", False):
+    if not model.has_attention:
         raise RegdnaError(f"{type(model).__name__} does not expose attention probabilities; "
                           f"{', '.join(METHODS)} need a transformer with has_attention")
     if method not in METHODS:
@@ -54,15 +66,13 @@ def _token_relevance(predictor, chunk, spans, method, output) -> np.ndarray:
     """(n, S) token relevance for one batch."""
     import torch
 
-    from regdna.interpret.attribute import encode_tokens, token_embedding
-
     model = predictor.model
-    batch = encode_tokens(predictor, chunk)
+    batch = token_batch(predictor, chunk)
     need_grad = method in ("gradcam", "lrp")
     hook = None
     if need_grad:
         # a frozen encoder (probe modes) builds no graph: start one at the token embeddings
-        hook = token_embedding(model).register_forward_hook(
+        hook = model.token_embedding().register_forward_hook(
             lambda module, inputs, output: output.requires_grad_(True)
             if not output.requires_grad and output.is_floating_point() else None)
     try:
@@ -77,7 +87,7 @@ def _token_relevance(predictor, chunk, spans, method, output) -> np.ndarray:
     mask = batch["attention_mask"].float() if "attention_mask" in batch else \
         torch.ones(attns[0].shape[0], attns[0].shape[-1], device=attns[0].device)
     # the [CLS] row explains a [CLS]-pooled model; a mean-pooled one reads every token's row
-    query = _query_weights(spans, mask, getattr(model, "pooling", "cls") == "cls")  # (n, S)
+    query = _query_weights(spans, mask, model.pooling == "cls")  # (n, S)
     if method == "attention":
         relevance = sum(a.sum(dim=1) for a in attns)                  # (n, S, S)
     elif method == "rollout":

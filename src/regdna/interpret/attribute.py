@@ -1,310 +1,109 @@
-"""Attribution maps: which bases drive a prediction.
+"""The verb `regdna attribute`: attribution maps of a run's model for FASTA records or a dataset
+split, written with per-sequence logos (the methods themselves: `regdna.interpret.attributions`).
 
-One entry point, `attribute(predictor, x, method, output=0)`, for every model:
-
-one-hot models (CNNs), (N, L, 4) maps:
-  - `saliency`: the gradient of the output logit, with the correction of Majdandzic et al.
-    (2023): the per-position mean across the 4 bases is subtracted, which removes the
-    off-simplex gradient component that one-hot inputs can never move along;
-  - `grad_x_input`: the corrected gradient times the one-hot input;
-  - `integrated_gradients` (captum): path gradients from dinucleotide-shuffled references;
-  - `deeplift_shap` (captum DeepLIFT, rescale rule) averaged over dinucleotide-shuffled
-    references (the DeepSHAP recipe);
-  - `ism`: saturation mutagenesis (`regdna.variants.ism`), delta centred per position.
-token models (transformers), (N, L) base scores:
-  - `saliency`, `grad_x_input`, `integrated_gradients` through the token embedding layer
-    (captum layer methods; each token's score is summed over the embedding dimension), then
-    mapped to bases (`regdna.interpret.token_map`); `ism` on the re-tokenized strings;
-  - `attention`, `rollout`, `gradcam`, `lrp`: `regdna.interpret.attention`.
-
-Contributions and hypothetical contributions: for the one-hot methods `attribute` returns the
-contribution of each observed base (zero at the other three bases) unless `hypothetical=True`,
-in which case it returns what each of the 4 bases would contribute at each position (the
-corrected gradient, the DeepLIFT/IG multipliers projected against the references as in
-DeepSHAP's `combine_mult_and_diffref`, or the centred ISM deltas); TF-MoDISco needs both.
-Outputs are logits (before the sigmoid / softmax) of output `output`.
+Output dir (`regdna.utils.output`, checked before the model is loaded): `attributions.npz`
+(`attributions` (N, L, 4) or (N, L), `hypothetical` (N, L, 4) for one-hot models, `onehot`
+(N, L, 4), `ids`), `logos/<rank>_<id>.png`, `summary.json`.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from regdna.errors import RegdnaError
+from regdna.data.records import load_records, subset_note
+from regdna.encode.onehot import one_hot
+from regdna.interpret.attributions import attribute, check_method
+from regdna.interpret.inputs import check_length
+from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
+from regdna.plot.logos import plot_attribution_logo
+from regdna.runs import load_predictor
+from regdna.utils.jsonio import write_json
+from regdna.utils.output import check_out_dir, output_dir
+from regdna.utils.paths import safe_filename
 
-GRADIENT_METHODS = ("saliency", "grad_x_input", "integrated_gradients", "deeplift_shap")
-ATTENTION_METHODS = ("attention", "rollout", "gradcam", "lrp")
-ONEHOT_METHODS = GRADIENT_METHODS + ("ism",)
-TOKEN_METHODS = ("saliency", "grad_x_input", "integrated_gradients", "ism")
-
-
-def available_methods(predictor) -> list[str]:
-    """The attribution methods that apply to the predictor's model."""
-    model = predictor.model
-    if getattr(model, "input_kind", "onehot") == "tokens":
-        methods = list(TOKEN_METHODS)
-        if getattr(model, "has_attention", False):
-            methods += list(ATTENTION_METHODS)
-        return methods
-    return list(ONEHOT_METHODS)
+VERB = "attribute"
 
 
-def check_method(predictor, method: str) -> None:
-    """Raise a RegdnaError naming the methods that apply when `method` does not."""
-    methods = available_methods(predictor)
-    if method not in methods:
-        kind = "a transformer" if getattr(predictor.model, "input_kind", "") == "tokens" \
-            else "a one-hot (CNN) model"
-        why = ""
-        if method in ATTENTION_METHODS:
-            why = " (it needs attention probabilities, i.e. a model with has_attention)"
-        raise RegdnaError(f"method '{method}' does not apply to {kind}{why}; "
-                          f"methods for this model: {', '.join(methods)}")
+def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gradients",
+                  fasta: str | Path | None = None, data: str | Path | None = None,
+                  split: str = "test", label: str | None = None, n: int | None = None,
+                  motifs: str | Path | None = None, output: str = "0", logos: int = 6,
+                  n_references: int = 8, n_steps: int = 20, batch_size: int = 32, seed: int = 0,
+                  device: str | None = None, overwrite: bool = False,
+                  say: Callable[[str], None] = print) -> dict:
+    """Explain output `output` of the run's model for every record of `fasta` (or of split
+    `split` of the dataset dir `data`, optionally only class `label`; `n` keeps the first n).
 
+    Parameters
+    ----------
+    run : run dir (`regdna train`).
+    out : output dir (see the module doc); refused before any work unless new, empty, an
+        earlier `attribute` output, or `overwrite`.
+    method : one of `regdna.interpret.attributions.available_methods`.
+    motifs : known-site table (`regdna.interpret.sites.load_sites`): sites boxed on the logos,
+        AUROC of |attribution| at sites reported.
+    output : output index or label name.
+    logos : number of per-sequence logos (sequences with known sites first).
+    n_references, n_steps, batch_size, seed : see `regdna.interpret.attributions.attribute`.
+    say : called with each note for the user (e.g. that `n` cut the records), as it arises.
 
-def attribute(predictor, x: Sequence[str] | np.ndarray, method: str, output: int = 0,
-              batch_size: int = 32, n_references: int = 8, n_steps: int = 20, seed: int = 0,
-              hypothetical: bool = False) -> np.ndarray:
-    """Attribution maps of `predictor`'s output `output` for each input sequence.
-
-    Args:
-        predictor: a `regdna.runs.predictor.Predictor`.
-        x: N DNA strings of the model's length, or one-hot (N, 4, L) (one-hot models).
-        method: one of `available_methods(predictor)`.
-        output: index of the output logit to explain.
-        batch_size: sequences per backward pass.
-        n_references: dinucleotide shuffles per sequence (deeplift_shap, integrated_gradients).
-        n_steps: integration steps per reference (integrated_gradients).
-        seed: seed of the shuffled references.
-        hypothetical: one-hot models: return hypothetical contributions (see module doc).
-
-    Returns:
-        (N, L, 4) float32 for one-hot models, (N, L) float32 for token models.
+    Returns
+    -------
+    dict: run, method, output (label name), n_sequences, shape (of `attributions`),
+    [n_with_sites, site_auroc (NaN without both kinds of position)], n_logos, out.
     """
-    from regdna.encode.onehot import one_hot_to_strings
-
+    inputs = [run, fasta, data, motifs]
+    check_out_dir(out, VERB, inputs, overwrite)
+    predictor = load_predictor(run, device=device)
     check_method(predictor, method)
-    if not 0 <= output < predictor.n_outputs:
-        raise RegdnaError(f"output {output} out of range: the model has {predictor.n_outputs} "
-                          f"outputs ({', '.join(predictor.labels)})")
-    seqs = one_hot_to_strings(np.asarray(x), channels_first=True) \
-        if isinstance(x, np.ndarray) or hasattr(x, "detach") else list(x)
-    if method == "ism":
-        return _ism(predictor, seqs, output, hypothetical)
-    if predictor.input_kind == "tokens":
-        if method in ATTENTION_METHODS:
-            from regdna.interpret.attention import attention_scores
-
-            return attention_scores(predictor, seqs, method, output=output,
-                                    batch_size=batch_size)
-        return _token_gradients(predictor, seqs, method, output, batch_size, n_steps)
-    chunks = [_onehot_batch(predictor, seqs[i:i + batch_size], method, output,
-                            n_references, n_steps, seed + i, hypothetical)
-              for i in range(0, len(seqs), batch_size)]
-    if not chunks:
-        return np.zeros((0, predictor.length or 0, 4), dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32)
-
-
-# -- one-hot models -------------------------------------------------------------------------------
-def _output_module(model, output: int):
-    """Wrap `model` so that it returns the logit of one output, (N, 1): the scalar captum
-    differentiates, and a Module (DeepLIFT hooks the model's submodules)."""
-    import torch
-
-    class _Head(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, x):
-            out = self.model(x)
-            out = out[0] if isinstance(out, tuple) else out
-            return out[:, output:output + 1]
-
-    return _Head().eval()
-
-
-def _references(seqs: Sequence[str], n: int, seed: int) -> np.ndarray:
-    """(N, n, 4, L) one-hot dinucleotide shuffles of each sequence."""
-    from regdna.data.shuffle import dinucleotide_shuffles
-    from regdna.encode.onehot import one_hot
-
-    length = max(len(s) for s in seqs)
-    refs = [one_hot(dinucleotide_shuffles(s, n, seed=seed + i), length=length,
-                    channels_first=True) for i, s in enumerate(seqs)]
-    return np.stack(refs)
-
-
-def _project(multipliers, refs):
-    """DeepSHAP's hypothetical contributions: for each candidate base b at a position, the
-    contribution it would make against reference r is sum_c m_c (e_b - r)_c = m_b - sum_c m_c r_c.
-    multipliers, refs: (N, R, 4, L) -> (N, 4, L) averaged over the R references."""
-    return (multipliers - (multipliers * refs).sum(axis=2, keepdims=True)).mean(axis=1)
-
-
-def _onehot_batch(predictor, seqs, method, output, n_references, n_steps, seed, hypothetical):
-    """One batch of one-hot attributions -> (n, L, 4)."""
-    import torch
-
-    from regdna.encode.onehot import one_hot
-
-    x_np = one_hot(seqs, length=predictor.length or None, channels_first=True)
-    x = torch.from_numpy(x_np).to(predictor.device)
-    head = _output_module(predictor.model, output)
-    if method in ("saliency", "grad_x_input"):
-        x.requires_grad_(True)
-        with torch.enable_grad():
-            grad, = torch.autograd.grad(head(x).sum(), x)
-        hyp = grad - grad.mean(dim=1, keepdim=True)  # Majdandzic et al. correction
-        hyp = hyp.detach().cpu().numpy()
-        if method == "saliency":
-            return hyp.transpose(0, 2, 1)
+    table = load_records(fasta, data, split, n, label)
+    check_length(predictor, table)
+    note = subset_note(table)
+    if note:
+        say(note)
+    sites = load_sites(motifs) if motifs else None
+    seqs = list(table.sequence)
+    index = predictor.output_index(output)
+    kwargs = dict(output=index, batch_size=batch_size, n_references=n_references,
+                  n_steps=n_steps, seed=seed)
+    if predictor.input_kind == "onehot":
+        hyp = attribute(predictor, seqs, method, hypothetical=True, **kwargs)
+        # saliency is the corrected gradient at every base; the others score the observed base
+        attr = hyp if method == "saliency" else hyp * one_hot(seqs, length=hyp.shape[1])
     else:
-        n, r = len(seqs), n_references
-        refs_np = _references(seqs, r, seed).astype(np.float32)  # (n, R, 4, L)
-        refs = torch.from_numpy(refs_np.reshape(n * r, *x_np.shape[1:])).to(predictor.device)
-        inputs = x.repeat_interleave(r, dim=0)
-        mult = _multipliers(head, method, inputs, refs, n_steps)
-        hyp = _project(mult.reshape(n, r, *x_np.shape[1:]), refs_np)
-    if hypothetical:
-        return hyp.transpose(0, 2, 1)
-    return (hyp * x_np).transpose(0, 2, 1)
+        hyp, attr = None, attribute(predictor, seqs, method, **kwargs)
+    boxes = site_boxes(table, sites) if sites is not None else [[] for _ in seqs]
+    summary = {"run": str(run), "method": method, "output": predictor.labels[index],
+               "n_sequences": len(seqs), "shape": list(attr.shape)}
+    if sites is not None:
+        mask = site_mask(boxes, attr.shape[1])
+        summary["n_with_sites"] = int(mask.any(1).sum())
+        summary["site_auroc"] = site_auroc(attr, mask)
+    order = sorted(range(len(seqs)), key=lambda i: (not boxes[i], i))[:logos]
+    with output_dir(out, VERB, inputs, overwrite) as tmp:
+        arrays = {"attributions": attr.astype(np.float32), "ids": np.asarray(table.id, dtype=str),
+                  "onehot": one_hot(seqs)}
+        if hyp is not None:
+            arrays["hypothetical"] = hyp.astype(np.float32)
+        np.savez_compressed(tmp / "attributions.npz", **arrays)
+        (tmp / "logos").mkdir()
+        for rank, i in enumerate(order):
+            plot_attribution_logo(tmp / "logos" / f"{rank:02d}_{safe_filename(table.id[i])}.png",
+                                  attr[i], seqs[i], boxes[i],
+                                  title=f"{table.id[i]}  ({method}, output "
+                                  f"{predictor.labels[index]})",
+                                  zoom=_zoom(boxes[i], len(seqs[i])))
+        write_json(tmp / "summary.json", summary)
+    return {**summary, "n_logos": len(order), "out": str(out)}
 
 
-def _multipliers(head, method, inputs, refs, n_steps):
-    """captum multipliers (not multiplied by input - reference), (n*R, 4, L) numpy."""
-    import torch
-
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    try:
-        # DeepLIFT's max-pool rule un-pools, which has no deterministic kernel; a training run
-        # in the same process may have switched determinism on
-        torch.use_deterministic_algorithms(False)
-        return _captum_multipliers(head, method, inputs, refs, n_steps)
-    finally:
-        torch.use_deterministic_algorithms(deterministic)
-
-
-def _captum_multipliers(head, method, inputs, refs, n_steps):
-    import warnings
-
-    import torch
-    from captum.attr import DeepLift, IntegratedGradients
-
-    with torch.enable_grad(), warnings.catch_warnings():
-        # captum announces its temporary hooks and the inputs it marks as requiring grad
-        warnings.simplefilter("ignore", UserWarning)
-        if method == "deeplift_shap":
-            explainer = DeepLift(head, multiply_by_inputs=False)
-            mult = explainer.attribute(inputs, baselines=refs, target=0)
-        else:
-            explainer = IntegratedGradients(head, multiply_by_inputs=False)
-            mult = explainer.attribute(inputs, baselines=refs, target=0, n_steps=n_steps,
-                                       internal_batch_size=max(len(inputs), 1) * 4)
-    return mult.detach().cpu().numpy()
-
-
-def _ism(predictor, seqs, output, hypothetical):
-    """Saturation mutagenesis deltas (on the probability scale of `regdna.variants.ism`),
-    centred per position like the gradient correction: the hypothetical contribution of base b
-    is delta_b - mean_c delta_c, so the observed base scores minus the mean effect of mutating
-    it. Token models get that observed-base score, (N, L)."""
-    from regdna.encode.onehot import one_hot
-    from regdna.variants.ism import saturation_mutagenesis
-
-    delta = np.asarray(saturation_mutagenesis(predictor, seqs, output=output), dtype=np.float32)
-    hyp = delta - delta.mean(axis=-1, keepdims=True)
-    if hypothetical and predictor.input_kind == "onehot":
-        return hyp
-    contrib = hyp * one_hot(seqs, length=hyp.shape[1])
-    return contrib.sum(-1) if predictor.input_kind == "tokens" else contrib
-
-
-# -- token models ---------------------------------------------------------------------------------
-def token_embedding(model):
-    """The token embedding layer (nn.Embedding) of a transformer, where the layer gradient
-    methods attach: `get_input_embeddings()` when the model (or its backbone) has it, else the
-    embedding whose name says it embeds tokens or words."""
-    import torch
-
-    for owner in (model, getattr(model, "backbone", None), getattr(model, "encoder", None)):
-        getter = getattr(owner, "get_input_embeddings", None)
-        if callable(getter):
-            try:
-                layer = getter()
-            except (NotImplementedError, AttributeError):
-                layer = None
-            if isinstance(layer, torch.nn.Module):
-                return layer
-    embeddings = [(name, m) for name, m in model.named_modules()
-                  if isinstance(m, torch.nn.Embedding)]
-    for name, layer in embeddings:
-        if any(key in name.lower() for key in ("word", "token", "tok_")):
-            return layer
-    if embeddings:
-        return embeddings[0][1]
-    raise RegdnaError(f"{type(model).__name__} has no token embedding layer (nn.Embedding); "
-                      "gradient methods on transformers need one. Use ism or an attention method.")
-
-
-def _token_gradients(predictor, seqs, method, output, batch_size, n_steps):
-    """Layer attributions at the token embedding -> token scores -> (N, L) base scores."""
-    import torch
-    from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
-
-    from regdna.interpret.token_map import tokens_to_bases
-
-    model = predictor.model
-    layer = token_embedding(model)
-    length = predictor.length or max(len(s) for s in seqs)
-    out = []
-    for start in range(0, len(seqs), batch_size):
-        chunk = seqs[start:start + batch_size]
-        batch = encode_tokens(predictor, chunk)
-        keys = [k for k in batch if k != "input_ids"]
-
-        def forward(input_ids, *rest):
-            inputs = {"input_ids": input_ids, **dict(zip(keys, rest))}
-            logits = model(inputs)
-            logits = logits[0] if isinstance(logits, tuple) else logits
-            return logits[:, output]
-
-        extra = tuple(batch[k] for k in keys)
-        with torch.enable_grad():
-            if method == "integrated_gradients":
-                explainer = LayerIntegratedGradients(forward, layer)
-                # the reference replaces every token by padding (id of [PAD], else 0)
-                pad_id = _pad_id(model)
-                baseline = torch.full_like(batch["input_ids"], pad_id)
-                attr = explainer.attribute(batch["input_ids"], baselines=baseline,
-                                           additional_forward_args=extra, n_steps=n_steps)
-                scores = attr.sum(-1)
-            else:
-                explainer = LayerGradientXActivation(forward, layer,
-                                                     multiply_by_inputs=method == "grad_x_input")
-                attr = explainer.attribute(batch["input_ids"], additional_forward_args=extra)
-                # saliency: the gradient's norm per token (no sign: its direction is arbitrary)
-                scores = attr.sum(-1) if method == "grad_x_input" else attr.norm(dim=-1)
-        scores = scores.detach().float().cpu().numpy()
-        mask = batch.get("attention_mask")
-        if mask is not None:
-            scores = scores * mask.cpu().numpy()
-        out.append(tokens_to_bases(scores, model.token_spans(chunk), length))
-    return np.concatenate(out) if out else np.zeros((0, length), dtype=np.float32)
-
-
-def encode_tokens(predictor, seqs):
-    """Token tensors on the predictor's device, always real tokens: probe models that cache
-    embeddings would otherwise answer with a pooled embedding and no attention."""
-    tokens = getattr(predictor.model, "tokens", None)
-    batch = tokens(list(seqs)) if callable(tokens) else predictor.model.tokenize(list(seqs))
-    return {k: v.to(predictor.device) for k, v in batch.items()}
-
-
-def _pad_id(model) -> int:
-    for owner in (model, getattr(model, "tokenizer", None), getattr(model, "config", None)):
-        value = getattr(owner, "pad_token_id", None)
-        if isinstance(value, int):
-            return value
-    return 0
+def _zoom(boxes, length: int, margin: int = 12) -> tuple[int, int] | None:
+    """The window around a sequence's known sites (+- `margin` bp) for a logo's zoomed panel,
+    or None when there are none or it would span most (80%) of the sequence."""
+    if not boxes:
+        return None
+    lo = min(b[0] for b in boxes) - margin
+    hi = max(b[1] for b in boxes) + margin
+    return (lo, hi) if hi - lo < length * 0.8 else None

@@ -1,4 +1,5 @@
-"""Mutagenesis faithfulness test of attribution methods.
+"""Mutagenesis faithfulness test of attribution methods, and the verb `regdna faithfulness`
+(`run_faithfulness`) that runs it on a dataset split.
 
 For each class, take its sequences, rank positions by each attribution method (|score| of the
 position), mutate the top-n positions (each base replaced by one of the other three, at random),
@@ -10,15 +11,28 @@ its top positions hurt accuracy more than n random positions do; the random base
 Cost: the attributions (integrated gradients: n_references x n_steps gradients per sequence)
 dominate; the mutants of all random repeats at one n are predicted in one call, so that the
 predictor's batches stay full.
+
+Output dir of the verb (`regdna.utils.output`, checked before the model is loaded):
+`faithfulness.tsv` (the long table of `faithfulness`), `summary.tsv` (`summary_table` at one n),
+`faithfulness.png`.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from regdna.data.dataset import load_info, read_split
 from regdna.errors import RegdnaError
+from regdna.interpret.attributions import attribute, check_method
+from regdna.interpret.inputs import check_length
+from regdna.plot.faithfulness import plot_faithfulness
+from regdna.runs import load_predictor
+from regdna.utils.output import check_out_dir, output_dir
+
+VERB = "faithfulness"
 
 _OTHER = {b: [c for c in "ACGT" if c != b] for b in "ACGTN"}
 
@@ -80,20 +94,23 @@ def faithfulness(predictor, seqs: Sequence[str], labels: np.ndarray, methods: Se
                  **attribute_kwargs) -> pd.DataFrame:
     """Accuracy per class after mutating the top-n positions of each method, and at random.
 
-    Args:
-        predictor: a classifier `Predictor`.
-        seqs: N sequences; labels: (N,) integer classes (binary: 0/1).
-        methods: attribution method names (`regdna.interpret.attribute`).
-        ns: numbers of positions to mutate (0 and "all" are always added).
-        n_repeats: repeats of the random-position baseline.
-        attributions: precomputed maps per method, (N, L, 4) or (N, L), in `seqs` order.
+    Parameters
+    ----------
+    predictor : a classifier `Predictor`.
+    seqs : N sequences of one length L.
+    labels : (N,) integer classes (binary: 0/1).
+    methods : attribution method names (`regdna.interpret.attributions`).
+    ns : numbers of positions to mutate (0 and "all" are always added).
+    n_repeats : repeats of the random-position baseline.
+    attributions : precomputed maps per method, (N, L, 4) or (N, L), in `seqs` order.
+    attribute_kwargs : passed to `regdna.interpret.attributions.attribute`.
 
-    Returns:
-        long table: class, method ("random" for the baseline, "all" for every position), n,
-        accuracy, lo, hi (95% interval of the random repeats; equal to accuracy otherwise).
+    Returns
+    -------
+    long table: cls, n_seqs, method ("none" for no mutation, "random" for the baseline, "all"
+    for every position), n, accuracy (fraction of the class's sequences still predicted as
+    it), lo, hi (95% interval of the random repeats; equal to accuracy otherwise).
     """
-    from regdna.interpret.attribute import attribute
-
     labels = np.asarray(labels).astype(int)
     rng = np.random.default_rng(seed)
     length = len(seqs[0])
@@ -146,3 +163,59 @@ def summary_table(table: pd.DataFrame, n: int = 20, class_names: Sequence[str] |
         row[f"n=all ({int(all_row.n)})"] = all_row.accuracy
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def run_faithfulness(run: str | Path, data: str | Path, out: str | Path, split: str = "test",
+                     methods: Sequence[str] = ("integrated_gradients", "grad_x_input"),
+                     ns: Sequence[int] = (1, 5, 10, 15, 20), n_seqs: int = 100,
+                     repeats: int = 20, table_n: int = 20, n_references: int = 4,
+                     n_steps: int = 20, seed: int = 0, device: str | None = None,
+                     overwrite: bool = False, say: Callable[[str], None] = print) -> dict:
+    """The faithfulness test of the run's model on split `split` of the dataset dir `data`,
+    at most `n_seqs` sequences sampled per class, written to the output dir `out`.
+
+    Parameters
+    ----------
+    run : run dir of a classifier (`regdna train`).
+    data : dataset dir (`regdna prepare`); its first label gives the classes.
+    out : output dir (see the module doc); refused before any work unless new, empty, an
+        earlier `faithfulness` output, or `overwrite`.
+    methods, ns, repeats : see `faithfulness` (`repeats` = n_repeats).
+    n_seqs : sequences sampled per class (seed `seed`).
+    table_n : n shown in `summary.tsv`.
+    n_references, n_steps : see `regdna.interpret.attributions.attribute`.
+    say : called with each note for the user (that sampling left sequences out), as it arises.
+
+    Returns
+    -------
+    dict: table (the long table, with a `class` name column), summary (`summary_table`), out.
+    """
+    inputs = [run, data]
+    check_out_dir(out, VERB, inputs, overwrite)
+    methods = list(methods)
+    predictor = load_predictor(run, device=device)
+    for method in methods:
+        check_method(predictor, method)
+    info = load_info(data)
+    table = read_split(data, split)
+    column = info.labels[0]
+    table = table[table[column].notna()]
+    check_length(predictor, table)
+    groups = [part for _, part in table.groupby(column)]
+    picked = pd.concat([part.sample(min(len(part), n_seqs), random_state=seed) for part in groups])
+    if any(len(part) > n_seqs for part in groups):
+        say(f"sampled {len(picked)} of {len(table)} {split} sequences (at most {n_seqs} "
+            "per class, --n-seqs)")
+    labels = picked[column].to_numpy().astype(int)
+    result = faithfulness(predictor, list(picked.sequence), labels, methods, ns=list(ns),
+                          n_repeats=repeats, seed=seed, n_references=n_references,
+                          n_steps=n_steps)
+    names = info.classes or (["negative", "positive"] if info.task == "binary" else None)
+    result["class"] = [names[c] if names else c for c in result.cls]
+    summary = summary_table(result, n=table_n, class_names=names)
+    with output_dir(out, VERB, inputs, overwrite) as tmp:
+        result.to_csv(tmp / "faithfulness.tsv", sep="\t", index=False, float_format="%.4f")
+        summary.to_csv(tmp / "summary.tsv", sep="\t", index=False, float_format="%.3f")
+        plot_faithfulness(tmp / "faithfulness.png", result, class_names=names,
+                          title=f"Mutagenesis faithfulness: {Path(run).name} on {split}")
+    return {"table": result, "summary": summary, "out": str(out)}

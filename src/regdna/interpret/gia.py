@@ -1,4 +1,5 @@
-"""Global importance analysis (Koo et al. 2021; Toneyan et al. 2022).
+"""Global importance analysis (Koo et al. 2021; Toneyan et al. 2022), and the verb `regdna gia`
+(`run_gia`).
 
 Embed a pattern into many dinucleotide-shuffled background sequences (shuffling keeps the
 composition and destroys motifs) and measure the mean change of the model output (the logit for
@@ -8,18 +9,33 @@ the bases flanking a core motif.
 
 A motif is a consensus string ("TGACTCA") or a JASPAR name or matrix id; with `sample=True`
 each background receives its own site sampled from the JASPAR PWM, otherwise the consensus.
+
+Output dir of the verb (`regdna.utils.output`, checked before the model is loaded): `gia.json`,
+`effects.tsv`, `gia_effects.png`; with a second motif `distance.tsv`, `gia_distance.png`; with
+flanks `flanks.tsv`, `gia_flanks.png`.
 """
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from regdna.data.dataset import read_split
+from regdna.data.shuffle import dinucleotide_shuffle
 from regdna.encode.onehot import reverse_complement
 from regdna.errors import RegdnaError
+from regdna.io.jaspar import load_motif
+from regdna.plot.gia import plot_gia_distance, plot_gia_effects, plot_gia_flanks
+from regdna.runs import load_predictor
+from regdna.runs.config import read_run_config
+from regdna.utils.jsonio import write_json
+from regdna.utils.output import check_out_dir, output_dir
+
+VERB = "gia"
 
 
 @dataclass
@@ -48,8 +64,6 @@ def resolve_motif(spec: str, release: str | None = None) -> MotifSource:
     text = spec.strip()
     if text and set(text) <= set("ACGTN"):
         return MotifSource(name=text, consensus=text)
-    from regdna.io.jaspar import load_motif
-
     motif = load_motif(text, release=release)
     return MotifSource(name=f"{motif.name} ({motif.matrix_id})", consensus=motif.consensus,
                        ppm=np.asarray(motif.ppm, dtype=float))
@@ -57,8 +71,6 @@ def resolve_motif(spec: str, release: str | None = None) -> MotifSource:
 
 def make_backgrounds(seqs: Sequence[str], n: int = 1000, seed: int = 0) -> list[str]:
     """n dinucleotide shuffles of sequences drawn at random (with replacement if needed)."""
-    from regdna.data.shuffle import dinucleotide_shuffle
-
     if not len(seqs):
         raise RegdnaError("global importance analysis needs background sequences; got none")
     rng = np.random.default_rng(seed)
@@ -161,8 +173,8 @@ def flank_sweep(predictor, backgrounds, motif: MotifSource, n_flank: int = 2, ou
                 seed: int = 0) -> pd.DataFrame:
     """Every combination of `n_flank` bases on each side of the core motif at the centre:
     one row per flank pair, sorted by mean effect; `random_flanks` = the core alone with the
-    background's own (random) flanks, the reference line of
-    Tang 2024, Fig. 2.6a (Toneyan et al. 2022)."""
+    background's own (random) flanks, the reference line of the flank analysis of
+    Toneyan et al. (2022)."""
     length = len(backgrounds[0])
     centre = (length - motif.width) // 2
     base = _output(predictor, backgrounds, output)
@@ -178,3 +190,75 @@ def flank_sweep(predictor, backgrounds, motif: MotifSource, n_flank: int = 2, ou
             rows.append({"left": left, "right": right, "site": full.consensus, **summary,
                          "random_flanks": core["mean"]})
     return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
+
+
+def run_gia(run: str | Path, motif: str, out: str | Path, motif2: str | None = None,
+            data: str | Path | None = None, split: str = "test", n_backgrounds: int = 1000,
+            sample: bool = False, flanks: int = 0, distances: Sequence[int] | None = None,
+            output: str = "0", jaspar_release: str | None = None, seed: int = 0,
+            device: str | None = None, overwrite: bool = False) -> dict:
+    """Global importance of `motif` (and of `motif2`, with the distance / orientation sweep of
+    the two; and the sweep of `flanks` bases on each side of `motif`) for the run's model, on
+    dinucleotide shuffles of split `split` of `data` (default: the run's dataset).
+
+    Parameters
+    ----------
+    run : run dir (`regdna train`).
+    motif, motif2 : JASPAR name / matrix id, or a consensus (letters ACGTN) (`resolve_motif`).
+    out : output dir (see the module doc); refused before any work unless new, empty, an
+        earlier `gia` output, or `overwrite`.
+    n_backgrounds : shuffled backgrounds (`make_backgrounds`).
+    sample : sample each site from the JASPAR PWM instead of embedding the consensus.
+    distances : distances (bp, start to start) of `motif2` from `motif`; None: the window.
+    output : output index or label name; effects are changes of its logit.
+
+    Returns
+    -------
+    the report written to gia.json: run, output, backgrounds, sampled_sites, effects (one dict
+    per motif: label, motif, position, mean, lo, hi, n), [best_distance]; and out.
+    """
+    if data is None:
+        data = read_run_config(run).dataset.path
+        if not data or not Path(data).is_dir():
+            raise RegdnaError(f"the run's dataset ({data}) is not available; pass --data")
+    inputs = [run, data]
+    check_out_dir(out, VERB, inputs, overwrite)
+    predictor = load_predictor(run, device=device)
+    index = predictor.output_index(output)
+    seqs = list(read_split(data, split, columns=["sequence"]).sequence)
+    backgrounds = make_backgrounds(seqs, n=n_backgrounds, seed=seed)
+    first = resolve_motif(motif, jaspar_release)
+    effects = [{"label": first.name, **motif_effect(predictor, backgrounds, first,
+                                                    output=index, sample=sample, seed=seed)}]
+    label = predictor.labels[index]
+    report = {"run": str(run), "output": label, "backgrounds": n_backgrounds,
+              "sampled_sites": sample}
+    tables = {}
+    if motif2:
+        second = resolve_motif(motif2, jaspar_release)
+        effects.append({"label": second.name, **motif_effect(
+            predictor, backgrounds, second, output=index, sample=sample, seed=seed)})
+        tables["distance"] = distance_sweep(predictor, backgrounds, first, second, distances,
+                                            output=index, sample=sample, seed=seed)
+    if flanks:
+        tables["flanks"] = flank_sweep(predictor, backgrounds, first, n_flank=flanks,
+                                       output=index, seed=seed)
+    report["effects"] = effects
+    with output_dir(out, VERB, inputs, overwrite) as tmp:
+        plot_gia_effects(tmp / "gia_effects.png", effects, title=f"Global importance ({label})")
+        pd.DataFrame(effects).to_csv(tmp / "effects.tsv", sep="\t", index=False,
+                                     float_format="%.4g")
+        if "distance" in tables:
+            tables["distance"].to_csv(tmp / "distance.tsv", sep="\t", index=False,
+                                      float_format="%.4g")
+            plot_gia_distance(tmp / "gia_distance.png", tables["distance"],
+                              f"{first.name} at the centre, {second.name} moved")
+            best = tables["distance"].sort_values("mean", ascending=False).iloc[0]
+            report["best_distance"] = {"distance": int(best.distance),
+                                       "orientation": best.orientation, "mean": best["mean"]}
+        if "flanks" in tables:
+            tables["flanks"].to_csv(tmp / "flanks.tsv", sep="\t", index=False,
+                                    float_format="%.4g")
+            plot_gia_flanks(tmp / "gia_flanks.png", tables["flanks"], f"Flanks of {first.name}")
+        write_json(tmp / "gia.json", report)
+    return {**report, "out": str(out)}

@@ -1,4 +1,5 @@
-"""Token scores -> base scores (Consens et al. n.d., k-mer -> base mapping).
+"""Between tokens and bases: the token tensors of the sequences being explained
+(`token_batch`), and token scores -> base scores (Consens et al. n.d., k-mer -> base mapping).
 
 A transformer scores tokens; a biologist reads bases. Every base takes the mean score of the
 tokens that cover it:
@@ -17,6 +18,19 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+
+
+def token_batch(predictor, seqs: Sequence[str]) -> dict:
+    """Token tensors of `seqs` on the predictor's device: `model.token_inputs` (always real
+    tokens, `regdna.models.base`), so that models which cache embeddings still give tokens and
+    attention.
+
+    Returns
+    -------
+    {"input_ids", "attention_mask", ...}: (N, S) tensors on `predictor.device`.
+    """
+    batch = predictor.model.token_inputs(list(seqs))
+    return {k: v.to(predictor.device) for k, v in batch.items()}
 
 
 def token_to_base(token_scores: np.ndarray, spans: Sequence[tuple[int, int]],

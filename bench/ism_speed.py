@@ -68,7 +68,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     from regdna.encode.onehot import one_hot
-    from regdna.variants.ism import _ism
+    from regdna.variants.ism import mutagenesis_with_path
 
     pred = build(args.length, args.filters)
     rng = np.random.default_rng(0)
@@ -78,11 +78,13 @@ def main() -> None:
           f"filters={args.filters}, CPU threads={torch.get_num_threads()}")
 
     results = {}
-    t, (delta_fast, path) = timed(lambda: _ism(pred, seqs, 0, None, True, args.batch_size, True, 8))
+    t, (delta_fast, path) = timed(
+        lambda: mutagenesis_with_path(pred, seqs, 0, None, True, args.batch_size, True, 8))
     assert path == "fast", "regdna fast path was not used"
     results["regdna fast"] = (t, delta_fast)
     if not args.skip_plain:
-        t, (delta_plain, _) = timed(lambda: _ism(pred, seqs, 0, None, False, args.batch_size, True, 8))
+        t, (delta_plain, _) = timed(
+            lambda: mutagenesis_with_path(pred, seqs, 0, None, False, args.batch_size, True, 8))
         results["regdna plain"] = (t, delta_plain)
     try:
         import tangermeme  # noqa: F401

@@ -1,7 +1,7 @@
 """Streaming variant scoring: 200,000 variants on a synthetic genome, variants/s and peak memory.
 
 Writes a synthetic genome (6 contigs x 2 Mb) and a VCF of random SNVs (ref = the genome base),
-scores it with `regdna.variants.score_variants` (a small basset: filters 0.1, global max-pool;
+scores it with `regdna.variants.vep.score_variants` (a small basset: filters 0.1, global max-pool;
 200 bp windows; Parquet output)
 and prints variants per second and the peak resident memory of the process, also measured for a
 run 10x smaller in a fresh process so that "flat in the number of variants" is visible

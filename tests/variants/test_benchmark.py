@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regdna.variants.benchmark import (benchmark_variants, correlation, hypergeom_overlap,
-                                       ld_block_topk, stratify_by_pvalue, topk_agreement,
-                                       up_down_rates)
+from regdna.evaluate.correlation import correlation
+from regdna.variants.benchmark import (hypergeom_overlap, ld_block_topk, stratify_by_pvalue,
+                                       topk_agreement, up_down_rates)
+from regdna.variants.benchmark_variants import run_benchmark_variants
 
 
 def test_pearson_and_spearman_with_ties_by_hand():
@@ -106,7 +107,7 @@ def test_benchmark_variants_writes_everything(tmp_path):
                          "pvalue": rng.uniform(0, 0.2, n) ** 4, "cell_line": np.where(np.arange(n) < 60, "K562", "HepG2"),
                          "block": np.repeat(np.arange(30), 4), "is_causal": np.tile([1, 0, 0, 0], 30)})
     other = pd.DataFrame({"id": scores["id"], "score": scores["log2_ratio"] * 2 + 0.01 * rng.normal(size=n)})
-    metrics = benchmark_variants(scores, meas, tmp_path / "bench", other=other)
+    metrics = run_benchmark_variants(scores, meas, tmp_path / "bench", other=other)
     expected = correlation(scores["log2_ratio"], measured)["r"]
     assert metrics["overall"]["pearson"] == pytest.approx(expected)
     assert set(metrics["per_group"]) == {"K562", "HepG2"}

@@ -14,7 +14,8 @@ from regdna.data.dataset import DatasetInfo
 from regdna.errors import RegdnaError
 from regdna.models.registry import build_model
 from regdna.runs.predictor import Predictor
-from regdna.variants.ism import FastISM, _ism, ism_table, saturation_mutagenesis
+from regdna.variants.fast_ism import FastISM
+from regdna.variants.ism import ism_table, mutagenesis_with_path, saturation_mutagenesis
 
 L = 200
 
@@ -56,7 +57,7 @@ def test_fast_equals_plain_on_real_cnns(spec, options, rc):
     seqs[1] = "N" * 7 + seqs[1][7:]  # N positions get all 4 edits
     engine = FastISM.build(pred.model, (4, 120), pred.device)
     assert engine is not None and engine.receptive_field > 19  # the trunk goes past conv 1
-    fast, path = _ism(pred, seqs, 1, None, True, 400, True, 1)
+    fast, path = mutagenesis_with_path(pred, seqs, 1, None, True, 400, True, 1)
     assert path == "fast"
     plain = saturation_mutagenesis(pred, seqs, output=1, fast=False, batch_size=400)
     assert np.abs(plain).max() > 1e-4  # a test that can fail: the model reacts to edits
@@ -87,7 +88,7 @@ def test_region_and_errors():
 def test_untraceable_model_falls_back_to_plain():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        delta, path = _ism(gc_predictor(), random_seqs(2, 20), 0, None, True, 64, True, 8)
+        delta, path = mutagenesis_with_path(gc_predictor(), random_seqs(2, 20), 0, None, True, 64, True, 8)
     assert path == "plain" and any("fast ISM disabled" in str(w.message) for w in caught)
     assert delta.shape == (2, 20, 4)
 

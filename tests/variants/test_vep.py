@@ -12,8 +12,9 @@ from var_helpers import GC_LENGTH, gc_logit, gc_predictor
 from regdna.errors import RegdnaError
 from regdna.io.genome import Genome
 from regdna.io.vcf import iter_table, iter_variants, iter_vcf
-from regdna.variants.vep import allele_scores, margin_logits, score_variants, shift_offsets
-from regdna.variants.windows import make_windows
+from regdna.variants.effects import allele_scores, margin_logits
+from regdna.variants.vep import score_variants
+from regdna.variants.windows import make_windows, shift_offsets
 
 HEADER = "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 RECORDS = [

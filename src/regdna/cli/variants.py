@@ -1,4 +1,6 @@
-"""`regdna vep`, `regdna ism`, `regdna benchmark-variants`: thin layers over `regdna.variants`."""
+"""`regdna vep`, `regdna ism`, `regdna benchmark-variants`: options parsed here, the work done by
+`regdna.variants.vep.run_vep`, `regdna.variants.ism.run_ism` and
+`regdna.variants.benchmark_variants.run_benchmark_variants`, their summaries printed."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +10,6 @@ import typer
 
 from regdna.cli import app
 from regdna.cli.options import OVERWRITE
-from regdna.errors import RegdnaError
 
 
 def _echo_summary(summary: dict) -> None:
@@ -61,105 +62,13 @@ def vep_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """Score variants: p_ref, p_alt, delta, log2_ratio, logit_diff per output (+ robust / zero-shot)."""
-    import os
+    from regdna.variants.vep import run_vep
 
-    from regdna.utils.output import check_out_file
-    from regdna.variants.vep import parse_shard, score_variants
-
-    if run is None and not zero_shot:
-        raise RegdnaError("give --run RUN (a trained model) or --zero-shot --model hf:<id>.")
-    if zero_shot and not model:
-        raise RegdnaError("--zero-shot needs --model hf:<hub id or local dir>.")
-    shard_range = parse_shard(shard)
-    inputs = [variants, genome, run, _local_model_dir(model)]
-    # the output policy is checked before any model is loaded
-    check_out_file(out, "vep", inputs=inputs, overwrite=overwrite)
-    if device is None and "LOCAL_RANK" in os.environ:
-        import torch
-
-        if torch.cuda.is_available():  # torchrun: one GPU per process
-            device = f"cuda:{os.environ['LOCAL_RANK']}"
-    predictor = language_model = None
-    if run is not None:
-        from regdna.runs import load_predictor
-
-        predictor = load_predictor(run, device=device, batch_size=batch_size)
-    if zero_shot:
-        from regdna.models.hf import load_language_model
-
-        language_model = load_language_model(model, trust_remote_code=trust_remote_code, device=device)
-        if predictor is not None:
-            length = length or predictor.length
-        length = length or 512
-    summary = score_variants(variants, out, predictor, genome, length=length, rc=rc, shifts=shifts,
-                             max_shift=max_shift, strict=strict, language_model=language_model,
-                             chunk_size=chunk_size, shard=shard_range, progress=progress,
-                             model_id=_model_identity(run, model if zero_shot else None),
-                             inputs=inputs, overwrite=overwrite)
+    summary = run_vep(variants, out, run=run, genome=genome, zero_shot=zero_shot, model=model,
+                      length=length, rc=rc, shifts=shifts, max_shift=max_shift, strict=strict,
+                      chunk_size=chunk_size, batch_size=batch_size, shard=shard, device=device,
+                      trust_remote_code=trust_remote_code, progress=progress, overwrite=overwrite)
     _echo_summary(summary)
-
-
-def _local_model_dir(model: Optional[str]) -> Optional[Path]:
-    """The directory of an hf:<dir> model (an input --out must not replace), else None."""
-    if not model:
-        return None
-    from regdna.models.hf import model_source
-
-    local = Path(model_source(model)).expanduser()
-    return local if local.is_dir() else None
-
-
-def _model_identity(run: Optional[Path], model: Optional[str]) -> dict:
-    """The checkpoint and config of --run and the --model spec, for the resume fingerprint."""
-    from regdna.variants.vep import language_model_identity, run_identity
-
-    identity = {}
-    if run is not None:
-        from regdna.runs.checkpoint import checkpoint_path
-
-        identity["run"] = run_identity(run, checkpoint_path(run, "best"))
-    if model:
-        identity["language_model"] = language_model_identity(model)
-    return identity
-
-
-def _parse_region_text(text: Optional[str]):
-    if not text:
-        return None
-    try:
-        start, end = text.split(":")
-        return (int(start) if start else None, int(end) if end else None)
-    except ValueError:
-        raise RegdnaError(f"--region '{text}' must look like START:END (0-based, half-open).") from None
-
-
-# --data splits can hold thousands of sequences: without --n, ISM takes this many (and says so)
-DATA_DEFAULT_N = 8
-
-
-def _ism_inputs(predictor, fasta, data, split, n, select):
-    """(ids, sequences, note) for ISM: every record of --fasta, or n of them (the first n, or
-    the n with the highest predicted probability); `note` says how many of how many."""
-    from regdna.data.records import load_records
-
-    if n is None and data is not None:
-        n = DATA_DEFAULT_N
-    table = load_records(fasta, data, split, n if select == "first" else None)
-    available = table.attrs.get("n_available", len(table))
-    ids, seqs = table["id"].astype(str).tolist(), table["sequence"].tolist()
-    if select == "top" and n is not None and len(seqs) > n:
-        import numpy as np
-
-        scores = predictor.predict(seqs)[:, 0]
-        keep = np.argsort(-scores, kind="stable")[:n]
-        ids, seqs = [ids[i] for i in keep], [seqs[i] for i in keep]
-    source = f"{data} ({split} split)" if data is not None else str(fasta)
-    note = f"mutating {len(seqs)} of {available} sequences of {source}"
-    if len(seqs) < available:
-        which = "first" if select == "first" else "highest-scoring"
-        default = " (the default for --data)" if data is not None and n == DATA_DEFAULT_N else ""
-        note += f": the {which} {len(seqs)}{default}; --n sets how many"
-    return ids, seqs, note
 
 
 @app.command("ism")
@@ -171,7 +80,7 @@ def ism_cmd(
     data: Optional[Path] = typer.Option(None, "--data", help="Dataset dir (regdna prepare) to take sequences from."),
     split: str = typer.Option("test", "--split", help="Split of --data."),
     n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of sequences to mutate (default: every "
-                                    f"record of --fasta; {DATA_DEFAULT_N} of --data)."),
+                                    "record of --fasta; a few of --data, as the run says)."),
     select: str = typer.Option("first", "--select", help="Which sequences: first (file order) or top "
                                "(highest predicted probability of --output)."),
     region: Optional[str] = typer.Option(None, "--region", help="START:END (0-based, half-open) positions "
@@ -185,21 +94,13 @@ def ism_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """Saturation mutagenesis: Δ = f(x') − f(x) for all 3 substitutions at every position."""
-    from regdna.runs import load_predictor
-    from regdna.utils.output import check_out_dir
     from regdna.variants.ism import run_ism
 
-    if select not in ("first", "top"):
-        raise RegdnaError(f"--select '{select}': use first or top.")
-    inputs = [run, fasta, data]
-    check_out_dir(out, "ism", inputs=inputs, overwrite=overwrite)  # before the model is loaded
-    predictor = load_predictor(run, device=device)
-    index = predictor.output_index(output)
-    ids, seqs, note = _ism_inputs(predictor, fasta, data, split, n, select)
-    typer.echo(note)
-    result = run_ism(predictor, seqs, ids, out, output=index, region=_parse_region_text(region),
-                     fast=fast, batch_size=batch_size, top_k=top_k, inputs=inputs, overwrite=overwrite)
-    typer.echo(f"ISM of {len(seqs)} sequences x {len(seqs[0])} bp ({result['path']} path) -> {out}")
+    result = run_ism(run, out, fasta=fasta, data=data, split=split, n=n, select=select,
+                     region=region, output=output, top_k=top_k, fast=fast, batch_size=batch_size,
+                     device=device, overwrite=overwrite, notice=typer.echo)
+    typer.echo(f"ISM of {result['n_sequences']} sequences x {result['length']} bp "
+               f"({result['path']} path) -> {out}")
     typer.echo(result["top"].head(10).to_string(index=False, float_format=_g4))
 
 
@@ -232,12 +133,12 @@ def benchmark_cmd(
     overwrite: bool = OVERWRITE,
 ):
     """Benchmark variant scores against measured effects and against other scorers."""
-    from regdna.variants.benchmark import benchmark_variants
+    from regdna.variants.benchmark_variants import run_benchmark_variants
 
-    metrics = benchmark_variants(scores, measured, out, score_column=score_column,
-                                 measured_column=measured_column, pvalue_column=pvalue_column,
-                                 group_column=group_column, other=other, other_column=other_column,
-                                 overwrite=overwrite)
+    metrics = run_benchmark_variants(scores, measured, out, score_column=score_column,
+                                     measured_column=measured_column, pvalue_column=pvalue_column,
+                                     group_column=group_column, other=other,
+                                     other_column=other_column, overwrite=overwrite)
     typer.echo(f"benchmark of '{metrics['score_column']}' on {metrics['n_joined']} variants -> {out}")
     for line in _benchmark_lines(metrics):
         typer.echo("  " + line)

@@ -52,10 +52,11 @@ def ism_heatmap(delta: np.ndarray, sequence: str, path, title: str = "", region=
 
 
 def topk_bar(table: pd.DataFrame, path, k: int = 25, title: str = "") -> Path:
-    """Horizontal bars of the K edits with the largest |delta| (columns seq_id, pos, ref, alt,
-    delta), signed and coloured by direction."""
+    """Horizontal bars of the given edits (columns seq_id, pos, ref, alt, delta), the first row on
+    top, signed and coloured by direction; the caller picks and orders them (e.g. the K largest
+    |delta|); `k` caps the number of bars."""
     plt = pyplot()
-    top = table.reindex(table["delta"].abs().sort_values(ascending=False).index).head(k)[::-1]
+    top = table.head(k)[::-1]
     labels = [f"{s} {p} {r}>{a}" for s, p, r, a in zip(top["seq_id"], top["pos"], top["ref"], top["alt"])]
     fig, ax = plt.subplots(figsize=(7, max(3.0, 0.25 * len(top) + 1)))
     colors = np.where(top["delta"] > 0, "#c0392b", "#2c7fb8")
@@ -67,16 +68,24 @@ def topk_bar(table: pd.DataFrame, path, k: int = 25, title: str = "") -> Path:
     return save(fig, path)
 
 
-def scatter_density(pred, measured, path, title: str = "", xlabel: str = "predicted score",
-                    ylabel: str = "measured effect") -> Path:
-    """Scatter (left) and hexbin density (right) of predicted vs measured, with r and rho."""
-    from regdna.variants.benchmark import correlation
+def scatter_density(pred, measured, path, pearson: float = float("nan"),
+                    spearman: float = float("nan"), title: str = "",
+                    xlabel: str = "predicted score", ylabel: str = "measured effect") -> Path:
+    """Scatter (left) and hexbin density (right) of predicted vs measured, annotated with the
+    given correlations.
 
+    Parameters
+    ----------
+    pred, measured : array-like, shape (N,)
+        Predicted scores and measured effects (pairs with a NaN are not drawn).
+    path : path of the PNG.
+    pearson, spearman : float
+        Pearson r and Spearman rho to print (computed by the caller; NaN prints "nan").
+    """
     plt = pyplot()
     x, y = np.asarray(pred, float), np.asarray(measured, float)
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]
-    pear, spear = correlation(x, y, "pearson"), correlation(x, y, "spearman")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     axes[0].scatter(x, y, s=8, alpha=0.5, color="#2c7fb8", edgecolors="none")
     if len(x):
@@ -87,7 +96,7 @@ def scatter_density(pred, measured, path, title: str = "", xlabel: str = "predic
         ax.axvline(0, color="grey", linewidth=0.6)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-    text = f"Pearson r = {pear['r']:.3f}\nSpearman ρ = {spear['r']:.3f}\nn = {len(x)}"
+    text = f"Pearson r = {pearson:.3f}\nSpearman ρ = {spearman:.3f}\nn = {len(x)}"
     axes[0].text(0.02, 0.98, text, transform=axes[0].transAxes, va="top", fontsize=9,
                  bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
     axes[0].set_title("scatter")

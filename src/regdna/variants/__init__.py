@@ -1,11 +1,14 @@
-"""Variant effects: scoring variants from a genome or a table (`score_variants`), saturation
-mutagenesis (`saturation_mutagenesis`), and benchmarks against measured effects
-(`benchmark_variants`). Imported lazily so `import regdna.variants` does not load torch."""
+"""Variant effects, one verb per module: `run_vep` (`regdna vep`; `score_variants` with models in
+memory), `run_ism` (`regdna ism`; `saturation_mutagenesis` on a Predictor) and
+`run_benchmark_variants` (`regdna benchmark-variants`). Imported lazily so `import
+regdna.variants` does not load torch."""
 
 _EXPORTS = {
+    "run_vep": "regdna.variants.vep",
     "score_variants": "regdna.variants.vep",
+    "run_ism": "regdna.variants.ism",
     "saturation_mutagenesis": "regdna.variants.ism",
-    "benchmark_variants": "regdna.variants.benchmark",
+    "run_benchmark_variants": "regdna.variants.benchmark_variants",
 }
 
 __all__ = list(_EXPORTS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from regdna.errors import RegdnaError
@@ -138,3 +139,11 @@ def _first_difference(a: str, b: str) -> int:
         if x != y:
             return i
     return min(len(a), len(b)) // 2
+
+
+def shift_offsets(k: int, max_shift: int) -> list[int]:
+    """K window offsets in bp, evenly spaced in [-max_shift, max_shift] (K <= 1: [0]); the shifts
+    of the shift-robust score (Toneyan et al. 2022)."""
+    if k <= 1:
+        return [0]
+    return sorted({int(round(v)) for v in np.linspace(-max_shift, max_shift, k)})

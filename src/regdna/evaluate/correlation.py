@@ -1,0 +1,62 @@
+"""Correlations that say why they are undefined (Morenu n.d. printed "Spearman: nan").
+
+`correlation(x, y, method)` is Pearson or Spearman (average ranks for ties, as scipy) with its
+p-value over the finite pairs; it is NaN with a `note` when fewer than 3 pairs remain or when one
+side is constant (a correlation is undefined when a variance is zero).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from regdna.errors import RegdnaError
+
+METHODS = ("pearson", "spearman")
+
+
+def finite_pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of two aligned vectors where both values are finite.
+
+    Parameters
+    ----------
+    x, y : array-like, shape (N,)
+
+    Returns
+    -------
+    (x, y) : float64 arrays, shape (M,), M <= N, NaN / inf pairs dropped.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def correlation(pred, measured, method: str = "pearson") -> dict:
+    """Pearson or Spearman correlation of the finite pairs, NaN with a reason when undefined.
+
+    Parameters
+    ----------
+    pred : array-like, shape (N,)
+        Predicted scores (any unit).
+    measured : array-like, shape (N,)
+        Measured values, aligned with `pred`.
+    method : "pearson" or "spearman"
+
+    Returns
+    -------
+    dict
+        r (float, NaN when undefined), p (two-sided p-value), n (finite pairs used) and note
+        ("" or why r is NaN).
+    """
+    if method not in METHODS:
+        raise RegdnaError(f"correlation method '{method}': use pearson or spearman.")
+    x, y = finite_pairs(pred, measured)
+    n = len(x)
+    if n < 3:
+        return {"r": np.nan, "p": np.nan, "n": n, "note": f"only {n} finite pairs (need >= 3)"}
+    for name, v in (("predicted scores", x), ("measured effects", y)):
+        if np.all(v == v[0]):
+            return {"r": np.nan, "p": np.nan, "n": n,
+                    "note": f"{name} are constant ({v[0]:g} for all {n}): correlation undefined"}
+    r, p = stats.pearsonr(x, y) if method == "pearson" else stats.spearmanr(x, y)
+    return {"r": float(r), "p": float(p), "n": n, "note": ""}

@@ -107,7 +107,8 @@ def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length:
 
     Returns
     -------
-    The output directory (its files are listed in the module docstring and its README.txt).
+    Path
+        The output directory (its files are listed in the module docstring and its README.txt).
     """
     out = Path(out)
     _check_args(n_per_class, length, factors, sharpen)

@@ -94,7 +94,9 @@ def run_prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | No
 
     Returns
     -------
-    The dataset dir (its `dataset.json` holds the counts and the QC: `regdna.data.dataset.load_info`).
+    Path
+        The dataset dir (its `dataset.json` holds the counts and the QC:
+        `regdna.data.dataset.load_info`).
     """
 
     out = Path(out)

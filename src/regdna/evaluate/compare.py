@@ -88,9 +88,25 @@ def run_compare(runs, out, splits=("test",), overwrite: bool = False) -> dict:
     """`regdna compare`: compare run dirs; write comparison.csv, comparison.md and bar charts
     into `out`.
 
-    Returns:
-        {"out": the output dir, "table": the comparison table (one row per run and split),
-        "markdown": the table as written to comparison.md}.
+    Parameters
+    ----------
+    runs : sequence of path
+        Run dirs (`regdna train`); a run without `metrics_<split>.json` is evaluated first
+        (`run_evaluate`, which writes it into the run dir).
+    out : path
+        Output dir (`regdna.utils.output` policy), checked before anything is evaluated.
+    splits : sequence of str, default ("test",)
+        Splits compared (train / val / test).
+    overwrite : bool, default False
+        Replace `out` even when it is not an earlier `compare` output.
+
+    Returns
+    -------
+    dict
+        out (Path, the output dir), table (pandas DataFrame, one row per run and split: AUROC,
+        PR-AUC and their 95% intervals, F1, ECE or the regression metrics, and the cost:
+        n_params, seconds_per_epoch, epochs, peak_memory_mb), markdown (str, the table as
+        written to comparison.md).
     """
     from regdna.plot.compare import cost_bars, metric_bars   # matplotlib
 

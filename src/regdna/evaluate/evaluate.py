@@ -150,17 +150,32 @@ def regression_report(y, p, labels, n_boot: int = 1000, seed: int = 0) -> dict:
 
 def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
                  figures: bool = True, device=None) -> dict:
-    """Evaluate a run on a split of its dataset (or of `data_dir`, same task and labels).
+    """`regdna evaluate`: evaluate a run on a split of its dataset (or of `data_dir`, same
+    task and labels); the run dir is updated in place.
 
-    Args:
-        run_dir: a run dir written by `regdna train`.
-        split: train, val or test.
-        data_dir: another dataset dir (default: the one the run was trained on).
-        n_boot: bootstrap resamples for the 95% intervals.
-        figures: write the figures under RUN/figures/.
+    Parameters
+    ----------
+    run_dir : path
+        A complete run dir written by `regdna train` (with threshold.json).
+    split : str, default "test"
+        train, val or test.
+    data_dir : path, optional
+        Another dataset dir (default: the one the run was trained on).
+    n_boot : int, default 1000
+        Bootstrap resamples for the 95% intervals (at most 200 for multilabel / multiclass).
+    figures : bool, default True
+        Write the figures (ROC, PR, calibration...) under RUN/figures/.
+    device : str or torch.device, optional
+        Torch device (default: CUDA when present, else CPU).
 
-    Returns:
-        the metrics dict written to RUN/metrics_<split>.json.
+    Returns
+    -------
+    dict
+        The metrics written to RUN/metrics_<split>.json: task, split, data, model,
+        threshold_source, n, and per task: binary auroc, pr_auc (floats in [0, 1]) with
+        auroc_ci95 / pr_auc_ci95 ([lo, hi]), f1 at the validation threshold, ece...;
+        multilabel / multiclass per_label / per_class and macro / micro values; regression
+        pearson, spearman, mse, r2.
     """
     from regdna.runs import load_predictor
 

@@ -103,8 +103,35 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
     """`regdna predict`: predict every sequence of `fasta` or `table` with the model of
     `run_dir`; write `out` (TSV).
 
-    Returns:
-        {"out": the TSV's path, "n": the number of sequences predicted}.
+    Parameters
+    ----------
+    run_dir : path
+        Run dir written by `regdna train`.
+    out : path
+        TSV to write (`regdna.utils.output` policy, checked before the model is loaded): `id`,
+        one probability (or value, regression) column per output, and for binary / multilabel
+        runs `<label>_call` (0/1 at the validation threshold, 0.5 without one) and `call`
+        (the class name, when the dataset named its classes); multiclass: `call`.
+    fasta, table : path
+        Exactly one: a FASTA, or a CSV / TSV / Parquet with a `sequence` (and `id`) column.
+        Sequences of any length are predicted in groups of equal length.
+    batch_size : int, optional
+        Sequences per forward pass (default: the run's predict.batch_size).
+    chunk_size : int, default 10000
+        Records read and written at a time (memory).
+    rc_average : bool, optional
+        Average over the sequence and its reverse complement (default: the run's setting).
+    checkpoint : str, default "best"
+        "best", "last" or a path to a .ckpt file.
+    device : str or torch.device, optional
+        Torch device (default: CUDA when present, else CPU).
+    overwrite : bool, default False
+        Replace `out` even when it is not an unchanged earlier `predict` output.
+
+    Returns
+    -------
+    dict
+        out (Path, the TSV), n (int, the number of sequences predicted).
     """
     from regdna.runs import load_predictor
 

@@ -41,18 +41,25 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
     run : run dir (`regdna train`).
     out : output dir (see the module doc); refused before any work unless new, empty, an
         earlier `attribute` output, or `overwrite`.
-    method : one of `regdna.interpret.attributions.available_methods`.
+    method : one of `regdna.interpret.attributions.available_methods` (default
+        "integrated_gradients"; "deeplift_shap", "grad_x_input", "ism"...).
+    fasta, data, split, label, n : the records: a FASTA, or split `split` of the dataset dir
+        `data` (only class `label` when given); `n` keeps the first n (default: all).
     motifs : known-site table (`regdna.interpret.sites.load_sites`): sites boxed on the logos,
         AUROC of |attribution| at sites reported.
     output : output index or label name.
     logos : number of per-sequence logos (sequences with known sites first).
     n_references, n_steps, batch_size, seed : see `regdna.interpret.attributions.attribute`.
+    device : torch device (default: CUDA when present, else CPU).
+    overwrite : replace a foreign `out` (see the output policy).
     say : called with each note for the user (e.g. that `n` cut the records), as it arises.
 
     Returns
     -------
-    dict: run, method, output (label name), n_sequences, shape (of `attributions`),
-    [n_with_sites, site_auroc (NaN without both kinds of position)], n_logos, out.
+    dict
+        run, method, output (label name), n_sequences, shape (of `attributions`: (N, L, 4) for
+        one-hot models, (N, L) for token models), [n_with_sites, site_auroc (float in [0, 1],
+        NaN without both kinds of position)], n_logos, out.
     """
     inputs = [run, fasta, data, motifs]
     check_out_dir(out, VERB, inputs, overwrite)

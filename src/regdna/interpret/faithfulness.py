@@ -188,7 +188,9 @@ def run_faithfulness(run: str | Path, data: str | Path, out: str | Path, split: 
 
     Returns
     -------
-    dict: table (the long table, with a `class` name column), summary (`summary_table`), out.
+    dict
+        table (DataFrame, the long table, with a `class` name column), summary (DataFrame,
+        `summary_table`), out.
     """
     inputs = [run, data]
     check_out_dir(out, VERB, inputs, overwrite)

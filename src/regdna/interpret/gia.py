@@ -214,8 +214,10 @@ def run_gia(run: str | Path, motif: str, out: str | Path, motif2: str | None = N
 
     Returns
     -------
-    the report written to gia.json: run, output, backgrounds, sampled_sites, effects (one dict
-    per motif: label, motif, position, mean, lo, hi, n), [best_distance]; and out.
+    dict
+        The report written to gia.json: run, output, backgrounds, sampled_sites, effects (one
+        dict per motif: label, motif, position, mean, lo, hi (change of the logit and its 95%
+        interval), n), [best_distance (bp)]; and out.
     """
     if data is None:
         data = read_run_config(run).dataset.path

@@ -58,9 +58,11 @@ def run_motifs(out: str | Path, attributions: str | Path | None = None,
 
     Returns
     -------
-    the report written to motifs.json: motifs (per motif: motif, n_seqlets, consensus,
-    best_match, matrix_id, q_value; None without a match), jaspar (release, collection,
-    tax_group), [filters: n_filters, n_aligned, hit_ratio, mean_best_q, q_threshold]; and out.
+    dict
+        The report written to motifs.json: motifs (per motif: motif, n_seqlets, consensus,
+        best_match, matrix_id, q_value; None without a match), jaspar (release, collection,
+        tax_group), [filters: n_filters, n_aligned, hit_ratio, mean_best_q, q_threshold]; and
+        out.
     """
     if attributions is None and run is None:
         raise RegdnaError("give --attributions DIR (from `regdna attribute`) or --run RUN --data D")

@@ -23,20 +23,30 @@ def run_report(runs, out, extras=(), data=None, title: str = "regdna report",
                max_figures: int = 40, overwrite: bool = False) -> dict:
     """`regdna report`: write one self-contained HTML page comparing `runs`.
 
-    Args:
-        runs: run dirs (from `regdna train`, with `regdna evaluate` outputs when available).
-        out: the HTML file to write (atomically).
-        extras: other output dirs whose PNGs (and small TSV/CSV summaries) are shown, grouped
-            by folder: `regdna vep/ism/attribute/motifs/...` outputs.
-        data: dataset dir to summarise; default: the dataset each run's config.yaml names.
-        title: page title.
-        max_figures: figures shown per folder at most (per-sequence plots can be many).
-        overwrite: replace `out` even when it is not an unchanged earlier report
-            (`regdna.utils.output`: an unrelated file is otherwise refused).
+    Parameters
+    ----------
+    runs : sequence of path
+        Run dirs (from `regdna train`, with `regdna evaluate` outputs when available).
+    out : path
+        The HTML file to write (atomically); figures are embedded (base64 PNG).
+    extras : sequence of path, default ()
+        Other output dirs whose PNGs (and small TSV/CSV summaries) are shown, grouped by
+        folder: `regdna vep/ism/attribute/motifs/...` outputs.
+    data : path, optional
+        Dataset dir to summarise; default: the dataset each run's config.yaml names.
+    title : str, default "regdna report"
+        Page title.
+    max_figures : int, default 40
+        Figures shown per folder at most (per-sequence plots can be many).
+    overwrite : bool, default False
+        Replace `out` even when it is not an unchanged earlier report (`regdna.utils.output`:
+        an unrelated file is otherwise refused).
 
-    Returns:
-        {"out": the HTML file, "size_bytes": its size, "runs": number of runs, "extras":
-        number of extra dirs}.
+    Returns
+    -------
+    dict
+        out (the HTML file), size_bytes (int, its size in bytes), runs (int, number of runs),
+        extras (int, number of extra dirs).
     """
     if not runs and not extras:
         raise RegdnaError("regdna report needs at least one run dir or --extra dir.")

@@ -25,17 +25,37 @@ from regdna.utils.device import default_device
 
 
 class Predictor:
-    """Batched, gradient-free predictions from a regdna model.
+    """Batched, gradient-free predictions from a regdna model: DNA strings in, probabilities
+    (N, T) out.
 
-    Args:
-        model: a regdna model (see `regdna.models.base`).
-        task: "binary", "multilabel", "multiclass", "regression" or "poisson".
-        labels: output names, length T.
-        length: input length in bp the model was trained on (None: any).
-        batch_size: sequences per forward pass.
-        rc_average: average logits over the sequence and its reverse complement.
-        threshold: decision threshold(s) chosen on validation (binary / multilabel).
-        run_dir: where the model came from, if it came from a run dir.
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A regdna model (see `regdna.models.base`), moved to `device` and set to eval mode.
+    task : str
+        "binary", "multilabel", "multiclass", "regression" or "poisson"; decides the
+        activation of `predict` (`regdna.models.base.activate`).
+    labels : sequence of str
+        Output names, length T (multiclass: the class names).
+    length : int, optional
+        Input length in bp the model was trained on (None: any).
+    device : str or torch.device, optional
+        Torch device (default: CUDA when present, else CPU).
+    batch_size : int, default 128
+        Sequences per forward pass.
+    rc_average : bool, default False
+        Average logits over the sequence and its reverse complement.
+    threshold : float or list of float, optional
+        Decision threshold(s) chosen on validation (binary / multilabel).
+    run_dir : path, optional
+        Where the model came from, if it came from a run dir.
+
+    Attributes
+    ----------
+    input_kind : str
+        "onehot" or "tokens" (the model's).
+    n_outputs : int
+        T, the number of outputs.
     """
 
     def __init__(self, model: torch.nn.Module, task: str, labels: Sequence[str],
@@ -86,9 +106,18 @@ class Predictor:
     # -- prediction -----------------------------------------------------------------------------
     @torch.inference_mode()
     def logits(self, seqs: Sequence[str] | torch.Tensor | np.ndarray) -> np.ndarray:
-        """Logits (N, T) as float32 numpy, computed in batches of `batch_size`.
+        """Logits, computed in batches of `batch_size` without gradients.
 
-        `seqs` is a list of strings, or for one-hot models a (N, 4, L) array or tensor.
+        Parameters
+        ----------
+        seqs : sequence of str, or array / tensor (N, 4, L)
+            DNA strings (ACGT, other letters encode as all zeros), or one-hot input with the
+            channels A, C, G, T first.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N, T) float32 logits.
         """
         if isinstance(seqs, (torch.Tensor, np.ndarray)) and self.input_kind == "tokens":
             seqs = one_hot_to_strings(np.asarray(seqs), channels_first=True)
@@ -113,7 +142,19 @@ class Predictor:
         return z.float().cpu().numpy()
 
     def predict(self, seqs) -> np.ndarray:
-        """Probabilities (N, T) (sigmoid / softmax), or values for regression."""
+        """Probabilities: `activate(logits(seqs), task)`.
+
+        Parameters
+        ----------
+        seqs : sequence of str, or array / tensor (N, 4, L)
+            As `logits`.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N, T) float32: probabilities in [0, 1] (sigmoid for binary / multilabel, softmax
+            over the T classes for multiclass), values for regression (exp for poisson).
+        """
         return activate(self.logits(seqs), self.task)
 
     def predict_stream(self, chunks: Iterable[Sequence[str]]) -> Iterable[np.ndarray]:
@@ -124,16 +165,25 @@ class Predictor:
 
 def load_predictor(run_dir: str | Path, device: str | torch.device | None = None,
                    checkpoint: str = "best", **kwargs):
-    """Rebuild the model of a run dir and wrap it in a Predictor.
+    """Rebuild the model of a run dir from its config.yaml, load the weights and wrap it in a
+    Predictor: THE way to load a model from a run.
 
-    Args:
-        run_dir: a run dir written by `regdna train`.
-        device: torch device (default: CUDA when present, else CPU).
-        checkpoint: "best", "last" or a path to a .ckpt file.
-        **kwargs: Predictor arguments overriding the run's (batch_size, rc_average, threshold).
+    Parameters
+    ----------
+    run_dir : path
+        A run dir written by `regdna train`.
+    device : str or torch.device, optional
+        Torch device (default: CUDA when present, else CPU).
+    checkpoint : str, default "best"
+        "best", "last" or a path to a .ckpt file.
+    **kwargs
+        Predictor arguments overriding the run's (batch_size, rc_average, threshold).
 
-    Returns:
-        `Predictor` with task, labels, length and the validation threshold.
+    Returns
+    -------
+    Predictor
+        With the run's task, labels, length (bp) and validation threshold (None before the
+        run finished).
     """
     config = read_run_config(run_dir)
     path = checkpoint_path(run_dir, checkpoint)

@@ -358,11 +358,40 @@ def best_epoch(history: list[dict]) -> dict | None:
 def run_train(data_dir, model_spec: str | None = None, out="run", config=None,
               overrides: list[str] | None = None, resume: bool = False,
               overwrite: bool = False, **fit_options) -> dict:
-    """`regdna train`: `fit` the model (arguments as there), then summarise the run.
+    """`regdna train`: `fit` the model, then summarise the run.
 
-    Returns:
-        {"run_dir": Path, "epochs": number of validations in metrics.csv, "best": the row of the
-        best epoch (epoch, train_loss, val_loss, val_auroc, val_pr_auc, ...) or None}.
+    Parameters
+    ----------
+    data_dir : path
+        Dataset dir (`regdna prepare`: dataset.json + train/val/test.parquet).
+    model_spec : str, optional
+        Model spec ("basset", "deepsea", "residualbind", "kmer-lr", "tinyformer",
+        "hf:<hub id or dir>"); overrides model.spec of the config.
+    out : path, default "run"
+        Run dir to create (or continue with `resume`, or replace with `overwrite`).
+    config : RunConfig, dict or path, optional
+        Base config (see `regdna.runs.config`); default: the defaults of the schema.
+    overrides : list of str, optional
+        Dotted "key=value" strings, e.g. ["optim.lr=1e-3", "train.max_epochs=8",
+        "model.options={filters: 0.25}"].
+    resume : bool, default False
+        Continue from out/checkpoints/last.ckpt (refused when the dataset or the settings
+        changed since the run started).
+    overwrite : bool, default False
+        Replace `out` even when it holds a run or other files.
+    **fit_options
+        callbacks, trainer_kwargs, progress: as `fit`.
+
+    Returns
+    -------
+    dict
+        run_dir (Path), epochs (int, number of validations in metrics.csv), best (dict, the row
+        of the best epoch: epoch, train_loss, val_loss, val_auroc, val_pr_auc, ...; or None).
+
+    Raises
+    ------
+    TrainingInterrupted
+        SIGINT / SIGTERM stopped the run (after last.ckpt was kept).
     """
     run_dir = fit(data_dir, model_spec, out, config=config, overrides=overrides, resume=resume,
                   overwrite=overwrite, **fit_options)

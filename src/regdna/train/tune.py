@@ -264,11 +264,29 @@ def _delete_study(study_name: str, storage: str) -> None:
 
 
 def run_tune(data_dir, model_spec: str, out, *, overwrite: bool = False, **options) -> dict:
-    """`regdna tune`: run (or continue) the study (`tune`, same arguments) and summarise it.
+    """`regdna tune`: run (or continue) an Optuna study of `model_spec` on `data_dir` and
+    summarise it.
 
-    Returns:
-        {"study_name", "complete", "pruned", "failed" (trial counts), "best_value" and
-        "best_trial" (None while no trial completed), "best_config" (OUT/best.yaml or None)}.
+    Parameters
+    ----------
+    data_dir : path
+        Dataset dir (`regdna prepare`).
+    model_spec : str
+        Model spec (e.g. "tinyformer", "hf:DIR").
+    out : path
+        Output dir: best.yaml, trials.tsv, figures, the study database and trial run dirs.
+    overwrite : bool, default False
+        Start over in an `out` that is not a tune output, or whose study differs.
+    **options
+        As `tune`: trials (default 20), storage, study_name, objective ("pr_auc", "best_f1"
+        or "auroc" on validation), max_steps, eval_every, train_subsample, val_subsample,
+        space, config, overrides, seed, keep_runs.
+
+    Returns
+    -------
+    dict
+        study_name (str); complete, pruned, failed (int, trial counts); best_value (float) and
+        best_trial (int), None while no trial completed; best_config (OUT/best.yaml or None).
     """
     study = tune(data_dir, model_spec, out, overwrite=overwrite, **options)
     states = [t.state.name for t in study.trials]

@@ -77,15 +77,16 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from regdna.data.dataset import load_info
-    from regdna.data.example import write_example
-    from regdna.data.prepare import prepare
+    from regdna.data.example import run_example
+    from regdna.data.prepare import run_prepare
 
     options = {"filters": args.filters, "hidden": 64, "bins": 1}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        example = write_example(tmp / "example", seed=0, n_per_class=args.n_per_class)
-        data = prepare(tmp / "data", fasta=[(example / "pos.fa", "1"), (example / "neg.fa", "0")],
-                       split="chrom", test_chroms="chr8,chr9", val_chroms="chr10", figures=False)
+        example = run_example(tmp / "example", seed=0, n_per_class=args.n_per_class)
+        data = run_prepare(tmp / "data", fasta=[(example / "pos.fa", "1"), (example / "neg.fa", "0")],
+                           split="chrom", test_chroms="chr8,chr9", val_chroms="chr10",
+                           figures=False)
         info = load_info(data)
         lr = 1e-3
         # alternate the two so that load from other processes hits both alike

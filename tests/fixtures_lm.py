@@ -17,6 +17,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import random_seq
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -27,7 +28,7 @@ def synthetic_dna(n: int = 300, length: int = 200, seed: int = 0) -> list[str]:
     motifs = ["TGACTCA", "CACGTG", "GGGGCGGGG", "TTGCGCAA"]
     seqs = []
     for _ in range(n):
-        s = list(rng.choice(list("ACGT"), size=length))
+        s = list(random_seq(length, rng))
         for m in rng.choice(motifs, size=3):
             at = int(rng.integers(0, length - len(m)))
             s[at:at + len(m)] = m
@@ -165,7 +166,7 @@ def write_motif_dataset(out, n_train: int = 256, n_val: int = 64, n_test: int = 
     for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
         rows = []
         for i in range(n):
-            s = list(rng.choice(list("ACGT"), size=length))
+            s = list(random_seq(length, rng))
             label = i % 2
             if label:
                 at = int(rng.integers(0, length - 7))

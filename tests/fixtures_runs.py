@@ -26,14 +26,14 @@ BASSET_RUN_MIN_TEST_AUROC = 0.85
 @pytest.fixture(scope="session")
 def basset_train_dir(tmp_path_factory):
     """Dataset dir (1000 windows per class, example seed 1) the `basset_run` fixture trains on."""
-    from regdna.data.example import write_example
-    from regdna.data.prepare import prepare
+    from regdna.data.example import run_example
+    from regdna.data.prepare import run_prepare
 
     root = tmp_path_factory.mktemp("basset_data")
-    example = write_example(root / "example", **BASSET_RUN_EXAMPLE)
-    return prepare(root / "dataset", fasta=[(example / "pos.fa", "1"), (example / "neg.fa", "0")],
-                   split="chrom", test_chroms="chr8,chr9", val_chroms="chr10", seed=0,
-                   figures=False)
+    example = run_example(root / "example", **BASSET_RUN_EXAMPLE)
+    return run_prepare(root / "dataset", fasta=[(example / "pos.fa", "1"), (example / "neg.fa", "0")],
+                       split="chrom", test_chroms="chr8,chr9", val_chroms="chr10", seed=0,
+                       figures=False)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import random_seq
 
 from regdna.data.shuffle import dinucleotide_shuffles
 from regdna.encode.onehot import base_indices, one_hot, one_hot_to_strings, reverse_complement
@@ -35,7 +36,7 @@ def test_reverse_complement_flips_onehot_both_axes():
 
 def test_dinucleotide_shuffle_keeps_counts_exactly():
     rng = np.random.default_rng(0)
-    seq = "".join(rng.choice(list("ACGT"), size=300))
+    seq = random_seq(300, rng)
     shuffles = dinucleotide_shuffles(seq, 20, seed=1)
     pairs = lambda s: collections.Counter(zip(s[:-1], s[1:]))  # noqa: E731
     assert all(pairs(s) == pairs(seq) for s in shuffles)

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
+from helpers import random_seqs
 
 from regdna.cli import app
 from regdna.data.dataset import load_info, read_split
@@ -13,9 +14,6 @@ from regdna.encode.onehot import reverse_complement
 SPLIT_OF = {"chr8": "test", "chr9": "test", "chr10": "val"}
 
 
-def _random_seqs(rng, n, length=60):
-    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
-
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
@@ -23,7 +21,7 @@ def planted(tmp_path_factory):
     cross-class collisions and an N-containing record; headers chr:start-end."""
     d = tmp_path_factory.mktemp("cli")
     rng = np.random.default_rng(7)
-    a, b = _random_seqs(rng, 40), _random_seqs(rng, 40)
+    a, b = random_seqs(40, 60, rng), random_seqs(40, 60, rng)
     a[5] = a[5][:30].lower() + a[5][30:]                      # soft-masked: must be upper-cased
     chrom = lambda i: f"chr{i % 12 + 1}"                       # noqa: E731
     a_recs = [(f"{chrom(i)}:{1000 * i}-{1000 * i + 60}", s) for i, s in enumerate(a)]
@@ -111,14 +109,14 @@ def test_leakage_check_fails_loudly_when_forced(tmp_path):
     from regdna.data.qc import LeakageError
 
     rng = np.random.default_rng(0)
-    seqs = _random_seqs(rng, 30)
+    seqs = random_seqs(30, 60, rng)
     # the same sequence on chr1 (train) and, reverse-complemented, on chr8 (test)
     recs = [(f"chr{i % 12 + 1}:{i * 100}-{i * 100 + 60}", s) for i, s in enumerate(seqs)]
     recs.append(("chr8:5000-5060", reverse_complement(seqs[0])))
     (tmp_path / "p.fa").write_text("".join(f">{h}\n{s}\n" for h, s in recs))
     (tmp_path / "n.fa").write_text("".join(f">{h}\n{s}\n" for h, s in
                                            ((f"chr{i % 12 + 1}:{i}-{i + 60}", s) for i, s in
-                                            enumerate(_random_seqs(rng, 30)))))
+                                            enumerate(random_seqs(30, 60, rng)))))
     out = tmp_path / "D"
     with pytest.raises(LeakageError, match=r"1 sequence\(s\).*train-test: 1.*chr1:0-60 \(train\)"):
         run_prepare(out, fasta=[f"{tmp_path}/p.fa:1", f"{tmp_path}/n.fa:0"], dedup=False)

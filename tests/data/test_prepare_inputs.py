@@ -4,19 +4,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import random_seqs
 
 from regdna.data.dataset import load_info, read_split
 from regdna.data.prepare import run_prepare
 
 
-def _seqs(rng, n, length=40):
-    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
-
 
 def test_table_multilabel_detected_with_missing_labels(tmp_path):
     rng = np.random.default_rng(0)
     n = 200
-    frame = pd.DataFrame({"sequence": _seqs(rng, n), "cell_a": rng.integers(0, 2, n).astype(float),
+    frame = pd.DataFrame({"sequence": random_seqs(n, 40, rng), "cell_a": rng.integers(0, 2, n).astype(float),
                           "cell_b": rng.integers(0, 2, n).astype(float), "other": 1})
     frame.loc[3, "cell_b"] = np.nan
     frame.to_parquet(tmp_path / "t.parquet")
@@ -34,7 +32,7 @@ def test_table_multilabel_detected_with_missing_labels(tmp_path):
 def test_table_regression_and_multiclass(tmp_path):
     rng = np.random.default_rng(1)
     n = 120
-    seqs = _seqs(rng, n)
+    seqs = random_seqs(n, 40, rng)
     pd.DataFrame({"sequence": seqs, "activity": rng.normal(size=n)}).to_csv(tmp_path / "r.csv", index=False)
     info = load_info(run_prepare(tmp_path / "R", table=tmp_path / "r.csv", labels="activity", split="random",
                                  figures=False))
@@ -56,7 +54,7 @@ def test_table_regression_and_multiclass(tmp_path):
 def test_random_split_is_stratified_with_seed001_fractions(tmp_path):
     rng = np.random.default_rng(2)
     n0, n1 = 400, 600
-    pd.DataFrame({"sequence": _seqs(rng, n0 + n1), "y": [0] * n0 + [1] * n1}).to_csv(tmp_path / "t.csv", index=False)
+    pd.DataFrame({"sequence": random_seqs(n0 + n1, 40, rng), "y": [0] * n0 + [1] * n1}).to_csv(tmp_path / "t.csv", index=False)
     out = run_prepare(tmp_path / "D", table=tmp_path / "t.csv", labels="y", split="random", seed=3, figures=False)
     info = load_info(out)
     # val and test are 12.75 % and 15 % of each class; train takes the rest (72.25 %)
@@ -171,7 +169,7 @@ def test_fasta_non_canonical_contigs_dropped_and_counted(tmp_path):
     rng = np.random.default_rng(9)
     names = [f"chr{i % 12 + 1}:{i * 100}-{i * 100 + 40}" for i in range(48)] + ["chrUn_gl000220:0-40", "chr1_random:5-45"]
     for label in ("1", "0"):
-        (tmp_path / f"{label}.fa").write_text("".join(f">{n}\n{s}\n" for n, s in zip(names, _seqs(rng, len(names)))))
+        (tmp_path / f"{label}.fa").write_text("".join(f">{n}\n{s}\n" for n, s in zip(names, random_seqs(len(names), 40, rng))))
     fasta = [f"{tmp_path}/1.fa:1", f"{tmp_path}/0.fa:0"]
     info = load_info(run_prepare(tmp_path / "D", fasta=fasta, figures=False))
     assert info.counts["non_canonical"] == 4 and info.counts["final"] == 96
@@ -180,7 +178,7 @@ def test_fasta_non_canonical_contigs_dropped_and_counted(tmp_path):
 
 
 def test_gc_matched_negatives_through_prepare(tmp_path):
-    from fixtures_data import write_toy_genome
+    from helpers import write_toy_genome
 
     genome = tmp_path / "genome.fa"
     write_toy_genome(genome, seed=4, sizes={f"chr{i}": 20_000 for i in range(1, 13)})
@@ -206,10 +204,10 @@ def test_gc_matched_negatives_through_prepare(tmp_path):
 
 def test_fasta_length_crops_and_pads_around_the_centre(tmp_path):
     rng = np.random.default_rng(11)
-    seqs = _seqs(rng, 48, length=60)
+    seqs = random_seqs(48, 60, rng)
     names = [f"chr{i % 12 + 1}:{1000 + i * 100}-{1060 + i * 100}" for i in range(48)]
     (tmp_path / "a.fa").write_text("".join(f">{n}\n{s}\n" for n, s in zip(names, seqs)))
-    (tmp_path / "b.fa").write_text("".join(f">{n}\n{s}\n" for n, s in zip(names, _seqs(rng, 48, length=60))))
+    (tmp_path / "b.fa").write_text("".join(f">{n}\n{s}\n" for n, s in zip(names, random_seqs(48, 60, rng))))
     fasta = [f"{tmp_path}/a.fa:1", f"{tmp_path}/b.fa:0"]
     out = run_prepare(tmp_path / "C", fasta=fasta, length=40, figures=False)
     rows = pd.concat([read_split(out, s) for s in ("train", "val", "test")]).set_index("id")

@@ -4,6 +4,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import random_seqs
 
 from regdna.data.clean import dedup_mask, gc_fraction, n_fraction, sequence_key, sequence_keys
 from regdna.data.negatives import gc_matched_negatives, shuffled_negatives
@@ -111,7 +112,7 @@ def test_cross_class_collisions_removed_from_both_classes():
 
 def test_shuffled_negatives_keep_dinucleotide_counts_exactly():
     rng = np.random.default_rng(0)
-    seqs = ["".join(rng.choice(list("ACGT"), 150)) for _ in range(20)]
+    seqs = random_seqs(20, 150, rng)
     positives = pd.DataFrame({"id": [f"p{i}" for i in range(20)], "chrom": ["chr1"] * 20,
                               "start": np.arange(20) * 200, "end": np.arange(20) * 200 + 150, "sequence": seqs})
     neg = shuffled_negatives(positives, np.random.default_rng(1))
@@ -128,7 +129,7 @@ def test_shuffled_negatives_keep_dinucleotide_counts_exactly():
 
 
 def test_gc_matched_negatives_within_tolerance(tmp_path):
-    from fixtures_data import write_toy_genome
+    from helpers import write_toy_genome
 
     path = tmp_path / "g.fa"
     # one AT-rich and one GC-rich region so GC targets differ widely

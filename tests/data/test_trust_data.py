@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import random_seq, random_seqs
 
 from regdna.data.dataset import load_info, read_split
 from regdna.data.prepare import run_prepare
@@ -16,9 +17,6 @@ from regdna.errors import RegdnaError
 SPLITS = ("train", "val", "test")
 
 
-def _seqs(rng, n, length=40):
-    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
-
 
 def _fastas(root, n=30, seed=0, neg_text=None):
     """pos.fa (label 1) and neg.fa (label 0) of random 40-bp sequences on chr1..chr12."""
@@ -26,7 +24,7 @@ def _fastas(root, n=30, seed=0, neg_text=None):
     root.mkdir(parents=True, exist_ok=True)
     for name in ("pos", "neg"):
         records = [f">chr{i % 12 + 1}:{1000 + 100 * i}-{1040 + 100 * i}\n{s}\n"
-                   for i, s in enumerate(_seqs(rng, n))]
+                   for i, s in enumerate(random_seqs(n, 40, rng))]
         (root / f"{name}.fa").write_text("".join(records))
     if neg_text is not None:
         (root / "neg.fa").write_text(neg_text)
@@ -162,7 +160,7 @@ def _yes_no_table(tmp_path, extra=None, first="yes", n=60):
         for row, value in extra.items():
             labels[row] = value
     path = tmp_path / "t.csv"
-    pd.DataFrame({"sequence": _seqs(rng, n), "label": labels}).to_csv(path, index=False)
+    pd.DataFrame({"sequence": random_seqs(n, 40, rng), "label": labels}).to_csv(path, index=False)
     return path, labels
 
 
@@ -200,7 +198,7 @@ def test_stray_text_in_a_numeric_label_column_is_an_error_naming_the_rows(tmp_pa
     labels = [str(v) for v in rng.integers(0, 2, 50)]
     labels[7] = "oops"
     path = tmp_path / "t.csv"
-    pd.DataFrame({"sequence": _seqs(rng, 50), "label": labels}).to_csv(path, index=False)
+    pd.DataFrame({"sequence": random_seqs(50, 40, rng), "label": labels}).to_csv(path, index=False)
     with pytest.raises(RegdnaError) as err:
         run_prepare(tmp_path / "D", table=path, labels="label", split="random")
     message = str(err.value)
@@ -214,7 +212,7 @@ def test_missing_label_in_a_class_column_is_an_error_naming_the_rows(tmp_path):
     labels = rng.integers(0, 2, 50).astype(float)
     labels[[3, 11]] = np.nan
     path = tmp_path / "t.csv"
-    pd.DataFrame({"sequence": _seqs(rng, 50), "label": labels}).to_csv(path, index=False)
+    pd.DataFrame({"sequence": random_seqs(50, 40, rng), "label": labels}).to_csv(path, index=False)
     with pytest.raises(RegdnaError) as err:
         run_prepare(tmp_path / "D", table=path, labels="label", split="random")
     message = str(err.value)
@@ -243,7 +241,7 @@ def _edge_genome(path, n_run_chrom="chr5"):
     seqs = {}
     with open(path, "w") as handle:
         for i in range(1, 13):
-            seq = "".join(rng.choice(list("ACGT"), 2000))
+            seq = random_seq(2000, rng)
             if f"chr{i}" == n_run_chrom:
                 seq = seq[:900] + "N" * 30 + seq[930:]
             seqs[f"chr{i}"] = seq
@@ -283,14 +281,14 @@ def test_genome_edge_windows_are_kept_with_integer_coordinates(tmp_path):
 def test_a_class_emptied_by_a_filter_names_the_filter_and_the_option(tmp_path):
     rng = np.random.default_rng(8)
     neg = "".join(f">chr{i % 12 + 1}:{100 * i}-{100 * i + 40}\n{s[:20]}NN{s[22:]}\n"
-                  for i, s in enumerate(_seqs(rng, 30)))
+                  for i, s in enumerate(random_seqs(30, 40, rng)))
     fasta = _fastas(tmp_path / "in", neg_text=neg)
     with pytest.raises(RegdnaError) as err:
         run_prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
     message = str(err.value)
     assert "class 0" in message and "neg.fa" in message and "all 30 record(s)" in message
     assert "--max-n 0" in message and "raise --max-n" in message
-    names = "".join(f">chrUn_{i}:0-40\n{s}\n" for i, s in enumerate(_seqs(rng, 30)))
+    names = "".join(f">chrUn_{i}:0-40\n{s}\n" for i, s in enumerate(random_seqs(30, 40, rng)))
     fasta = _fastas(tmp_path / "in2", neg_text=names)
     with pytest.raises(RegdnaError, match="--no-canonical"):
         run_prepare(tmp_path / "D", fasta=fasta, split="random", figures=False)
@@ -308,7 +306,7 @@ def test_summary_prints_the_mapping_short_numbers_and_no_figures_line_without_fi
     text = capsys.readouterr().out
     assert "classes: no=0, yes=1" in text and "figures in" not in text
     rng = np.random.default_rng(9)
-    pd.DataFrame({"sequence": _seqs(rng, 60), "activity": rng.normal(size=60) / 3}).to_csv(tmp_path / "r.csv",
+    pd.DataFrame({"sequence": random_seqs(60, 40, rng), "activity": rng.normal(size=60) / 3}).to_csv(tmp_path / "r.csv",
                                                                                           index=False)
     out = run_prepare(tmp_path / "R", table=tmp_path / "r.csv", labels="activity", split="random", figures=True)
     print_summary(out)

@@ -3,6 +3,7 @@ conftest: `from conftest import ...` resolves to whichever conftest pytest impor
 from __future__ import annotations
 
 import numpy as np
+from helpers import random_seq
 
 TOY_MOTIF = "TGACTCAG"      # AP-1-like (FOS::JUN core), planted in positives
 TOY_LENGTH = 100
@@ -14,7 +15,7 @@ def make_planted(n: int, seed: int = 0, length: int = TOY_LENGTH, frame: int = 1
     rng = np.random.default_rng(seed)
     seqs, labels, starts = [], [], []
     for i in range(2 * n):
-        bg = "".join(rng.choice(list("ACGT"), length))
+        bg = random_seq(length, rng)
         if i % 2 == 0:
             s = int(rng.integers(5, length - len(TOY_MOTIF) - 5)) // frame * frame
             bg = bg[:s] + TOY_MOTIF + bg[s + len(TOY_MOTIF):]

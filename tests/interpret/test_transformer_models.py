@@ -2,6 +2,7 @@
 random native DNABERT-2 checkpoint (BPE tokens, [CLS] query)."""
 import numpy as np
 import pytest
+from helpers import random_seqs
 
 from regdna.interpret.attributions import attribute
 
@@ -26,22 +27,18 @@ def dnabert2_predictor(tiny_dnabert2_dir):
     return Predictor(model.eval(), task="binary", labels=["active"], length=64, device="cpu")
 
 
-def _seqs(n, length, seed=0):
-    rng = np.random.default_rng(seed)
-    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
-
 
 @pytest.mark.parametrize("method", METHODS)
 def test_tinyformer_methods(tinyformer_predictor, method):
     length = tinyformer_predictor.length
-    scores = attribute(tinyformer_predictor, _seqs(3, length), method)
+    scores = attribute(tinyformer_predictor, random_seqs(3, length), method)
     assert scores.shape == (3, length) and np.isfinite(scores).all()
     assert np.abs(scores).sum(1).min() > 0
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_native_dnabert2_methods(dnabert2_predictor, method):
-    seqs = _seqs(3, 64, seed=1)
+    seqs = random_seqs(3, 64, seed=1)
     scores = attribute(dnabert2_predictor, seqs, method)
     assert scores.shape == (3, 64) and np.isfinite(scores).all()
     # BPE tokens: every base of a token carries that token's score

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from helpers import random_seq
 
 from regdna.encode.tokenizers import CLS_ID, PAD_ID, SEP_ID, UNK_ID, KmerTokenizer
 from regdna.errors import RegdnaError
@@ -62,7 +63,7 @@ def test_sdpa_equals_explicit_softmax_and_padding_invariance(positions, pooling)
     model = build_tinyformer(INFO, tokenizer="kmer-overlap", k=3, positions=positions,
                              pooling=pooling).eval()
     rng = np.random.default_rng(1)
-    seqs = ["".join(rng.choice(list("ACGT"), size=n)) for n in (40, 23, 61)]
+    seqs = [random_seq(n, rng) for n in (40, 23, 61)]
     x = model.tokenize(seqs)
     with torch.no_grad():
         fused = model(x)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from fixtures_runs import BASSET_RUN_MIN_TEST_AUROC, BASSET_RUN_OVERRIDES
+from helpers import random_seq
 from regdna.data.dataset import DatasetInfo, load_info, write_info
 from regdna.errors import RegdnaError
 
@@ -104,7 +105,7 @@ def _synthetic_dataset(path, task, n=240, length=60, seed=0):
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n):
-        seq = list(rng.choice(list("ACGT"), length))
+        seq = list(random_seq(length, rng))
         if task == "multiclass":
             which = int(rng.integers(0, 3))
             if which < 2:

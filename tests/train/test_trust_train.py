@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import random_seq
 
 from regdna.cli import main
 from regdna.data.dataset import DatasetInfo, write_info
@@ -25,7 +26,7 @@ def tiny_dataset(path: Path, n: int = 300, length: int = 60, seed: int = 0, clas
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n):
-        seq = list(rng.choice(list("ACGT"), length))
+        seq = list(random_seq(length, rng))
         label = float(rng.random() < 0.5)
         if label:
             start = int(rng.integers(0, length - 8))

@@ -8,7 +8,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from var_helpers import gc_logit, gc_predictor, random_bn, random_seqs
+from helpers import random_seqs
+from var_helpers import gc_logit, gc_predictor, random_bn
 
 from regdna.data.dataset import DatasetInfo
 from regdna.errors import RegdnaError

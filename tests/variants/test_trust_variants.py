@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import random_seq, random_seqs
 from var_helpers import gc_predictor
 
 from regdna.cli import main
@@ -24,7 +25,7 @@ L = 200  # the tiny basset run's input length
 # -- helpers ---------------------------------------------------------------------------------------
 def write_genome(path: Path, length: int = 600, seed: int = 0) -> str:
     rng = np.random.default_rng(seed)
-    seq = "".join(rng.choice(list("ACGT"), length))
+    seq = random_seq(length, rng)
     path.write_text(">chr1\n" + "\n".join(seq[i:i + 60] for i in range(0, length, 60)) + "\n")
     return seq
 
@@ -110,8 +111,8 @@ def _spread_strands(model: torch.nn.Module) -> None:
     (a random CNN's logits differ between strands by ~1e-4 only)."""
     from regdna.encode.onehot import one_hot
 
-    seqs = np.random.default_rng(5).choice(list("ACGT"), (16, L))
-    x = torch.as_tensor(one_hot(["".join(s) for s in seqs], dtype=np.float32, channels_first=True))
+    seqs = random_seqs(16, L, 5)
+    x = torch.as_tensor(one_hot(seqs, dtype=np.float32, channels_first=True))
     last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
     with torch.no_grad():
         z, z_rc = model(x)[:, 0], model(x.flip(1).flip(2))[:, 0]
@@ -282,7 +283,7 @@ def test_vep_averages_strands_like_predict_by_default(tmp_path, tiny_run, capsys
 # -- ism ---------------------------------------------------------------------------------------------
 def _fasta(path: Path, n: int, length: int = L, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
-    path.write_text("".join(f">r{i}\n{''.join(rng.choice(list('ACGT'), length))}\n" for i in range(n)))
+    path.write_text("".join(f">r{i}\n{random_seq(length, rng)}\n" for i in range(n)))
     return path
 
 

@@ -69,8 +69,8 @@ def test_table_aliases_and_extra_columns(tmp_path):
 
 
 # -- windows -------------------------------------------------------------------------------------
-def test_windows_centre_pad_harmonise_and_skip(tmp_path, toy_genome):
-    path, seqs = toy_genome
+def test_windows_centre_pad_harmonise_and_skip(tmp_path, hand_genome):
+    path, seqs = hand_genome
     frame = pd.concat(list(iter_vcf(write_vcf(tmp_path / "v.vcf"))))
     with Genome(path) as genome:
         win = make_windows(frame, genome, GC_LENGTH)
@@ -92,8 +92,8 @@ def test_windows_centre_pad_harmonise_and_skip(tmp_path, toy_genome):
     assert win.alt[4] == chr2[27:37] + "C" + chr2[39:] + "N" * 8
 
 
-def test_strict_raises_on_the_first_bad_record(tmp_path, toy_genome):
-    path, _ = toy_genome
+def test_strict_raises_on_the_first_bad_record(tmp_path, hand_genome):
+    path, _ = hand_genome
     frame = pd.concat(list(iter_vcf(write_vcf(tmp_path / "v.vcf"))))
     with Genome(path) as genome, pytest.raises(RegdnaError, match=r"v.vcf, line 6, record v3: reference mismatch"):
         make_windows(frame, genome, GC_LENGTH, strict=True, where=str(tmp_path / "v.vcf"))
@@ -117,8 +117,8 @@ def test_allele_scores_by_hand():
     assert 1 / (1 + np.exp(-margin_logits(z, "multiclass"))) == pytest.approx(soft)
 
 
-def test_score_variants_tsv_by_hand(tmp_path, toy_genome):
-    path, seqs = toy_genome
+def test_score_variants_tsv_by_hand(tmp_path, hand_genome):
+    path, seqs = hand_genome
     vcf = write_vcf(tmp_path / "v.vcf")
     summary = score_variants(vcf, tmp_path / "s.tsv", gc_predictor(), path, progress=False, chunk_size=3)
     out = pd.read_csv(tmp_path / "s.tsv", sep="\t", keep_default_na=False, na_values=["NA"])
@@ -136,8 +136,8 @@ def test_score_variants_tsv_by_hand(tmp_path, toy_genome):
     assert not (tmp_path / ".s.tsv.parts").exists()
 
 
-def test_rc_and_shift_robust_scores(tmp_path, toy_genome):
-    path, seqs = toy_genome
+def test_rc_and_shift_robust_scores(tmp_path, hand_genome):
+    path, seqs = hand_genome
     variants = pd.DataFrame({"chrom": ["chr1"], "pos": [23], "ref": ["A"], "alt": ["G"]})
     pred = gc_predictor()
     score_variants(variants, tmp_path / "s.parquet", pred, path, rc=True, shifts=3, max_shift=2,
@@ -172,8 +172,8 @@ class _Crash(Exception):
     pass
 
 
-def test_resume_after_kill_and_shards_merge(tmp_path, toy_genome, monkeypatch):
-    path, seqs = toy_genome
+def test_resume_after_kill_and_shards_merge(tmp_path, hand_genome, monkeypatch):
+    path, seqs = hand_genome
     rng = np.random.default_rng(0)
     pos = rng.integers(1, 60, 50)
     chr1 = seqs["chr1"]
@@ -218,10 +218,10 @@ def test_resume_after_kill_and_shards_merge(tmp_path, toy_genome, monkeypatch):
     assert merged["log2_ratio"].to_numpy() == pytest.approx(expected["log2_ratio"].to_numpy(), rel=1e-5)
 
 
-def test_zero_shot_scores_with_a_tiny_language_model(tmp_path, toy_genome, tiny_esm_dir):
+def test_zero_shot_scores_with_a_tiny_language_model(tmp_path, hand_genome, tiny_esm_dir):
     from regdna.models.hf import load_language_model
 
-    path, seqs = toy_genome
+    path, seqs = hand_genome
     lm = load_language_model(f"hf:{tiny_esm_dir}", device="cpu")
     variants = pd.DataFrame({"chrom": ["chr1", "chr2"], "pos": [23, 15], "ref": ["A", "G"], "alt": ["G", "A"]})
     summary = score_variants(variants, tmp_path / "z.tsv", None, path, length=24, language_model=lm,

@@ -1,4 +1,4 @@
-"""Helpers of the variant tests: a model whose numbers are checkable by hand, a toy genome."""
+"""Helpers of the variant tests: models whose numbers are checkable by hand."""
 from __future__ import annotations
 
 import numpy as np
@@ -39,24 +39,6 @@ def gc_predictor(two: bool = False, length: int = GC_LENGTH):
                      labels=["y", "z"] if two else ["y"], length=length, device="cpu", batch_size=7)
 
 
-TOY = {
-    # chr1: 60 bp; lower-case (soft-masked) stretch at 20..29
-    "chr1": "ACGTACGTACGTACGTACGT" + "aaaaaccccc" + "GGGGGTTTTTACGTACGTACGTACGTACGTAC",
-    "chr2": "TTTTTTTTTTGGGGGGGGGGAAAAAAAAAACCCCCCCCCC",
-}
-
-
-def write_toy_genome(tmp_path):
-    """A two-contig genome (chr1 soft-masked in part); returns (path, upper-case sequences)."""
-    path = tmp_path / "toy.fa"
-    with open(path, "w") as handle:
-        for name, seq in TOY.items():
-            handle.write(f">{name}\n")
-            for i in range(0, len(seq), 25):
-                handle.write(seq[i:i + 25] + "\n")
-    return path, {k: v.upper() for k, v in TOY.items()}
-
-
 def random_bn(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """Give batch-norm layers non-trivial running statistics (a fresh model has mean 0, var 1)."""
     gen = torch.Generator().manual_seed(seed)
@@ -65,11 +47,6 @@ def random_bn(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
             mod.running_mean.copy_(torch.randn(mod.num_features, generator=gen) * 0.3)
             mod.running_var.copy_(torch.rand(mod.num_features, generator=gen) + 0.5)
     return model.eval()
-
-
-def random_seqs(n: int, length: int, seed: int = 0) -> list[str]:
-    rng = np.random.default_rng(seed)
-    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
 
 
 class GrammarScanner(RegdnaModel):

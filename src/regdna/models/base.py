@@ -13,13 +13,15 @@ A regdna model is a `torch.nn.Module` with
   `(logits, attentions)` with one (N, H, S, S) tensor of attention probabilities per layer, and
   set `has_attention = True`.
 
-What interpretation (`regdna.interpret`) needs of a "tokens" model, with defaults here that a
-model overrides when they do not fit it:
+What interpretation (`regdna.interpret`) needs of a "tokens" model (TinyFormer and
+HFSequenceModel implement each; the defaults here are only what holds for every model):
 
 - `token_inputs(seqs)`: like `tokenize`, but always real tokens (`input_ids`,
-  `attention_mask`), never a cached summary embedding: gradients and attention start there;
+  `attention_mask`), never a cached summary embedding: gradients and attention start there
+  (default: `tokenize`, right for every model without an embedding cache);
 - `token_embedding()`: the `nn.Embedding` of the token ids (output (N, S, D)), where the
-  gradient methods attach;
+  gradient methods attach (default: the model's first `nn.Embedding`, the token table of a
+  model that registers it first; a model without one raises NotImplementedError);
 - `pad_token_id`: the id of padding, the reference input of integrated gradients (default 0);
 - `pooling`: how token states become the sequence's ("cls", "mean", "max"; default "cls"):
   the [CLS] row of attention explains a "cls"-pooled model, every real token's row another.
@@ -45,37 +47,22 @@ class RegdnaModel(torch.nn.Module):
     def token_inputs(self, seqs: list[str]) -> dict:
         """Real token tensors of `seqs`, {"input_ids", "attention_mask"} (N, S).
 
-        Default: the model's raw tokenizer when it keeps one as `tokens` (a model whose
-        `tokenize` may answer from an embedding cache), else `tokenize`."""
-        tokens = getattr(self, "tokens", None)
-        return tokens(list(seqs)) if callable(tokens) else self.tokenize(list(seqs))
+        Default: `tokenize`; a model whose `tokenize` may answer from an embedding cache
+        overrides it."""
+        return self.tokenize(list(seqs))
 
     def token_embedding(self) -> torch.nn.Module:
         """The token embedding layer (`nn.Embedding`, ids (N, S) -> (N, S, D)).
 
-        Default: the embedding a wrapped Hugging Face model returns from
-        `get_input_embeddings()`, else the `nn.Embedding` whose name says it embeds words or
-        tokens, else the first `nn.Embedding`."""
+        Default: the model's first `nn.Embedding` (the token table of a model that registers it
+        before any position table); a model whose token table is elsewhere overrides it."""
         for module in self.modules():
-            getter = getattr(module, "get_input_embeddings", None)
-            if module is not self and callable(getter):
-                try:
-                    layer = getter()
-                except (NotImplementedError, AttributeError):
-                    layer = None
-                if isinstance(layer, torch.nn.Module):
-                    return layer
-        embeddings = [(name, m) for name, m in self.named_modules()
-                      if isinstance(m, torch.nn.Embedding)]
-        for name, layer in embeddings:
-            if any(key in name.lower() for key in ("word", "token", "tok_")):
-                return layer
-        if embeddings:
-            return embeddings[0][1]
-        raise RegdnaError(f"{type(self).__name__} has no token embedding layer (nn.Embedding); "
-                          "gradient methods on transformers need one. Use ism or an attention "
-                          "method.")
-
+            if isinstance(module, torch.nn.Embedding):
+                return module
+        raise NotImplementedError(
+            f"{type(self).__name__} has no token embedding layer (nn.Embedding) and does not "
+            "implement token_embedding(); gradient methods on token models need one. Use ism or "
+            "an attention method.")
 
 def activate(logits: torch.Tensor | np.ndarray, task: str):
     """Logits -> probabilities: sigmoid (binary, multilabel), softmax (multiclass), identity

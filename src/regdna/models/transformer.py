@@ -67,6 +67,7 @@ class TinyFormer(RegdnaModel):
 
     input_kind = "tokens"
     has_attention = True
+    pad_token_id = PAD_ID
 
     def __init__(self, n_outputs: int, tokenizer: KmerTokenizer, d_model: int = 64,
                  n_layers: int = 2, n_heads: int = 4, ff_mult: int = 2, dropout: float = 0.1,
@@ -100,6 +101,14 @@ class TinyFormer(RegdnaModel):
     def token_spans(self, seqs: list[str]) -> list[list[tuple[int, int]]]:
         """Half-open base interval of each token; (0, 0) for [CLS] / [SEP]."""
         return self.tokenizer.token_spans(list(seqs))
+
+    def token_inputs(self, seqs: list[str]) -> dict:
+        """Real tokens of `seqs` (the model keeps no embedding cache): `tokenize`."""
+        return self.tokenize(seqs)
+
+    def token_embedding(self) -> nn.Embedding:
+        """The token table `embed`: ids (N, S) -> (N, S, d_model)."""
+        return self.embed
 
     # -- forward ----------------------------------------------------------------------------
     def _bias(self, mask: torch.Tensor) -> torch.Tensor:

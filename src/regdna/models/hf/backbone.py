@@ -50,6 +50,12 @@ class Backbone(nn.Module):
             hidden = out.hidden_states[layer + 1 if layer >= 0 else layer]
         return hidden, list(out.attentions) if return_attentions else []
 
+    def input_embeddings(self) -> nn.Module:
+        """The token (word) embedding layer of the encoder: ids (N, S) -> (N, S, D)."""
+        if self.native:
+            return self.encoder.embeddings.word_embeddings
+        return self.encoder.get_input_embeddings()
+
     def _sdpa(self):
         try:
             self.encoder.set_attn_implementation("sdpa")

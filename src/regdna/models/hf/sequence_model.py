@@ -106,6 +106,15 @@ class HFSequenceModel(RegdnaModel):
     def token_spans(self, seqs: Sequence[str]) -> list[list[tuple[int, int]]]:
         return self.tokens.token_spans(list(seqs))
 
+    def token_inputs(self, seqs: Sequence[str]) -> dict:
+        """Real tokens {"input_ids", "attention_mask"} (N, S), never cached embeddings (the
+        gradient and attention methods start at the tokens)."""
+        return self.tokens(list(seqs))
+
+    def token_embedding(self) -> nn.Module:
+        """The encoder's input (word) embeddings: ids (N, S) -> (N, S, D)."""
+        return self.backbone.input_embeddings()
+
     # -- forward ----------------------------------------------------------------------------
     def pooled(self, hidden: torch.Tensor, input_ids: torch.Tensor, mask: torch.Tensor):
         """Sequence embedding (N, D) by `pooling`."""

@@ -1,13 +1,16 @@
 """Correlations that say why they are undefined (Morenu n.d. printed "Spearman: nan").
 
-`correlation(x, y, method)` is Pearson or Spearman (average ranks for ties, as scipy) with its
-p-value over the finite pairs; it is NaN with a `note` when fewer than 3 pairs remain or when one
-side is constant (a correlation is undefined when a variance is zero).
+The one correlation module: `correlation(x, y, method)` is Pearson or Spearman (average ranks for
+ties, as scipy) with its p-value over the finite pairs; it is NaN with a `note` when fewer than 3
+pairs remain or when one side is constant (a correlation is undefined when a variance is zero),
+`undefined_reason` says which. `coefficient` is the same r without the p-value, for the metrics
+and the bootstrap that call it thousands of times (`regdna.evaluate.metrics`).
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+from scipy.stats import rankdata
 
 from regdna.errors import RegdnaError
 
@@ -31,6 +34,55 @@ def finite_pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
+def undefined_reason(x: np.ndarray, y: np.ndarray,
+                     names: tuple[str, str] = ("predicted scores", "measured effects")) -> str:
+    """Why the correlation of finite pairs is undefined, or "" when it is defined.
+
+    Parameters
+    ----------
+    x, y : float arrays, shape (M,)
+        Finite pairs (`finite_pairs`).
+    names : what x and y are, for the message.
+
+    Returns
+    -------
+    str
+        "" (defined), or the reason: fewer than 3 pairs, or one side constant.
+    """
+    n = len(x)
+    if n < 3:
+        return f"only {n} finite pairs (need >= 3)"
+    for name, v in zip(names, (x, y)):
+        if np.all(v == v[0]):
+            return f"{name} are constant ({v[0]:g} for all {n}): correlation undefined"
+    return ""
+
+
+def coefficient(x, y, method: str = "pearson") -> float:
+    """Pearson or Spearman r of the finite pairs, NaN where `correlation` gives a note; no
+    p-value (fast enough for a bootstrap).
+
+    Parameters
+    ----------
+    x, y : array-like, shape (N,)
+        Aligned values (any unit); NaN / inf pairs are dropped.
+    method : "pearson" or "spearman"
+
+    Returns
+    -------
+    float
+        r in [-1, 1], or NaN when undefined (`undefined_reason`).
+    """
+    if method not in METHODS:
+        raise RegdnaError(f"correlation method '{method}': use pearson or spearman.")
+    x, y = finite_pairs(x, y)
+    if undefined_reason(x, y):
+        return float("nan")
+    if method == "spearman":
+        x, y = rankdata(x), rankdata(y)
+    return float(np.corrcoef(x, y)[0, 1])
+
+
 def correlation(pred, measured, method: str = "pearson") -> dict:
     """Pearson or Spearman correlation of the finite pairs, NaN with a reason when undefined.
 
@@ -52,11 +104,8 @@ def correlation(pred, measured, method: str = "pearson") -> dict:
         raise RegdnaError(f"correlation method '{method}': use pearson or spearman.")
     x, y = finite_pairs(pred, measured)
     n = len(x)
-    if n < 3:
-        return {"r": np.nan, "p": np.nan, "n": n, "note": f"only {n} finite pairs (need >= 3)"}
-    for name, v in (("predicted scores", x), ("measured effects", y)):
-        if np.all(v == v[0]):
-            return {"r": np.nan, "p": np.nan, "n": n,
-                    "note": f"{name} are constant ({v[0]:g} for all {n}): correlation undefined"}
+    note = undefined_reason(x, y)
+    if note:
+        return {"r": np.nan, "p": np.nan, "n": n, "note": note}
     r, p = stats.pearsonr(x, y) if method == "pearson" else stats.spearmanr(x, y)
     return {"r": float(r), "p": float(p), "n": n, "note": ""}

@@ -6,12 +6,16 @@ thousands of times quickly; the definitions match scikit-learn's:
 - `pr_auc`: average precision, sum_k (R_k - R_{k-1}) P_k over distinct thresholds
   (= average_precision_score; the step-wise area, no optimistic interpolation);
 - threshold metrics call a sequence positive when p >= threshold.
-A metric that is undefined (one class only, no predictions) is NaN.
+A metric that is undefined (one class only, no predictions) is NaN. Pearson and Spearman r are
+`regdna.evaluate.correlation.coefficient` (NaN below 3 finite pairs or for a constant side;
+`correlation.correlation` says which).
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy.stats import rankdata
+
+from regdna.evaluate.correlation import coefficient
 
 
 def _clean(y, p):
@@ -73,17 +77,13 @@ def threshold_metrics(y, p, threshold: float) -> dict:
 
 
 def pearson(y, p) -> float:
-    y, p = _clean(y, p)
-    if len(y) < 2 or y.std() == 0 or p.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(y, p)[0, 1])
+    """Pearson r of labels y and predictions p (`correlation.coefficient`)."""
+    return coefficient(y, p, "pearson")
 
 
 def spearman(y, p) -> float:
-    y, p = _clean(y, p)
-    if len(y) < 2:
-        return float("nan")
-    return pearson(rankdata(y), rankdata(p))
+    """Spearman r (average ranks for ties) of y and p (`correlation.coefficient`)."""
+    return coefficient(y, p, "spearman")
 
 
 def mse(y, p) -> float:

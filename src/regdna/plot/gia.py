@@ -55,8 +55,7 @@ def plot_gia_distance(path, table: pd.DataFrame, title: str) -> Path:
     -------
     `path`.
     """
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _sweep_axes()
     for i, (strand, rows) in enumerate(table.groupby("orientation")):
         rows = rows.sort_values("distance")
         colour = ["#c44e52", "#4c72b0"][i % 2]
@@ -66,12 +65,7 @@ def plot_gia_distance(path, table: pd.DataFrame, title: str) -> Path:
         ax.plot(rows.distance, rows.additive, color=colour, linestyle="--", linewidth=1,
                 label=f"additive ({strand})")
     ax.axvline(0, color="0.5", linestyle=":", linewidth=1)
-    ax.set_xlabel("distance of motif 2 from motif 1 (bp, start to start)")
-    ax.set_ylabel("mean change of logit")
-    ax.set_title(title)
-    ax.legend(fontsize=8, frameon=False)
-    fig.tight_layout()
-    return save(fig, path, tight_layout=False)
+    return _finish(fig, ax, path, "distance of motif 2 from motif 1 (bp, start to start)", title)
 
 
 def plot_gia_flanks(path, table: pd.DataFrame, title: str) -> Path:
@@ -89,8 +83,7 @@ def plot_gia_flanks(path, table: pd.DataFrame, title: str) -> Path:
     -------
     `path`.
     """
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _sweep_axes()
     ranks = np.arange(len(table))
     ax.fill_between(ranks, table.lo, table.hi, color="#4c72b0", alpha=0.2)
     ax.plot(ranks, table["mean"], color="#4c72b0", marker="o", markersize=2.5)
@@ -99,7 +92,17 @@ def plot_gia_flanks(path, table: pd.DataFrame, title: str) -> Path:
     for i in (0, len(table) - 1):
         ax.annotate(table.site.iloc[i], (ranks[i], table["mean"].iloc[i]), fontsize=8,
                     xytext=(5, 5), textcoords="offset points", family="monospace")
-    ax.set_xlabel("flank combination (ranked)")
+    return _finish(fig, ax, path, "flank combination (ranked)", title)
+
+
+def _sweep_axes():
+    """(figure, axes) of a sweep figure, 7 x 3.6 inches."""
+    return pyplot().subplots(figsize=(7, 3.6))
+
+
+def _finish(fig, ax, path, xlabel: str, title: str) -> Path:
+    """Axis labels (y: mean change of logit), title and legend of a sweep figure; saved to `path`."""
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("mean change of logit")
     ax.set_title(title)
     ax.legend(fontsize=8, frameon=False)

@@ -2,7 +2,8 @@
 
 Everything is optional: a run without `metrics_test.json`, without `metrics.csv` or without
 figures still yields a `RunSummary` with what is there, and `missing` says what was not. A run
-dir's files are read through the run dir contract (`regdna.runs.layout`, `regdna.runs.config`).
+dir's files are read through the run dir contract (`regdna.runs.layout`, `regdna.runs.config`), a
+dataset dir's `dataset.json` through the dataset dir contract (`regdna.data.dataset.load_info`).
 """
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regdna.data.dataset import load_info
 from regdna.errors import RegdnaError
 from regdna.runs import layout
 from regdna.runs.config import read_run_config
-from regdna.runs.layout import read_json
+from regdna.utils.jsonio import read_json
+
+__all__ = ["Figure", "RunSummary", "caption_from_name", "find_figures", "read_dataset", "read_json",
+           "read_run", "scalar_items", "small_tables", "summary_files"]
 
 FIGURE_SUFFIXES = (".png",)
 TABLE_SUFFIXES = (".tsv", ".csv")
@@ -130,9 +135,13 @@ def read_run(path: str | Path, max_figures: int | None = None) -> RunSummary:
 
 
 def read_dataset(path: str | Path) -> dict | None:
-    """dataset.json of a dataset dir (or the file itself), or None when absent."""
+    """The `DatasetInfo` of a dataset dir (or of its dataset.json) as a dict, or None when there
+    is no dataset.json; a dataset.json of another format is one error (`load_info`)."""
     path = Path(path)
-    return read_json(path / "dataset.json" if path.is_dir() else path)
+    data_dir = path if path.is_dir() else path.parent
+    if not (data_dir / "dataset.json").is_file():
+        return None
+    return load_info(data_dir).model_dump(mode="json")
 
 
 def summary_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:

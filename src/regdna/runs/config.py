@@ -58,6 +58,7 @@ from regdna.data.dataset import DatasetInfo
 from regdna.errors import RegdnaError
 from regdna.runs.layout import config_path
 from regdna.utils.atomic import atomic_file
+from regdna.utils.yamlio import read_yaml_mapping
 
 
 class _Section(BaseModel):
@@ -195,12 +196,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     source = "defaults"
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise RegdnaError(f"config file {path} does not exist.")
-        loaded = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise RegdnaError(f"{path} must hold a YAML mapping of sections (model, data, optim, "
-                              f"scheduler, train, predict).")
+        loaded = read_yaml_mapping(
+            path, missing=f"config file {path} does not exist.",
+            not_mapping=f"{path} must hold a YAML mapping of sections (model, data, optim, "
+                        f"scheduler, train, predict).")
         raw = _merge(raw, loaded)
         source = str(path)
     if overrides:
@@ -218,16 +217,11 @@ def save_config(config: RunConfig, path: str | Path) -> None:
 def read_run_config(run_dir: str | Path) -> RunConfig:
     """The validated config of a run dir (RUN/config.yaml); a missing or damaged file is one error."""
     path = config_path(run_dir)
-    if not path.is_file():
-        raise RegdnaError(f"{run_dir} is not a regdna run dir (no config.yaml). Train one with "
-                          f"`regdna train --data D --model basset --out {run_dir}`.")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise RegdnaError(f"{path}: not valid YAML ({str(err).splitlines()[0]}); train the run "
-                          "again or restore the file.") from None
-    if not isinstance(raw, dict):
-        raise RegdnaError(f"{path} must hold a YAML mapping of sections (model, data, ...).")
+    raw = read_yaml_mapping(
+        path, missing=f"{run_dir} is not a regdna run dir (no config.yaml). Train one with "
+                      f"`regdna train --data D --model basset --out {run_dir}`.",
+        not_mapping=f"{path} must hold a YAML mapping of sections (model, data, ...).",
+        fix="train the run again or restore the file")
     return _validate(raw, str(path))
 
 

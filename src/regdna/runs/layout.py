@@ -23,13 +23,11 @@ empty value) when the file is absent, and a damaged JSON file is one error namin
 from __future__ import annotations
 
 import csv
-import json
 import math
 from pathlib import Path
 
-from regdna.errors import RegdnaError
 from regdna.utils.atomic import atomic_file
-from regdna.utils.jsonio import write_json
+from regdna.utils.jsonio import read_json, write_json
 from regdna.utils.output import read_marker
 
 RUN_VERB = "train"
@@ -81,20 +79,7 @@ def is_run_dir(path: str | Path) -> bool:
     return (marker or {}).get("verb") == RUN_VERB or (marker is None and config_path(path).is_file())
 
 
-# -- JSON files -----------------------------------------------------------------------------------
-def read_json(path: str | Path) -> dict | None:
-    """A JSON object, or None when the file is absent; a clear error when it is not valid JSON."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        value = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise RegdnaError(f"{path}, line {err.lineno}: not valid JSON ({err.msg}); "
-                          "re-run the step that wrote it.") from None
-    return value if isinstance(value, dict) else {"value": value}
-
-
+# -- JSON files (`regdna.utils.jsonio.read_json`: None when absent) ------------------------------
 def write_threshold(run_dir: str | Path, record: dict) -> Path:
     """Write RUN/threshold.json: {"threshold": float | list | None, "metric", "split", "f1"...}."""
     return write_json(Path(run_dir) / THRESHOLD, record)

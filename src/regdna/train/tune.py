@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from regdna.errors import RegdnaError
+from regdna.models.spec import parse_spec
 from regdna.runs.config import load_config
 from regdna.runs.layout import read_history, read_threshold_record
 from regdna.train.fit import fit
@@ -228,7 +229,7 @@ def tune(data_dir, model_spec: str, out, *, trials: int = 20, storage: str | Non
     log.info("study %s: %d finished trials, running %d more", study_name, n_done, n_new)
     # the model's probe cache is shared between trials (same data, model, layer, pooling)
     shared = [f"model.options.cache_dir={(out / 'cache').resolve()}"] \
-        if model_spec.startswith("hf:") and mode in ("probe", "mlp") else []
+        if parse_spec(model_spec).family == "hf" and mode in ("probe", "mlp") else []
     monitor = "val_pr_auc" if objective in ("pr_auc", "best_f1") else "val_auroc"
 
     def run_trial(trial) -> float:

@@ -14,16 +14,25 @@ clipping, Adam eps and beta2).
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import yaml
 
 from regdna.errors import RegdnaError
-from regdna.models.spec import CNN_SPECS
+from regdna.models.spec import CNN_SPECS, parse_spec
+from regdna.utils.yamlio import read_yaml_mapping
 
 
 def default_space(spec: str, mode: str | None = None) -> dict:
-    """The search space of King et al. n.d., with the dropout options the model has."""
+    """The search space of King et al. n.d., with the dropout options the model has.
+
+    Parameters
+    ----------
+    spec : a model spec (`regdna.models.spec.parse_spec`; an unknown one is a RegdnaError).
+    mode : the `mode` option of an hf: model (finetune and lora also search dropouts).
+
+    Returns
+    -------
+    dict
+        config key -> distribution ({type: float | int | categorical, ...}).
+    """
     space = {
         "optim.lr": {"type": "float", "low": 5e-6, "high": 5e-4, "log": True},
         "optim.weight_decay": {"type": "float", "low": 1e-6, "high": 5e-2, "log": True},
@@ -36,15 +45,16 @@ def default_space(spec: str, mode: str | None = None) -> dict:
         "optim.eps": {"type": "float", "low": 1e-9, "high": 1e-7, "log": True},
         "optim.beta2": {"type": "float", "low": 0.98, "high": 0.9995},
     }
-    if spec == "tinyformer":
+    family, _ = parse_spec(spec)
+    if family == "tinyformer":
         space["model.options.dropout"] = {"type": "float", "low": 0.0, "high": 0.3}
         space["optim.lr"] = {"type": "float", "low": 1e-4, "high": 5e-3, "log": True}
-    elif spec.startswith("hf:") and mode in ("finetune", "lora"):
+    elif family == "hf" and mode in ("finetune", "lora"):
         for key in ("hidden_dropout", "attention_dropout", "classifier_dropout"):
             space[f"model.options.{key}"] = {"type": "float", "low": 0.0, "high": 0.15}
-    elif spec.startswith("hf:"):
+    elif family == "hf":
         space["optim.lr"] = {"type": "float", "low": 1e-5, "high": 1e-3, "log": True}
-    elif spec in CNN_SPECS or spec == "kmer-lr":
+    elif family in CNN_SPECS or family == "kmer-lr":
         # trained from scratch, CNNs need larger steps than a pretrained transformer's 5e-4
         # ceiling: below ~1e-4 basset stays at chance within a CPU trial's budget
         space["optim.lr"] = {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}
@@ -53,14 +63,10 @@ def default_space(spec: str, mode: str | None = None) -> dict:
 
 def load_space(path) -> dict:
     """A search space from a YAML file (config key -> distribution)."""
-    path = Path(path)
-    if not path.is_file():
-        raise RegdnaError(f"search space file {path} does not exist")
-    space = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(space, dict):
-        raise RegdnaError(f"{path} must map config keys to distributions "
-                          "(e.g. optim.lr: {type: float, low: 1e-5, high: 1e-3, log: true})")
-    return space
+    return read_yaml_mapping(
+        path, missing=f"search space file {path} does not exist",
+        not_mapping=f"{path} must map config keys to distributions "
+                    "(e.g. optim.lr: {type: float, low: 1e-5, high: 1e-3, log: true})")
 
 
 def suggest(trial, space: dict) -> dict:

@@ -1,4 +1,5 @@
-"""JSON for regdna's outputs: numpy scalars, paths and NaN made JSON-safe, written atomically."""
+"""JSON for regdna's files: numpy scalars, paths and NaN made JSON-safe, written atomically
+(`write_json`), and read back with a damaged file named in one error (`read_json`)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from regdna.errors import RegdnaError
 
 
 def to_jsonable(value: Any) -> Any:
@@ -37,3 +40,34 @@ def write_json(path: str | os.PathLike, value: Any, indent: int = 2) -> Path:
     with atomic_file(path) as handle:
         handle.write(json.dumps(to_jsonable(value), indent=indent) + "\n")
     return Path(path)
+
+
+def read_json(path: str | os.PathLike) -> dict | None:
+    """A JSON object from `path`, or None when the file is absent.
+
+    Parameters
+    ----------
+    path : the JSON file.
+
+    Returns
+    -------
+    dict or None
+        the object; a JSON value that is not an object comes back as {"value": value}.
+
+    Raises
+    ------
+    RegdnaError
+        naming the file (and line) when it is not valid UTF-8 JSON.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RegdnaError(f"{path}, line {err.lineno}: not valid JSON ({err.msg}); "
+                          "re-run the step that wrote it.") from None
+    except UnicodeDecodeError:
+        raise RegdnaError(f"{path} is not UTF-8 text, so not a JSON file regdna wrote; "
+                          "re-run the step that wrote it.") from None
+    return value if isinstance(value, dict) else {"value": value}

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from regdna.errors import RegdnaError
+from regdna.runs.layout import checkpoint_file, config_path
 from regdna.utils.atomic import atomic_path
 from regdna.utils.fingerprint import (differences, file_identity, fingerprint, read_fingerprint,
                                       write_fingerprint)
@@ -37,10 +38,11 @@ def parts_dir(out: str | Path) -> Path:
 
 
 # -- what identifies a job -----------------------------------------------------------------------
-def run_identity(run_dir: str | Path, checkpoint_file: str | Path) -> dict:
-    """The model of a run dir as the fingerprint sees it: the checkpoint loaded and config.yaml."""
-    config = Path(run_dir) / "config.yaml"
-    return {"checkpoint": file_identity(checkpoint_file),
+def run_identity(run_dir: str | Path, checkpoint: str = "best") -> dict:
+    """The model of a run dir as the fingerprint sees it: the checkpoint loaded
+    (RUN/checkpoints/<checkpoint>.ckpt, which must exist) and config.yaml (`regdna.runs.layout`)."""
+    config = config_path(run_dir)
+    return {"checkpoint": file_identity(checkpoint_file(run_dir, checkpoint)),
             "config": file_identity(config) if config.is_file() else None}
 
 

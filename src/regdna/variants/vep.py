@@ -38,7 +38,6 @@ from regdna.errors import RegdnaError
 from regdna.io.genome import Genome
 from regdna.io.vcf import allele_problem, iter_variants
 from regdna.runs import load_predictor
-from regdna.runs.checkpoint import checkpoint_path
 from regdna.utils.output import check_out_file
 from regdna.utils.progress import progress as progress_bar
 from regdna.variants.effects import (ROBUST_NAMES, SCORE_NAMES, allele_scores, averaged_scores,
@@ -219,7 +218,7 @@ def model_identity(run: str | Path | None, zero_shot_model: str | None) -> dict:
     for the resume fingerprint."""
     identity = {}
     if run is not None:
-        identity["run"] = run_identity(run, checkpoint_path(run, "best"))
+        identity["run"] = run_identity(run, "best")   # load_predictor checked it exists
     if zero_shot_model:
         identity["language_model"] = language_model_identity(zero_shot_model,
                                                               local_model_dir(zero_shot_model))

@@ -1,5 +1,5 @@
-"""The trust mechanisms every verb shares: output policy, resume fingerprint, umask, error path."""
-import gzip
+"""The trust mechanisms every verb shares: output policy, resume fingerprint, umask (the error path
+is in tests/cli/test_error_path.py, truncated inputs in tests/io/test_textfile.py)."""
 import os
 import subprocess
 import sys
@@ -132,77 +132,6 @@ def test_fingerprint_sees_content_and_settings(tmp_path):
 
 
 # -- one error path -------------------------------------------------------------------------------
-def _regdna(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "regdna", *map(str, args)], capture_output=True,
-                          text=True, timeout=120, **kw)
-
-
-def test_usage_errors_print_usage_and_exit_2():
-    for args in (["train", "--rnu", "x"], ["train"]):
-        result = _regdna(*args)
-        assert result.returncode == 2, result.stderr
-        assert "Usage: regdna train" in result.stderr and "Traceback" not in result.stderr
-
-
-def _truncated_gz(path, text):
-    data = gzip.compress(text.encode())
-    path.write_bytes(data[: len(data) // 2])
-
-
-def test_truncated_and_corrupt_gzip_inputs_are_one_line(tmp_path):
-    _truncated_gz(tmp_path / "pos.fa.gz", "".join(f">s{i}\n{'ACGTTGCA' * 25}\n" for i in range(400)))
-    (tmp_path / "neg.fa").write_text(">n\nACGT\n")
-    result = _regdna("prepare", "--fasta", f"{tmp_path}/pos.fa.gz:1", "--fasta", f"{tmp_path}/neg.fa:0",
-                     "--out", tmp_path / "data")
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pos.fa.gz is corrupt or truncated" in lines[0], result.stderr
-    assert not (tmp_path / "data").exists()
-
-    good = bytearray(gzip.compress(b">a\nACGTACGT\n" * 50))
-    good[-8] ^= 0xFF  # break the CRC
-    (tmp_path / "crc.fa.gz").write_bytes(bytes(good))
-    from regdna.io.fasta import read_fasta
-
-    with pytest.raises(RegdnaError, match="crc.fa.gz is corrupt or truncated"):
-        list(read_fasta(tmp_path / "crc.fa.gz"))
-
-
-def test_truncated_table_and_vcf(tmp_path):
-    from regdna.io.tables import read_table
-    from regdna.io.vcf import iter_variants
-
-    _truncated_gz(tmp_path / "t.tsv.gz", "sequence\tlabel\n" + "ACGTACGTAC\t1\n" * 5000)
-    with pytest.raises(RegdnaError, match="t.tsv.gz is corrupt or truncated"):
-        list(read_table(tmp_path / "t.tsv.gz"))
-    header = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n"
-    _truncated_gz(tmp_path / "v.vcf.gz", header + "".join(f"chr1\t{i}\t.\tA\tC\n" for i in range(1, 5000)))
-    with pytest.raises(RegdnaError, match="v.vcf.gz is corrupt or truncated near line"):
-        list(iter_variants(tmp_path / "v.vcf.gz"))
-
-
-def test_interrupt_and_unexpected_errors(tmp_path, monkeypatch, capsys):
-    import regdna.data.example as example
-    from regdna.cli import main
-
-    def interrupted(*a, **k):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(example, "run_example", interrupted)
-    with pytest.raises(SystemExit) as exit_:
-        main(["example", "--out", str(tmp_path / "ex")])
-    assert exit_.value.code == 130 and capsys.readouterr().err.strip() == "interrupted"
-
-    def bug(*a, **k):
-        raise ZeroDivisionError("division by zero")
-
-    monkeypatch.setattr(example, "run_example", bug)
-    with pytest.raises(SystemExit) as exit_:
-        main(["example", "--out", str(tmp_path / "ex")])
-    err = capsys.readouterr().err.strip()
-    assert exit_.value.code == 1 and len(err.splitlines()) == 1 and "--debug" in err
-    with pytest.raises(ZeroDivisionError):
-        main(["example", "--out", str(tmp_path / "ex"), "--debug"])
 
 
 def test_a_verb_writes_with_the_users_umask(tmp_path):

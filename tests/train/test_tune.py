@@ -1,7 +1,4 @@
-"""`regdna tune` (resumable Optuna study) and `regdna tokens` (token lengths, max_length)."""
-import json
-
-import numpy as np
+"""`regdna tune` (regdna.train.tune): a resumable Optuna study and its default search space."""
 import optuna
 import pytest
 
@@ -51,29 +48,3 @@ def test_default_space_follows_seed_001():
     assert space["optim.lr"] == {"type": "float", "low": 5e-6, "high": 5e-4, "log": True}
     assert {"optim.eps", "optim.beta2", "train.label_smoothing", "optim.grad_clip",
             "model.options.attention_dropout", "optim.accumulate"} <= set(space)
-
-
-def test_tokens_report_numbers(lm_dataset_dir, tmp_path):
-    from regdna.cli import main
-
-    main(["tokens", "--model", "tinyformer", "--data", str(lm_dataset_dir), "--out",
-          str(tmp_path / "kmer"), "--option", "tokenizer=kmer", "--option", "k=6"])
-    summary = json.loads((tmp_path / "kmer" / "tokens.json").read_text())
-    # 100 bp in non-overlapping 6-mers: 17 tokens (the last partial) + [CLS] + [SEP] = 19
-    assert summary["p50"] == summary["p99"] == 19
-    assert summary["recommended_max_length"] == 24 and summary["truncation_rate"] == 0.0
-    assert (tmp_path / "kmer" / "tokens.png").stat().st_size > 10_000
-
-
-def test_tokens_percentiles_and_truncation_rate(tmp_path):
-    from regdna.models.tokens import summarise
-
-    lengths = np.arange(1, 201)                     # 1..200 tokens
-    summary = summarise(lengths, limit=128)
-    assert summary["p50"] == pytest.approx(100.5)
-    assert summary["p99"] == pytest.approx(198.01)
-    # P99 rounds up to 200 (a multiple of 8) but the model takes 128: recommend 128
-    assert summary["recommended_max_length"] == 128
-    assert summary["truncation_rate"] == pytest.approx(72 / 200)
-    assert summarise(lengths, limit=None)["recommended_max_length"] == 200
-    assert summarise(lengths, limit=None)["truncation_rate"] == 0.0

@@ -1,5 +1,6 @@
 """`regdna tune` keeps its promises: an extended study never re-proposes a finished trial, a study
-is only extended with the settings it was run with, and --out follows the output policy."""
+is only extended with the settings it was run with, and --out follows the output policy (that of
+`regdna tokens`: tests/models/test_tokens.py)."""
 import optuna
 import pytest
 
@@ -72,24 +73,3 @@ def test_cpu_trials_get_a_small_step_budget(monkeypatch):
     assert step_budget(50, None) == (50, 10)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert step_budget(None, None) == (1000, 200)
-
-
-def test_tokens_out_policy(lm_dataset_dir, tmp_path, capsys, monkeypatch):
-    from regdna.cli import main
-
-    args = ["tokens", "--model", "tinyformer", "--data", str(lm_dataset_dir), "--option", "k=3"]
-    out = tmp_path / "tok"
-    out.mkdir()
-    (out / "mine.txt").write_text("keep me")
-    code, err = _cli(args + ["--out", str(out)], capsys)
-    assert code == 2 and "not empty" in err and "--overwrite" in err and "\n" not in err
-    assert (out / "mine.txt").read_text() == "keep me" and not (out / "tokens.json").exists()
-    main(args + ["--out", str(out), "--overwrite"])
-    assert (out / "tokens.json").is_file() and not (out / "mine.txt").exists()
-    main(args + ["--out", str(out)])                     # its own earlier output: replaced
-    # the default --out is in the working directory, never inside the dataset dir
-    before = sorted(p.name for p in lm_dataset_dir.iterdir())
-    monkeypatch.chdir(tmp_path)
-    main(args)
-    assert (tmp_path / "tokens-tinyformer" / "tokens.json").is_file()
-    assert sorted(p.name for p in lm_dataset_dir.iterdir()) == before

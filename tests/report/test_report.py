@@ -1,5 +1,7 @@
-"""regdna report on hand-made run dirs: numbers, highlighting, self-containment, escaping."""
+"""regdna report on a real trained and evaluated run (`basset_run`), and on hand-made run dirs whose
+numbers are chosen to check highlighting, missing pieces, self-containment and escaping."""
 import base64
+import csv
 import json
 import re
 
@@ -194,3 +196,35 @@ def test_report_out_policy(runs, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["report", *run_dirs, "--out", str(tmp_path)])
     assert exit_.value.code == 2 and "is a directory" in capsys.readouterr().err
+
+
+def test_report_of_a_trained_run(basset_run, basset_train_dir, tmp_path):
+    """The page of a run that `fit` wrote and `evaluate` evaluated holds that run's own numbers
+    (test AUROC and its interval, threshold, best validation AUROC, test split size) and embeds
+    every figure of its figures/ dir."""
+    from regdna.report.report import run_report
+
+    out = tmp_path / "report.html"
+    summary = run_report([basset_run], out)
+    assert summary["runs"] == 1 and summary["size_bytes"] == out.stat().st_size > 10_000
+    page = out.read_text()
+    metrics = json.loads((basset_run / "metrics_test.json").read_text())
+    low, high = metrics["auroc_ci95"]
+    assert f"{metrics['auroc']:.3f}" in page and f"[{low:.3f}, {high:.3f}]" in page
+    assert f"{metrics['pr_auc']:.3f}" in page
+    threshold = json.loads((basset_run / "threshold.json").read_text())["threshold"]
+    assert f"{threshold:.3f}" in page
+    with open(basset_run / "metrics.csv") as handle:
+        best_val = max(float(row["val_auroc"]) for row in csv.DictReader(handle))
+    assert f"{best_val:.3f}" in page
+    # the dataset named by config.yaml is summarised: its test split size
+    n_test = json.loads((basset_train_dir / "dataset.json").read_text())["splits"]["test"]["n"]
+    assert f"Dataset: {basset_train_dir.name}" in page and f"{n_test:,}" in page
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    embedded = {base64.b64decode(s.split(",", 1)[1]) for s in sources}
+    figures = sorted((basset_run / "figures").glob("*.png"))
+    assert len(figures) >= 5
+    for figure in figures:
+        assert figure.read_bytes() in embedded, figure.name
+

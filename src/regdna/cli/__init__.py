@@ -11,6 +11,7 @@ import sys
 import typer
 
 from regdna._version import __version__
+from regdna.cli.options import clear_deprecations, print_deprecations
 from regdna.errors import RegdnaError
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    result_callback=print_deprecations,  # old option spellings used: one line each, at the end
 )
 
 
@@ -33,6 +35,7 @@ def _version(value: bool):
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")):
     """regdna: deep learning on regulatory DNA."""
+    clear_deprecations()
 
 
 def _register_commands() -> None:

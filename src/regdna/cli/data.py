@@ -8,14 +8,14 @@ from typing import List, Optional
 import typer
 
 from regdna.cli import app
-from regdna.cli.options import OVERWRITE
+from regdna.cli.options import OVERWRITE, out_option, seed_option
 
 
 @app.command("prepare")
 def prepare_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Dataset dir to write: new, empty or an earlier `regdna "
-                                                        "prepare` output (replaced atomically; nothing is left "
-                                                        "behind on error); anything else needs --overwrite."),
+    out: Path = out_option("Dataset dir to write: new, empty or an earlier `regdna prepare` output "
+                           "(replaced atomically; nothing is left behind on error); anything else "
+                           "needs --overwrite."),
     fasta: List[str] = typer.Option([], "--fasta", help="FASTA file and its label after the LAST colon, one per "
                                                         "class: --fasta pos.fa:1 --fasta neg.fa:0 (repeatable). "
                                                         "Record names 'chr:start-end' give coordinates."),
@@ -28,7 +28,7 @@ def prepare_cmd(
                                                                   "is printed and stored in dataset.json."),
     bed: List[str] = typer.Option([], "--bed", help="BED / narrowPeak file and its label, one per class: --bed "
                                                     "peaks.narrowPeak:1 (repeatable); needs --genome."),
-    genome: Optional[Path] = typer.Option(None, "--genome", help="Genome FASTA (plain or bgzip; index built when "
+    genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA (plain or bgzip; index built when "
                                                                  "missing) for BED input and GC-matched negatives."),
     npz: List[Path] = typer.Option([], "--npz", help="NPZ with X one-hot (N, L, 4) and y; repeatable; files "
                                                      "named train/val/test.npz work with --split column."),
@@ -62,8 +62,9 @@ def prepare_cmd(
                                                               "windows, needs --genome) or none."),
     gc_tolerance: float = typer.Option(0.02, "--gc-tolerance", help="Largest GC-fraction difference between a "
                                                                     "GC-matched negative and its positive."),
-    split: str = typer.Option("chrom", "--split", help="chrom (hold out --test-chroms/--val-chroms), random "
-                                                       "(stratified --fractions) or column (--split-column)."),
+    split: str = typer.Option("chrom", "--split", help="How the splits are made: chrom (hold out "
+                                                       "--test-chroms/--val-chroms), random (stratified "
+                                                       "--fractions) or column (--split-column)."),
     test_chroms: str = typer.Option("chr8,chr9", "--test-chroms", help="Comma-separated test chromosomes "
                                                                        "(--split chrom)."),
     val_chroms: str = typer.Option("chr10", "--val-chroms", help="Comma-separated validation chromosomes "
@@ -74,7 +75,7 @@ def prepare_cmd(
                                                                             "(--split column)."),
     task: Optional[str] = typer.Option(None, "--task", help="binary, multilabel, multiclass or regression; "
                                                             "detected from the labels by default."),
-    seed: int = typer.Option(0, "--seed", help="Seed for negatives and random splits."),
+    seed: int = seed_option("Seed for negatives and random splits."),
     export: List[str] = typer.Option([], "--export", help="Also write {train,val,test}.npz with X one-hot (N, L, 4) "
                                                           "and y (--export npz)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write QC figures to OUT/figures/."),

@@ -7,22 +7,26 @@ from typing import List, Optional
 import typer
 
 from regdna.cli import app
-from regdna.cli.options import OVERWRITE
+from regdna.cli.options import (DEVICE, OVERWRITE, data_option, old_spelling, out_option, rc_option,
+                                renamed, run_dirs, run_option, split_option)
+from regdna.errors import RegdnaError
 
 
 @app.command("evaluate")
 def evaluate_command(
-    run: Path = typer.Option(..., "--run", help="Run dir written by `regdna train`."),
-    split: str = typer.Option("test", "--split", help="Split to evaluate: train, val or test."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Evaluate on another dataset dir "
-                                        "with the same task and labels (e.g. another cell type)."),
+    run: Path = run_option("Run dir written by `regdna train`."),
+    split: str = split_option("Split to evaluate: train, val or test."),
+    data: Optional[Path] = data_option("Evaluate on another dataset dir with the same task and "
+                                       "labels (e.g. another cell type)."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% intervals."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write figures under RUN/figures/."),
+    device: Optional[str] = DEVICE,
 ):
     """Metrics with bootstrap intervals (threshold from validation) and evaluation figures."""
     from regdna.evaluate.evaluate import run_evaluate
 
-    report = run_evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures)
+    report = run_evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures,
+                          device=device)
     keys = ["n", "auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece", "accuracy",
             "pearson", "spearman", "mse", "r2"]
     shown = ", ".join(f"{k}={report[k]:.4g}" if isinstance(report[k], float) else f"{k}={report[k]}"
@@ -32,44 +36,54 @@ def evaluate_command(
 
 @app.command("predict")
 def predict_command(
-    run: Path = typer.Option(..., "--run", help="Run dir written by `regdna train`."),
+    ctx: typer.Context,
+    run: Path = run_option("Run dir written by `regdna train`."),
     fasta: Optional[Path] = typer.Option(None, "--fasta", help="FASTA file of sequences (plain or gzip)."),
     table: Optional[Path] = typer.Option(None, "--table", help="CSV / TSV / Parquet with a "
                                          "`sequence` column (and optionally `id`)."),
-    out: Path = typer.Option(..., "--out", help="Output TSV: id, one probability column per "
-                             "output and the thresholded call(s); `call` holds the class name "
-                             "when the dataset has named classes."),
+    out: Path = out_option("Output TSV: id, one probability column per output and the "
+                           "thresholded call(s); `call` holds the class name when the dataset "
+                           "has named classes."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per forward pass."),
     chunk_size: int = typer.Option(10000, "--chunk-size", help="Sequences read and written per chunk "
                                    "(memory stays flat in the input size)."),
-    rc_average: Optional[bool] = typer.Option(None, "--rc-average/--no-rc-average",
-                                              help="Average with the reverse complement (default: the run's config)."),
+    rc: Optional[bool] = rc_option("Average with the reverse complement (default: the run's "
+                                   "predict.rc_average)."),
+    rc_average: Optional[bool] = old_spelling("--rc-average/--no-rc-average"),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best, last or a .ckpt path."),
+    device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
     """Stream sequences through a trained model; write probabilities and calls."""
-    from regdna.errors import RegdnaError
-    from regdna.evaluate.predict import run_predict
-
+    rc = renamed(ctx, "rc", "rc_average")
     if (fasta is None) == (table is None):
         raise RegdnaError("give exactly one of --fasta or --table.")
+    from regdna.evaluate.predict import run_predict
+
     summary = run_predict(run, out, fasta=fasta, table=table, batch_size=batch_size,
-                          chunk_size=chunk_size, rc_average=rc_average, checkpoint=checkpoint,
-                          overwrite=overwrite)
+                          chunk_size=chunk_size, rc_average=rc, checkpoint=checkpoint,
+                          device=device, overwrite=overwrite)
     typer.echo(f"wrote {summary['n']} predictions to {summary['out']}")
 
 
 @app.command("compare")
 def compare_command(
-    runs: List[Path] = typer.Argument(..., help="Run dirs to compare (each evaluated first)."),
-    out: Path = typer.Option(..., "--out", help="Output dir: comparison.csv, comparison.md and bar charts."),
-    splits: str = typer.Option("test", "--splits", help="Comma list of splits to compare "
-                               "(metrics_<split>.json of each run; missing ones are evaluated)."),
+    ctx: typer.Context,
+    runs: Optional[List[Path]] = typer.Argument(None, help="Run dirs to compare (each evaluated "
+                                                "first); or give them with --run.", show_default=False),
+    run: Optional[List[Path]] = typer.Option(None, "--run", help="Run dir to compare "
+                                             "(repeatable; adds to the RUNS arguments)."),
+    out: Path = out_option("Output dir: comparison.csv, comparison.md and bar charts."),
+    split: str = split_option("Comma list of splits to compare (metrics_<split>.json of each "
+                              "run; missing ones are evaluated)."),
+    splits: Optional[str] = old_spelling("--splits"),
     overwrite: bool = OVERWRITE,
 ):
     """One table (CSV + Markdown) and bar charts with 95% intervals across runs."""
+    split = renamed(ctx, "split", "splits")
+    runs = run_dirs(runs, run)
     from regdna.evaluate.compare import run_compare
 
-    summary = run_compare(runs, out, splits=[s.strip() for s in splits.split(",") if s.strip()],
+    summary = run_compare(runs, out, splits=[s.strip() for s in split.split(",") if s.strip()],
                           overwrite=overwrite)
     typer.echo(summary["markdown"])

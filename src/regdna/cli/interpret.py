@@ -11,33 +11,32 @@ from typing import Optional
 import typer
 
 from regdna.cli import app
-from regdna.cli.options import OVERWRITE
+from regdna.cli.options import (DEVICE, OVERWRITE, data_option, n_option, n_per_class_option, old_spelling,
+                                out_option, renamed, run_option, seed_option, split_option, target_option)
 from regdna.errors import RegdnaError
-
-_RUN = typer.Option(..., "--run", help="Run dir of a trained model (regdna train).")
-_DEVICE = typer.Option(None, "--device", help="torch device (default: CUDA if present).")
 
 
 # -- attribute ------------------------------------------------------------------------------------
 @app.command("attribute")
 def attribute_cmd(
-    run: Path = _RUN,
-    out: Path = typer.Option(..., "--out", "-o", help="Output dir: attributions.npz, logos/, "
-                             "summary.json."),
-    method: str = typer.Option("integrated_gradients", "--method", "-m", help="saliency, "
+    ctx: typer.Context,
+    run: Path = run_option(),
+    out: Path = out_option("Output dir: attributions.npz, logos/, summary.json."),
+    method: str = typer.Option("integrated_gradients", "--method", help="saliency, "
                                "grad_x_input, integrated_gradients, deeplift_shap, ism; "
                                "transformers also attention, rollout, gradcam, lrp."),
     fasta: Optional[Path] = typer.Option(None, "--fasta", help="FASTA of sequences to explain "
                                          "(record names chrom:start-end place --motifs sites)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset dir (regdna prepare)."),
-    split: str = typer.Option("test", "--split", help="Split of --data."),
+    data: Optional[Path] = data_option(),
+    split: str = split_option(),
     label: Optional[str] = typer.Option(None, "--class", help="Only sequences of this class "
                                         "(--data; e.g. 1 for positives)."),
-    n: Optional[int] = typer.Option(None, "--n", help="Explain only the first N sequences "
-                                    "(default: every record of --fasta or of the split)."),
+    n: Optional[int] = n_option("Explain only the first N sequences (default: every record of "
+                                "--fasta or of the split)."),
     motifs: Optional[Path] = typer.Option(None, "--motifs", help="Known sites (motifs.tsv): boxed "
                                           "on the logos; AUROC of attribution at sites reported."),
-    output: str = typer.Option("0", "--output", help="Output (index or label name) to explain."),
+    target: str = target_option(),
+    output: Optional[str] = old_spelling("--output"),
     logos: int = typer.Option(6, "--logos", help="Number of per-sequence logos to draw (those "
                               "with known sites first)."),
     n_references: int = typer.Option(8, "--n-references", help="Dinucleotide-shuffled "
@@ -45,15 +44,16 @@ def attribute_cmd(
     n_steps: int = typer.Option(20, "--n-steps", help="Integration steps per reference "
                                 "(integrated_gradients)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Sequences per backward pass."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the shuffled references."),
-    device: Optional[str] = _DEVICE,
+    seed: int = seed_option("Seed of the shuffled references."),
+    device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
     """Attribution maps (N, L, 4) or (N, L) for each sequence, with per-sequence logos."""
+    target = renamed(ctx, "target", "output")
     from regdna.interpret.attribute import run_attribute
 
     summary = run_attribute(run, out, method=method, fasta=fasta, data=data, split=split,
-                            label=label, n=n, motifs=motifs, output=output, logos=logos,
+                            label=label, n=n, motifs=motifs, output=target, logos=logos,
                             n_references=n_references, n_steps=n_steps, batch_size=batch_size,
                             seed=seed, device=device, overwrite=overwrite, say=typer.echo)
     typer.echo(f"{method}: {summary['n_sequences']} sequences -> {out}/attributions.npz, "
@@ -66,37 +66,46 @@ def attribute_cmd(
 # -- faithfulness ---------------------------------------------------------------------------------
 @app.command("faithfulness")
 def faithfulness_cmd(
-    run: Path = _RUN,
-    data: Path = typer.Option(..., "--data", help="Dataset dir (regdna prepare)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output dir: faithfulness.tsv, "
-                             "summary.tsv (accuracy per class at --table-n), faithfulness.png."),
-    split: str = typer.Option("test", "--split", help="Split of --data."),
+    ctx: typer.Context,
+    run: Path = run_option(),
+    data: Path = data_option(required=True),
+    out: Path = out_option("Output dir: faithfulness.tsv, summary.tsv (accuracy per class at "
+                           "--table-positions), faithfulness.png."),
+    split: str = split_option(),
     methods: str = typer.Option("integrated_gradients,grad_x_input", "--methods",
                                 help="Comma-separated attribution methods to rank positions."),
-    ns: str = typer.Option("1,5,10,15,20", "--n", help="Comma-separated numbers of top "
-                           "positions to mutate."),
-    n_seqs: int = typer.Option(100, "--n-seqs", help="Sequences sampled per class. The default "
-                               "keeps a CPU run to a few minutes; the source study's size is "
-                               "--n-seqs 500 --n-references 8."),
+    positions: str = typer.Option("1,5,10,15,20", "--positions", help="Comma-separated numbers of "
+                                  "top positions to mutate."),
+    ns: Optional[str] = old_spelling("--n"),
+    n_per_class: int = n_per_class_option("Sequences sampled per class. The default keeps a CPU "
+                                          "run to a few minutes; the source study's size is "
+                                          "--n-per-class 500 --n-references 8.", 100),
+    n_seqs: Optional[int] = old_spelling("--n-seqs"),
     repeats: int = typer.Option(20, "--repeats", help="Repeats of the random-position baseline."),
-    table_n: int = typer.Option(20, "--table-n", help="n shown in the summary table."),
+    table_positions: int = typer.Option(20, "--table-positions", help="Number of top positions "
+                                        "(one of --positions) shown in the summary table."),
+    table_n: Optional[int] = old_spelling("--table-n"),
     n_references: int = typer.Option(4, "--n-references", help="Dinucleotide-shuffled references "
                                      "per sequence (integrated_gradients, deeplift_shap)."),
     n_steps: int = typer.Option(20, "--n-steps", help="Integration steps per reference "
                                 "(integrated_gradients)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of sampling and mutations."),
-    device: Optional[str] = _DEVICE,
+    seed: int = seed_option("Seed of sampling and mutations."),
+    device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
     """Mutate the top-n positions of each method, per class, against random positions.
 
     Cost: one attribution per sampled sequence and method (integrated gradients: --n-references
-    x --n-steps gradients each) plus (1 + --repeats) predictions per sequence and n."""
+    x --n-steps gradients each) plus (1 + --repeats) predictions per sequence and number of
+    positions."""
+    positions = renamed(ctx, "positions", "ns")
+    n_per_class = renamed(ctx, "n_per_class", "n_seqs")
+    table_positions = renamed(ctx, "table_positions", "table_n")
     from regdna.interpret.faithfulness import run_faithfulness
 
     result = run_faithfulness(run, data, out, split=split, methods=_names(methods),
-                              ns=_integers(ns, "--n", "1,5,10,20"), n_seqs=n_seqs,
-                              repeats=repeats, table_n=table_n, n_references=n_references,
+                              ns=_integers(positions, "--positions", "1,5,10,20"),
+                              n_seqs=n_per_class, repeats=repeats, table_n=table_positions, n_references=n_references,
                               n_steps=n_steps, seed=seed, device=device, overwrite=overwrite,
                               say=typer.echo)
     typer.echo(result["summary"].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -106,20 +115,20 @@ def faithfulness_cmd(
 # -- motifs ---------------------------------------------------------------------------------------
 @app.command("motifs")
 def motifs_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Output dir: motifs.tsv (JASPAR matches), "
-                             "motifs.json, logos/, filters.tsv (CNNs)."),
+    out: Path = out_option("Output dir: motifs.tsv (JASPAR matches), motifs.json, logos/, "
+                           "filters.tsv (CNNs)."),
     attributions: Optional[Path] = typer.Option(None, "--attributions", help="Dir written by "
                                                 "`regdna attribute` (one-hot model)."),
-    run: Optional[Path] = typer.Option(None, "--run", help="Run dir: match its first-layer "
-                                       "filters too (CNNs); without --attributions, also "
-                                       "compute the attributions of --data."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset dir (with --run)."),
-    split: str = typer.Option("test", "--split", help="Split of --data."),
+    run: Optional[Path] = run_option("Run dir: match its first-layer filters too (CNNs); without "
+                                     "--attributions, also compute the attributions of --data.",
+                                     required=False),
+    data: Optional[Path] = data_option("Dataset dir (with --run)."),
+    split: str = split_option(),
     label: str = typer.Option("1", "--class", help="Class whose sequences are explained "
                               "(with --run)."),
     method: str = typer.Option("deeplift_shap", "--method", help="Attribution method (with "
                                "--run)."),
-    n: int = typer.Option(500, "--n", help="Most sequences to explain (with --run)."),
+    n: int = n_option("Most sequences to explain (with --run).", default=500),
     jaspar_release: Optional[str] = typer.Option(None, "--jaspar-release", help="JASPAR release "
                                                  "(default: the newest bundled with pyjaspar)."),
     collection: str = typer.Option("CORE", "--collection", help="JASPAR collection."),
@@ -127,7 +136,7 @@ def motifs_cmd(
     top: int = typer.Option(5, "--top", help="Matches listed per motif."),
     max_seqlets: int = typer.Option(2000, "--max-seqlets", help="Seqlets clustered per sign."),
     q_threshold: float = typer.Option(0.05, "--q", help="q-value threshold of a filter hit."),
-    device: Optional[str] = _DEVICE,
+    device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
     """TF-MoDISco motifs from attributions, named by Tomtom against JASPAR (+ CNN filters)."""
@@ -154,37 +163,40 @@ def motifs_cmd(
 # -- gia ------------------------------------------------------------------------------------------
 @app.command("gia")
 def gia_cmd(
-    run: Path = _RUN,
+    ctx: typer.Context,
+    run: Path = run_option(),
     motif: str = typer.Option(..., "--motif", help="JASPAR name / matrix id, or a consensus "
                               "(letters ACGTN)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output dir: gia.json, *.tsv, *.png."),
+    out: Path = out_option("Output dir: gia.json, *.tsv, *.png."),
     motif2: Optional[str] = typer.Option(None, "--motif2", help="Second motif: distance and "
                                          "orientation sweep against --motif."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset dir whose --split "
-                                        "sequences are shuffled into backgrounds (default: the "
-                                        "run's dataset)."),
-    split: str = typer.Option("test", "--split", help="Split giving the backgrounds."),
-    n_backgrounds: int = typer.Option(1000, "--n-backgrounds", help="Dinucleotide-shuffled "
-                                      "background sequences."),
+    data: Optional[Path] = data_option("Dataset dir whose --split sequences are shuffled into "
+                                       "backgrounds (default: the run's dataset)."),
+    split: str = split_option("Split giving the backgrounds."),
+    n: int = n_option("Dinucleotide-shuffled background sequences.", default=1000),
+    n_backgrounds: Optional[int] = old_spelling("--n-backgrounds"),
     sample: bool = typer.Option(False, "--sample/--consensus", help="Sample each site from the "
                                 "JASPAR PWM instead of embedding the consensus."),
     flanks: int = typer.Option(0, "--flanks", help="Sweep every combination of this many bases "
                                "on each side of --motif (4^(2k) GIA experiments)."),
     distances: Optional[str] = typer.Option(None, "--distances", help="Comma-separated distances "
                                             "for --motif2 (default: the whole window)."),
-    output: str = typer.Option("0", "--output", help="Output (index or label) to measure."),
+    target: str = target_option("Model output to measure: index or label name."),
+    output: Optional[str] = old_spelling("--output"),
     jaspar_release: Optional[str] = typer.Option(None, "--jaspar-release", help="JASPAR release."),
-    seed: int = typer.Option(0, "--seed", help="Seed of backgrounds and sampled sites."),
-    device: Optional[str] = _DEVICE,
+    seed: int = seed_option("Seed of backgrounds and sampled sites."),
+    device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
     """Global importance analysis: mean effect of embedding motifs into shuffled backgrounds."""
+    n = renamed(ctx, "n", "n_backgrounds")
+    target = renamed(ctx, "target", "output")
     from regdna.interpret.gia import run_gia
 
     report = run_gia(run, motif, out, motif2=motif2, data=data, split=split,
-                     n_backgrounds=n_backgrounds, sample=sample, flanks=flanks,
+                     n_backgrounds=n, sample=sample, flanks=flanks,
                      distances=_integers(distances, "--distances", "-20,12,30") or None,
-                     output=output, jaspar_release=jaspar_release, seed=seed, device=device,
+                     output=target, jaspar_release=jaspar_release, seed=seed, device=device,
                      overwrite=overwrite)
     for e in report["effects"]:
         typer.echo(f"{e['label']}: mean effect {e['mean']:+.4g} "

@@ -5,43 +5,51 @@ tinyformer | hf:<id or dir> --mode probe|mlp|cnn-probe|finetune|lora [--trust-re
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 
 from regdna.cli import app
-from regdna.cli.options import OVERWRITE
+from regdna.cli.options import (OVERWRITE, data_option, model_option, n_option, old_spelling, out_option,
+                                renamed, set_option, split_option)
+from regdna.errors import RegdnaError
+
+_MODEL_OPTIONS = "model.options."
 
 
-def _options(items: list[str]) -> dict:
-    """["k=6", "tokenizer=kmer"] -> {"k": 6, "tokenizer": "kmer"} (values parsed as YAML)."""
+def model_options(items: list[str]) -> dict:
+    """["k=6", "model.options.tokenizer=kmer"] -> {"k": 6, "tokenizer": "kmer"} (values parsed as
+    YAML; a key may carry the `model.options.` prefix it has in `regdna train --set`)."""
     import yaml
 
-    from regdna.errors import RegdnaError
-
-    out = {}
+    options = {}
     for item in items:
         key, sep, value = item.partition("=")
+        key = key.strip()
+        if key.startswith(_MODEL_OPTIONS):
+            key = key[len(_MODEL_OPTIONS):]
         if not sep or not key:
-            raise RegdnaError(f"--option '{item}' is not of the form key=value (e.g. k=6)")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
+            raise RegdnaError(f"--set '{item}' is not of the form key=value (e.g. k=6)")
+        options[key] = yaml.safe_load(value)
+    return options
 
 
 @app.command("tokens")
 def tokens_cmd(
-    model: str = typer.Option(..., "--model", "-m", help="Token model: tinyformer or hf:<hub id or "
-                                                         "local dir>."),
-    data: Path = typer.Option(..., "--data", "-d", help="Dataset dir (from `regdna prepare`)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Output dir for tokens.json and tokens.png "
-                                                       "(default: tokens-<model> in the working "
-                                                       "directory; never inside --data)."),
-    split: str = typer.Option("train", "--split", help="Split to measure (train, val or test)."),
-    sample: int = typer.Option(100_000, "--sample", help="Random sequences to measure (King et al. "
-                                                         "used 100,000); 0 = all."),
-    option: List[str] = typer.Option([], "--option", help="Model option key=value, e.g. k=6, "
-                                                          "tokenizer=kmer (tinyformer) or max_length=512 "
-                                                          "(hf:); repeatable."),
+    ctx: typer.Context,
+    model: str = model_option("Token model: tinyformer or hf:<hub id or local dir>.", required=True),
+    data: Path = data_option("Dataset dir (from `regdna prepare`).", required=True),
+    out: Optional[Path] = out_option("Output dir for tokens.json and tokens.png (default: "
+                                     "tokens-<model> in the working directory; never inside "
+                                     "--data).", default=None),
+    split: str = split_option("Split to measure (train, val or test).", default="train"),
+    n: int = n_option("Random sequences to measure (King et al. used 100,000); 0 = all.",
+                      default=100_000),
+    sample: Optional[int] = old_spelling("--sample"),
+    set_: List[str] = set_option("Model option key=value, e.g. k=6, tokenizer=kmer (tinyformer) "
+                                 "or max_length=512 (hf:); model.options.k=6 as in `regdna train "
+                                 "--set` works too; repeatable."),
+    option: Optional[List[str]] = old_spelling("--option"),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow a hub tokenizer "
                                                                               "that needs its own code."),
     overwrite: bool = OVERWRITE,
@@ -49,13 +57,15 @@ def tokens_cmd(
     """Token-length distribution (P50/P90/P95/P99, histogram) and the max_length to train with:
     P99 rounded up to a multiple of 8, with the truncation rate it implies
     (as in King et al. n.d.)."""
+    n = renamed(ctx, "n", "sample")
+    settings = renamed(ctx, "set_", "option")
     from regdna.models.registry import spec_slug
     from regdna.models.tokens import run_tokens
 
     # the dataset dir is an input: a verb never writes into it unasked
     out = out or Path(f"tokens-{spec_slug(model)}")
-    summary = run_tokens(data, model, out, split=split, sample=sample or None,
-                         options=_options(option), trust_remote_code=trust_remote_code,
+    summary = run_tokens(data, model, out, split=split, sample=n or None,
+                         options=model_options(settings or []), trust_remote_code=trust_remote_code,
                          overwrite=overwrite)
     typer.echo(f"{model} on {data} ({split}, n={summary['n']}): tokens per sequence "
                f"P50 {summary['p50']:.4g}, P90 {summary['p90']:.4g}, P95 {summary['p95']:.4g}, "

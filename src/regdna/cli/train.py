@@ -8,22 +8,23 @@ from typing import List, Optional
 import typer
 
 from regdna.cli import app
-from regdna.cli.options import OVERWRITE
+from regdna.cli.options import (OVERWRITE, data_option, model_option, out_option, overwrite_option,
+                                seed_option, set_option)
 
 
 @app.command("train")
 def train_command(
-    data: Path = typer.Option(..., "--data", help="Dataset dir written by `regdna prepare`."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model spec: basset, deepsea, "
-                                        "residualbind, kmer-lr, tinyformer or hf:<hub id or path>. "
-                                        "Default: model.spec of the config (basset)."),
-    out: Path = typer.Option(..., "--out", help="Run dir to write (config.yaml, metrics.csv, "
-                             "checkpoints/, threshold.json, resources.json)."),
+    data: Path = data_option("Dataset dir written by `regdna prepare`.", required=True),
+    model: Optional[str] = model_option("Model spec: basset, deepsea, residualbind, kmer-lr, "
+                                        "tinyformer or hf:<hub id or path>. Default: model.spec "
+                                        "of the config (basset)."),
+    out: Path = out_option("Run dir to write (config.yaml, metrics.csv, checkpoints/, "
+                           "threshold.json, resources.json)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML config file with sections "
                                           "model, data, optim, scheduler, train, predict."),
-    set_: List[str] = typer.Option([], "--set", help="Override one config key, dotted: "
-                                   "--set optim.lr=3e-4 --set model.options.filters=0.5 "
-                                   "(repeatable; keys in regdna/runs/config.py)."),
+    set_: List[str] = set_option("Override one config key, dotted: --set optim.lr=3e-4 --set "
+                                 "model.options.filters=0.5 (repeatable; keys in "
+                                 "regdna/runs/config.py)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from "
                                 "OUT/checkpoints/last.ckpt with its saved config (from the "
                                 "beginning if it stopped before its first checkpoint). Refused "
@@ -36,12 +37,16 @@ def train_command(
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Shortcut for "
                                              "--set train.max_epochs=N."),
     devices: Optional[str] = typer.Option(None, "--devices", help="Lightning devices: a number, "
-                                          "a comma list of GPU ids, or auto."),
+                                          "a comma list of GPU ids, or auto (training's "
+                                          "counterpart of --device: --accelerator gpu --devices 1 "
+                                          "is like --device cuda)."),
     num_nodes: Optional[int] = typer.Option(None, "--num-nodes", help="Nodes for multi-node DDP."),
     strategy: Optional[str] = typer.Option(None, "--strategy", help="Lightning strategy: auto, "
                                            "ddp, ddp_spawn, fsdp, ..."),
-    accelerator: Optional[str] = typer.Option(None, "--accelerator", help="cpu, gpu or auto."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Shortcut for --set train.seed=N."),
+    accelerator: Optional[str] = typer.Option(None, "--accelerator", help="Lightning accelerator: "
+                                              "cpu, gpu or auto (with --devices, training's "
+                                              "counterpart of --device)."),
+    seed: Optional[int] = seed_option("Shortcut for --set train.seed=N.", default=None),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="hf: models only: "
                                            "allow a hub model that needs its own code (e.g. NT v2, "
                                            "HyenaDNA); same as --set model.options.trust_remote_code=true."),
@@ -80,12 +85,10 @@ def train_command(
 
 @app.command("tune")
 def tune_cmd(
-    data: Path = typer.Option(..., "--data", "-d", help="Dataset dir (from `regdna prepare`)."),
-    model: str = typer.Option(..., "--model", "-m", help="Model spec: basset, tinyformer, hf:<id or "
-                                                         "dir>, ..."),
-    out: Path = typer.Option(Path("tune"), "--out", "-o", help="Output dir: best.yaml, trials.tsv, "
-                                                               "history.png, importance.png, study.db "
-                                                               "(an earlier tune dir is continued)."),
+    data: Path = data_option("Dataset dir (from `regdna prepare`).", required=True),
+    model: str = model_option("Model spec: basset, tinyformer, hf:<id or dir>, ...", required=True),
+    out: Path = out_option("Output dir: best.yaml, trials.tsv, history.png, importance.png, "
+                           "study.db (an earlier tune dir is continued).", default=Path("tune")),
     trials: int = typer.Option(20, "--trials", "-n", help="Total finished trials wanted in the study "
                                                           "(a re-run continues up to this number)."),
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL, e.g. "
@@ -110,18 +113,18 @@ def tune_cmd(
                                                                "{type, low, high, log | choices}); "
                                                                "default: the space of King et al."),
     config: Optional[Path] = typer.Option(None, "--config", help="Base training config YAML."),
-    set_: List[str] = typer.Option([], "--set", help="Base config override key=value, e.g. "
-                                                     "model.options.mode=finetune (repeatable)."),
+    set_: List[str] = set_option("Base config override key=value, e.g. "
+                                 "model.options.mode=finetune (repeatable)."),
     mode: Optional[str] = typer.Option(None, "--mode", help="hf: models: probe, mlp, cnn-probe, "
                                                             "finetune or lora."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow hub models that "
                                                                               "need their own code."),
-    seed: int = typer.Option(0, "--seed", help="Sampler seed."),
+    seed: int = seed_option("Sampler seed."),
     keep_runs: bool = typer.Option(False, "--keep-runs", help="Keep every trial's run dir (default: "
                                                               "only the best)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Start over: remove what --out holds "
-                                   "and the study of that name, even when --out is not a tune "
-                                   "output or its study was run with other settings."),
+    overwrite: bool = overwrite_option("Start over: remove what --out holds and the study of that "
+                                       "name, even when --out is not a tune output or its study "
+                                       "was run with other settings."),
 ):
     """Optuna search (TPE multivariate + median pruner), resumable from its SQLite study; writes
     the best parameters as a config for `regdna train --config`."""

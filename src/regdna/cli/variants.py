@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 
 from regdna.cli import app
-from regdna.cli.options import OVERWRITE
+from regdna.cli.options import (DEVICE, OVERWRITE, data_option, model_option, n_option, old_spelling,
+                                out_option, rc_option, renamed, run_option, split_option, target_option)
 
 
 def _echo_summary(summary: dict) -> None:
@@ -30,16 +31,16 @@ def vep_cmd(
     variants: Path = typer.Option(..., "--variants", "-v", help="VCF (.vcf/.vcf.gz, header required), or a "
                                   ".tsv/.csv/.parquet table with chrom, pos (1-based), ref, alt columns, or "
                                   "with ref_seq / alt_seq sequences (MPRA libraries; no --genome needed)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output scores, .parquet or .tsv (written at the end "
-                             "by an atomic merge of per-chunk parts; a killed run re-run with the same "
-                             "inputs and settings resumes, otherwise it starts over)."),
-    run: Optional[Path] = typer.Option(None, "--run", help="Run dir of a trained model (regdna train)."),
+    out: Path = out_option("Output scores, .parquet or .tsv (written at the end by an atomic merge "
+                           "of per-chunk parts; a killed run re-run with the same inputs and "
+                           "settings resumes, otherwise it starts over)."),
+    run: Optional[Path] = run_option(required=False),
     genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA (plain or bgzip) the "
                                           "variants are called on; chr1/1 names are harmonised."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first unusable record (ref mismatch, "
                                 "unknown contig, symbolic allele) instead of skipping it with a reason."),
-    rc: Optional[bool] = typer.Option(None, "--rc/--no-rc", help="Average logits over both strands "
-                                      "(default: as the run's predict.rc_average, like `regdna predict`)."),
+    rc: Optional[bool] = rc_option("Average logits over both strands (default: as the run's "
+                                   "predict.rc_average, like `regdna predict`)."),
     shifts: int = typer.Option(0, "--shifts", help="K > 1 adds the shift-robust score "
                                "(Toneyan et al. 2022): probabilities averaged over K windows "
                                "shifted within +-max-shift bp."),
@@ -50,12 +51,12 @@ def vep_cmd(
                                         "last to finish merges. Under torchrun the rank is used."),
     zero_shot: bool = typer.Option(False, "--zero-shot", help="Zero-shot scores with a pretrained language "
                                    "model (--model): embedding cosine distance and masked-LM LLR."),
-    model: Optional[str] = typer.Option(None, "--model", help="hf:<hub id or local dir> for --zero-shot."),
+    model: Optional[str] = model_option("hf:<hub id or local dir> for --zero-shot."),
     length: Optional[int] = typer.Option(None, "--length", help="Window length in bp (default: the run's "
                                          "input length; needed with --zero-shot)."),
     chunk_size: int = typer.Option(4096, "--chunk-size", help="Variants per chunk / part file."),
     batch_size: int = typer.Option(256, "--batch-size", help="Windows per forward pass."),
-    device: Optional[str] = typer.Option(None, "--device", help="torch device (default: CUDA if present)."),
+    device: Optional[str] = DEVICE,
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow hub model code "
                                            "(--zero-shot with custom architectures)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
@@ -73,31 +74,34 @@ def vep_cmd(
 
 @app.command("ism")
 def ism_cmd(
-    run: Path = typer.Option(..., "--run", help="Run dir of a trained model (CNN or transformer)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output dir: ism.npz (N, L, 4), ism.tsv (seq_id, pos, "
-                             "ref, alt, delta), heatmaps/, topk.tsv and topk.png (replaced atomically)."),
+    ctx: typer.Context,
+    run: Path = run_option("Run dir of a trained model (CNN or transformer)."),
+    out: Path = out_option("Output dir: ism.npz (N, L, 4), ism.tsv (seq_id, pos, ref, alt, delta), "
+                           "heatmaps/, topk.tsv and topk.png (replaced atomically)."),
     fasta: Optional[Path] = typer.Option(None, "--fasta", help="FASTA of equal-length sequences to mutate."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset dir (regdna prepare) to take sequences from."),
-    split: str = typer.Option("test", "--split", help="Split of --data."),
-    n: Optional[int] = typer.Option(None, "--n", min=1, help="Number of sequences to mutate (default: every "
-                                    "record of --fasta; a few of --data, as the run says)."),
+    data: Optional[Path] = data_option("Dataset dir (regdna prepare) to take sequences from."),
+    split: str = split_option(),
+    n: Optional[int] = n_option("Number of sequences to mutate (default: every record of --fasta; "
+                                "a few of --data, as the run says).", min=1),
     select: str = typer.Option("first", "--select", help="Which sequences: first (file order) or top "
-                               "(highest predicted probability of --output)."),
+                               "(highest predicted probability of --target)."),
     region: Optional[str] = typer.Option(None, "--region", help="START:END (0-based, half-open) positions "
                                          "to mutate; others stay 0."),
-    output: str = typer.Option("0", "--output", help="Model output to explain: index or label name."),
+    target: str = target_option(),
+    output: Optional[str] = old_spelling("--output"),
     top_k: int = typer.Option(25, "--top-k", help="Rows of the top-K table and bars of the chart."),
     fast: bool = typer.Option(True, "--fast/--plain", help="Receptive-field fast path for CNNs (equal to "
                               "plain within 1e-5); --plain runs every mutant in full."),
     batch_size: int = typer.Option(512, "--batch-size", help="Mutants per forward pass."),
-    device: Optional[str] = typer.Option(None, "--device", help="torch device (default: CUDA if present)."),
+    device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
     """Saturation mutagenesis: Δ = f(x') − f(x) for all 3 substitutions at every position."""
+    target = renamed(ctx, "target", "output")
     from regdna.variants.ism import run_ism
 
     result = run_ism(run, out, fasta=fasta, data=data, split=split, n=n, select=select,
-                     region=region, output=output, top_k=top_k, fast=fast, batch_size=batch_size,
+                     region=region, output=target, top_k=top_k, fast=fast, batch_size=batch_size,
                      device=device, overwrite=overwrite, notice=typer.echo)
     typer.echo(f"ISM of {result['n_sequences']} sequences x {result['length']} bp "
                f"({result['path']} path) -> {out}")
@@ -118,7 +122,7 @@ def benchmark_cmd(
     measured: Path = typer.Option(..., "--measured", help="Measured effects: id (or chrom/pos/ref/alt) and an "
                                   "effect column; optional pvalue, dataset/cell_line, block + is_causal, "
                                   "expected + kind columns."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output dir: metrics.json, tables and figures."),
+    out: Path = out_option("Output dir: metrics.json, tables and figures."),
     score_column: Optional[str] = typer.Option(None, "--score-column", help="Score to test (default: "
                                                "log2_ratio_robust, else log2_ratio, ...)."),
     measured_column: Optional[str] = typer.Option(None, "--measured-column", help="Measured effect column "

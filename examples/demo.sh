@@ -30,7 +30,7 @@ say "compare: AUROC / PR-AUC with intervals, parameters, seconds per epoch, peak
 regdna compare "$OUT/runs/basset" "$OUT/runs/kmer-lr" --out "$OUT/compare"
 # --- transformers ----------------------------------------------------------------------------
 say "tokens: how many tokens tinyformer's overlapping 5-mers make of the dataset (max_length, seed 001)"
-regdna tokens --model tinyformer --data "$OUT/dataset" --out "$OUT/tokens/tinyformer" --sample 5000
+regdna tokens --model tinyformer --data "$OUT/dataset" --out "$OUT/tokens/tinyformer" --n 5000
 say "tinyformer: a small transformer encoder trained from scratch (overlapping 5-mers, ALiBi, max pooling)"
 regdna train --data "$OUT/dataset" --model tinyformer --out "$OUT/runs/tinyformer" \
     --max-epochs 4 --set data.batch_size=64 --set optim.lr=1e-2 --overwrite

@@ -207,7 +207,7 @@ def run_faithfulness(run: str | Path, data: str | Path, out: str | Path, split: 
     picked = pd.concat([part.sample(min(len(part), n_seqs), random_state=seed) for part in groups])
     if any(len(part) > n_seqs for part in groups):
         say(f"sampled {len(picked)} of {len(table)} {split} sequences (at most {n_seqs} "
-            "per class, --n-seqs)")
+            "per class, --n-per-class)")
     labels = picked[column].to_numpy().astype(int)
     result = faithfulness(predictor, list(picked.sequence), labels, methods, ns=list(ns),
                           n_repeats=repeats, seed=seed, n_references=n_references,

@@ -81,13 +81,13 @@ class Predictor:
         return len(self.labels)
 
     def output_index(self, output: str | int) -> int:
-        """An output given by label name or index (as typed after --output) -> its index."""
+        """An output given by label name or index (as typed after --target) -> its index."""
         text = str(output)
         if text in self.labels:
             return self.labels.index(text)
         if text.isdigit() and int(text) < self.n_outputs:
             return int(text)
-        raise RegdnaError(f"--output '{output}' is not an output of the model; outputs: "
+        raise RegdnaError(f"--target '{output}' is not an output of the model; outputs: "
                           f"{', '.join(self.labels)} (or an index below {self.n_outputs}).")
 
     # -- encoding -------------------------------------------------------------------------------

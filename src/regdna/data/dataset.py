@@ -12,7 +12,6 @@ chromosome end: base i of `sequence` is genome position start + i. `classes` nam
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator, Literal
 
@@ -20,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from regdna.errors import RegdnaError
+from regdna.utils.jsonio import read_json
 
 FORMAT_VERSION = 1
 SPLITS = ("train", "val", "test")
@@ -47,7 +47,7 @@ def load_info(data_dir: str | Path) -> DatasetInfo:
     if not path.is_file():
         raise RegdnaError(f"{data_dir} is not a regdna dataset dir (no dataset.json). "
                           f"Make one with `regdna prepare ... --out {data_dir}`.")
-    raw = json.loads(path.read_text())
+    raw = read_json(path)
     version = raw.get("format_version")
     if version != FORMAT_VERSION:
         raise RegdnaError(f"{path} has format_version {version}, this regdna reads "

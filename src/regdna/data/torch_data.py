@@ -111,7 +111,7 @@ class TokenCollate:
         if (self.rc or self.max_shift) and getattr(self.model, "augment_inputs", True):
             seqs = augment_strings(seqs, self.rc, self.max_shift)
         tokens = self.model.tokenize(seqs)
-        pad_id = int(getattr(self.model, "pad_token_id", 0) or 0)
+        pad_id = int(self.model.pad_token_id or 0)  # the model contract (regdna.models.base)
         x = pad_to_multiple(dict(tokens), self.pad_multiple, pad_id)
         return {"x": x, "y": self.dataset.targets[index], "index": index}
 

@@ -1,4 +1,4 @@
-"""Overhead of the training harness: seconds per epoch of `regdna.train.fit` against a bare PyTorch
+"""Overhead of the training harness: seconds per epoch of `regdna.train.train` against a bare PyTorch
 loop with the same model, data, batch size, optimiser, schedule, clipping and validation pass,
 both measured in this run. Prints the ratio (goal <= 1.15).
 
@@ -52,11 +52,11 @@ def bare_loop(data_dir, info, options, epochs, batch_size, lr, seed=0) -> list[f
 
 
 def harness(data_dir, options, epochs, batch_size, lr, out) -> list[float]:
-    """Seconds per epoch of regdna.train.fit (from its metrics.csv) with augmentation off, as in
+    """Seconds per epoch of regdna.train.train (from its metrics.csv) with augmentation off, as in
     the bare loop."""
     import pandas as pd
 
-    from regdna.train.fit import fit
+    from regdna.train.train import fit
 
     opts = "{" + ", ".join(f"{k}: {v}" for k, v in options.items()) + "}"
     run = fit(data_dir, "basset", out, progress=False, overrides=[
@@ -100,7 +100,7 @@ def main() -> None:
     print(f"train sequences: {n_train}, batch size {args.batch_size}, basset filters "
           f"{args.filters}, {args.epochs} epochs, {torch.get_num_threads()} thread(s)")
     print(f"bare PyTorch loop : {bare:.3f} s/epoch  (all: {np.round(bare_a + bare_b, 3).tolist()})")
-    print(f"regdna.train.fit  : {fitted:.3f} s/epoch  (all: {np.round(fit_s, 3).tolist()})")
+    print(f"regdna.train.train  : {fitted:.3f} s/epoch  (all: {np.round(fit_s, 3).tolist()})")
     print(f"overhead ratio fit / bare = {fitted / bare:.3f}  (goal <= 1.15)")
 
 

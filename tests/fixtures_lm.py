@@ -8,7 +8,7 @@ hub), and a briefly trained tinyformer run.
 - `tiny_dnabert2_dir`: a randomly initialised checkpoint in the published DNABERT-2 layout
   (config.json with `auto_map` -> bert_layers, masked-LM `pytorch_model.bin` without pooler,
   BPE tokenizer), loaded by the native implementation.
-- `tinyformer_run`: `regdna.train.fit` of a small tinyformer on `dataset_dir`.
+- `tinyformer_run`: `regdna.train.train` of a small tinyformer on `dataset_dir`.
 """
 from __future__ import annotations
 

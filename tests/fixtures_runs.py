@@ -10,7 +10,7 @@ the example's grammar (measured: test AUROC 0.71-0.85 at 700 windows per class, 
 the fixture prepares a second example from the same generator with another seed (`seed=1`, 2000
 windows per class, the demo size: no window is shared with `dataset_dir`) with the same
 `regdna prepare` arguments. The model fits `dataset_dir` exactly (binary, label `label`, 200 bp):
-`regdna.evaluate.evaluate(basset_run, data_dir=dataset_dir)` evaluates it there.
+`regdna.evaluate.run_evaluate(basset_run, data_dir=dataset_dir)` evaluates it there.
 """
 import pytest
 
@@ -40,10 +40,10 @@ def basset_train_dir(tmp_path_factory):
 def basset_run(basset_train_dir, tmp_path_factory):
     """Run dir of a small basset (trained, evaluated on test; fits `dataset_dir` too)."""
 
-    from regdna.evaluate.evaluate import evaluate
-    from regdna.train.fit import fit
+    from regdna.evaluate.evaluate import run_evaluate
+    from regdna.train.train import fit
 
     run = fit(basset_train_dir, "basset", tmp_path_factory.mktemp("runs") / "basset",
               overrides=BASSET_RUN_OVERRIDES, progress=False)
-    evaluate(run, split="test", n_boot=200)
+    run_evaluate(run, split="test", n_boot=200)
     return run

@@ -26,7 +26,7 @@ _LAZY = {
     "run_evaluate": "regdna.evaluate.evaluate",
     "run_predict": "regdna.evaluate.predict",
     "run_compare": "regdna.evaluate.compare",
-    "run_train": "regdna.train.fit",
+    "run_train": "regdna.train.train",
     "run_tune": "regdna.train.tune",
     "run_vep": "regdna.variants.vep",
     "run_ism": "regdna.variants.ism",

@@ -35,9 +35,9 @@ def test_test_threshold_is_the_validation_one(basset_run, basset_train_dir):
 
 def test_evaluate_on_another_dataset(basset_run, dataset_dir):
     """Transfer: the run evaluated on `dataset_dir` (same task and labels, other windows)."""
-    from regdna.evaluate.evaluate import evaluate
+    from regdna.evaluate.evaluate import run_evaluate
 
-    report = evaluate(basset_run, split="test", data_dir=dataset_dir, n_boot=100, figures=False)
+    report = run_evaluate(basset_run, split="test", data_dir=dataset_dir, n_boot=100, figures=False)
     assert (basset_run / f"metrics_test_{dataset_dir.name}.json").is_file()
     assert report["n"] == len(pd.read_parquet(dataset_dir / "test.parquet"))
     assert report["auroc"] > 0.6

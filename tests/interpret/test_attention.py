@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from regdna.interpret.attention import _relevance_rollout, _rollout
+from regdna.interpret.attention import relevance_rollout, rollout_matrices
 from regdna.interpret.attributions import attribute
 
 from interp_helpers import TOY_MOTIF, make_planted
@@ -55,8 +55,8 @@ def test_rollout_rows_stay_stochastic_and_lrp_starts_at_zero():
     import torch
 
     a = torch.softmax(torch.randn(2, 5, 5), -1)
-    rolled = _rollout([a, a])
+    rolled = rollout_matrices([a, a])
     torch.testing.assert_close(rolled.sum(-1), torch.ones(2, 5))
-    torch.testing.assert_close(_relevance_rollout([torch.zeros(2, 5, 5)]), torch.zeros(2, 5, 5))
+    torch.testing.assert_close(relevance_rollout([torch.zeros(2, 5, 5)]), torch.zeros(2, 5, 5))
     # one layer with cam C: R - I = C exactly
-    torch.testing.assert_close(_relevance_rollout([a]), a)
+    torch.testing.assert_close(relevance_rollout([a]), a)

@@ -7,7 +7,7 @@ from regdna.encode.onehot import one_hot
 from regdna.interpret.attributions import attribute
 from regdna.interpret.filters import filter_ppms, filter_report
 from regdna.interpret.modisco import discover_motifs
-from regdna.interpret.motif_match import _bh, load_targets, match_motifs
+from regdna.interpret.motif_match import benjamini_hochberg, load_targets, match_motifs
 
 from interp_helpers import TOY_MOTIF, make_planted
 
@@ -22,7 +22,7 @@ def targets():
 def test_bh_matches_hand_computed_qvalues():
     # p = [0.01, 0.04, 0.03, 0.2]; sorted 0.01, 0.03, 0.04, 0.2 -> x4/1, x4/2, x4/3, x4/4
     # = 0.04, 0.06, 0.0533, 0.2 -> monotone from the right: 0.04, 0.0533, 0.0533, 0.2
-    np.testing.assert_allclose(_bh(np.array([0.01, 0.04, 0.03, 0.2])),
+    np.testing.assert_allclose(benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.2])),
                                [0.04, 0.16 / 3, 0.16 / 3, 0.2])
 
 

@@ -91,13 +91,13 @@ def test_gia_rerun_and_overwrite(basset_run, dataset_dir, tmp_path, capsys):
 def test_faithfulness_policy_and_sampling_note(basset_run, dataset_dir, tmp_path, capsys):
     out = _foreign(tmp_path / "faith")
     args = ["faithfulness", "--run", str(basset_run), "--data", str(dataset_dir),
-            "--methods", "grad_x_input", "--n", "5", "--n-seqs", "6", "--repeats", "3",
+            "--methods", "grad_x_input", "--positions", "5", "--n-per-class", "6", "--repeats", "3",
             "--table-n", "5", "--out", str(out)]
     assert "--overwrite" in _refused(args, capsys)
     assert (out / "notes.txt").read_text() == "keep me"
     main(args + ["--overwrite"])
     printed = capsys.readouterr().out
-    assert "sampled 12 of" in printed and "per class, --n-seqs" in printed
+    assert "sampled 12 of" in printed and "per class, --n-per-class" in printed
     summary = pd.read_csv(out / "summary.tsv", sep="\t")
     assert list(summary.n_seqs) == [6, 6]
     assert not (out / "notes.txt").exists()

@@ -163,7 +163,7 @@ def test_masked_log_likelihood_by_hand(checkpoint, request):
     original = int(x["input_ids"][0, j])
     x["input_ids"][0, j] = lm.tokens.tokenizer.mask_token_id
     with torch.no_grad():
-        logits = lm._token_logits(x)
+        logits = lm.token_logits(x)
     expected = torch.log_softmax(logits[0, j].float(), -1)[original].item()
     assert got[0] == pytest.approx(expected, abs=1e-5)
     assert np.all(got < 0)

@@ -87,14 +87,14 @@ def test_tinyformer_bad_options():
 
 def test_tinyformer_learns_a_planted_motif(lm_dataset_dir, tmp_path):
     """Positives carry TGACTCA: 64 steps of training reach a test AUROC >= 0.95 (chance 0.5)."""
-    from regdna.evaluate.evaluate import evaluate
+    from regdna.evaluate.evaluate import run_evaluate
     from regdna.runs import load_predictor
-    from regdna.train.fit import fit
+    from regdna.train.train import fit
 
     run = fit(lm_dataset_dir, "tinyformer", tmp_path / "run", progress=False, overrides=[
         "train.max_epochs=8", "train.patience=0", "data.batch_size=32", "optim.lr=1e-2",
         "scheduler.name=constant", "model.options.d_model=16", "model.options.n_layers=1"])
-    report = evaluate(run, split="test", n_boot=10, figures=False)
+    report = run_evaluate(run, split="test", n_boot=10, figures=False)
     assert report["auroc"] >= 0.95, report["auroc"]
     # the reloaded model exposes attentions for interpretation
     model = load_predictor(run).model.cpu()

@@ -10,7 +10,7 @@ def test_tokens_report_numbers(lm_dataset_dir, tmp_path):
     from regdna.cli import main
 
     main(["tokens", "--model", "tinyformer", "--data", str(lm_dataset_dir), "--out",
-          str(tmp_path / "kmer"), "--option", "tokenizer=kmer", "--option", "k=6"])
+          str(tmp_path / "kmer"), "--set", "tokenizer=kmer", "--set", "k=6"])
     summary = json.loads((tmp_path / "kmer" / "tokens.json").read_text())
     # 100 bp in non-overlapping 6-mers: 17 tokens (the last partial) + [CLS] + [SEP] = 19
     assert summary["p50"] == summary["p99"] == 19
@@ -44,7 +44,7 @@ def _cli(args, capsys):
 def test_tokens_out_policy(lm_dataset_dir, tmp_path, capsys, monkeypatch):
     from regdna.cli import main
 
-    args = ["tokens", "--model", "tinyformer", "--data", str(lm_dataset_dir), "--option", "k=3"]
+    args = ["tokens", "--model", "tinyformer", "--data", str(lm_dataset_dir), "--set", "k=3"]
     out = tmp_path / "tok"
     out.mkdir()
     (out / "mine.txt").write_text("keep me")

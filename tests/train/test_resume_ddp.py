@@ -5,7 +5,7 @@ import lightning as L
 import pytest
 import torch
 
-from regdna.train.fit import fit
+from regdna.train.train import fit
 
 TINY = ["model.options={filters: 0.03, hidden: 8, bins: 1}", "data.batch_size=64",
         "train.max_epochs=4", "train.patience=0", "data.train_subsample=192",

@@ -43,7 +43,7 @@ def tiny_dataset(path: Path, n: int = 300, length: int = 60, seed: int = 0, clas
 
 
 def fit_tiny(data, out, epochs=2, **kwargs):
-    from regdna.train.fit import fit
+    from regdna.train.train import fit
 
     return fit(data, "kmer-lr", out, overrides=KMER + [f"train.max_epochs={epochs}"],
                progress=False, **kwargs)
@@ -175,7 +175,7 @@ def test_resume_refuses_a_changed_dataset_or_setting(data, tmp_path):
         fit_tiny(copy, out, resume=True)
     shutil.copy(data / "val.parquet", copy / "val.parquet")
     os.utime(copy / "val.parquet", ns=(0, (data / "val.parquet").stat().st_mtime_ns))
-    from regdna.train.fit import fit
+    from regdna.train.train import fit
 
     with pytest.raises(RegdnaError, match="setting optim.lr"):
         fit(copy, "kmer-lr", out, overrides=["optim.lr=0.5"], resume=True, progress=False)

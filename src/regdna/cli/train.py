@@ -1,4 +1,4 @@
-"""CLI verbs of the training domain: `regdna train` (`regdna.train.fit.run_train`) and `regdna tune`
+"""CLI verbs of the training domain: `regdna train` (`regdna.train.train.run_train`) and `regdna tune`
 (`regdna.train.tune.run_tune`): options parsed, the run function called, its summary printed."""
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def train_command(
     and exits with status 130: continue with --resume.
     """
     from regdna.train.callbacks import significant
-    from regdna.train.fit import TrainingInterrupted, run_train
+    from regdna.train.train import TrainingInterrupted, run_train
 
     if devices is not None and "," in devices:
         devices = f"[{devices}]"  # "0,1" -> [0, 1] (GPU ids); "2" and "auto" pass as they are

@@ -147,7 +147,6 @@ def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length:
     return out
 
 
-write_example = run_example     # the name the tests and fixtures call
 
 
 # --- argument checks -------------------------------------------------------------------------

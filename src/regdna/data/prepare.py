@@ -112,7 +112,6 @@ def run_prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | No
     return out
 
 
-prepare = run_prepare       # the name the tests, fixtures and benchmarks call
 
 
 def _build(a: PrepareArgs, tmp: Path) -> None:

@@ -31,7 +31,7 @@ def _label(run: Path, runs: list[Path]) -> str:
     return run.name if names.count(run.name) == 1 else f"{run.parent.name}/{run.name}"
 
 
-def run_rows(run: Path, label: str, splits: list[str]) -> list[dict]:
+def comparison_rows(run: Path, label: str, splits: list[str]) -> list[dict]:
     """One row per split of one run (evaluating the split when its metrics file is missing)."""
     config = read_run_config(run)
     resources = layout.read_resources(run)
@@ -117,7 +117,7 @@ def run_compare(runs, out, splits=("test",), overwrite: bool = False) -> dict:
         if not layout.config_path(run).is_file():
             raise RegdnaError(f"{run} is not a regdna run dir (no config.yaml).")
     check_out_dir(out, "compare", inputs=runs, overwrite=overwrite)   # before evaluating anything
-    rows = [row for run in runs for row in run_rows(run, _label(run, runs), list(splits))]
+    rows = [row for run in runs for row in comparison_rows(run, _label(run, runs), list(splits))]
     table = pd.DataFrame(rows)
     markdown = markdown_table(table)
     with output_dir(out, "compare", inputs=runs, overwrite=overwrite) as tmp:

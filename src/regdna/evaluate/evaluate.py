@@ -30,7 +30,7 @@ from regdna.evaluate import metrics as M
 from regdna.evaluate.bootstrap import bootstrap_ci
 from regdna.evaluate.calibration import expected_calibration_error
 from regdna.runs import layout
-from regdna.runs.config import read_run_config, run_dataset_info
+from regdna.runs.config import read_run_config, dataset_info_of_run
 
 
 def predict_split(predictor, data_dir, split: str, info, chunk_size: int = 8192):
@@ -181,7 +181,7 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
 
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
-    run_info = run_dataset_info(config)
+    run_info = dataset_info_of_run(config)
     data_dir = Path(data_dir) if data_dir is not None else Path(config.dataset.path or "")
     if not (data_dir / "dataset.json").is_file() and data_dir == Path(config.dataset.path or ""):
         raise RegdnaError(f"the dataset {data_dir} the run was trained on is gone; pass its new "
@@ -215,4 +215,3 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
 
 
 
-evaluate = run_evaluate   # the name tests and the Python API have used

@@ -27,7 +27,7 @@ import numpy as np
 from regdna.errors import RegdnaError
 from regdna.io.fasta import read_fasta
 from regdna.io.tables import read_table, table_columns
-from regdna.runs.config import read_run_config, run_dataset_info
+from regdna.runs.config import read_run_config, dataset_info_of_run
 from regdna.utils.output import check_out_file, output_file
 
 
@@ -67,7 +67,7 @@ def predict_by_length(predictor, seqs: list[str]) -> np.ndarray:
 
 def binary_classes(run_dir) -> list[str] | None:
     """Names of class 0 and class 1 of a binary run, when its dataset named them."""
-    info = run_dataset_info(read_run_config(run_dir))
+    info = dataset_info_of_run(read_run_config(run_dir))
     if info.task == "binary" and info.classes and len(info.classes) == 2:
         return [str(c) for c in info.classes]
     return None

@@ -91,12 +91,12 @@ def _token_relevance(predictor, chunk, spans, method, output) -> np.ndarray:
     if method == "attention":
         relevance = sum(a.sum(dim=1) for a in attns)                  # (n, S, S)
     elif method == "rollout":
-        relevance = _rollout([a.mean(dim=1) for a in attns])
+        relevance = rollout_matrices([a.mean(dim=1) for a in attns])
     elif method == "gradcam":
         relevance = (grads[-1] * attns[-1]).sum(dim=1).clamp(min=0)
     else:
         cams = [(g * a).clamp(min=0).mean(dim=1) for g, a in zip(grads, attns)]
-        relevance = _relevance_rollout(cams)
+        relevance = relevance_rollout(cams)
     scores = torch.einsum("ns,nst->nt", query, relevance) * mask
     return scores.cpu().numpy()
 
@@ -129,7 +129,7 @@ def _query_weights(spans, mask, cls_pooled: bool = True):
     return query
 
 
-def _rollout(mean_attentions):
+def rollout_matrices(mean_attentions):
     """Attention rollout: prod_l normalise(0.5 A_l + 0.5 I), first layer applied first."""
     import torch
 
@@ -142,7 +142,7 @@ def _rollout(mean_attentions):
     return result
 
 
-def _relevance_rollout(cams):
+def relevance_rollout(cams):
     """Chefer et al. (2021) rule: R = I; R <- R + cam_l R for each layer; returns R - I."""
     import torch
 

@@ -39,7 +39,7 @@ def match_jaspar(ppms: Sequence[np.ndarray], targets, top: int = 5) -> list[pd.D
                                            [np.ascontiguousarray(m.ppm.T) for m in targets])[:5]
     tables = []
     for i in range(len(ppms)):
-        q = _bh(p[i])
+        q = benjamini_hochberg(p[i])
         best = np.argsort(p[i], kind="stable")[:top]
         tables.append(pd.DataFrame({
             "rank": np.arange(1, len(best) + 1),
@@ -51,7 +51,7 @@ def match_jaspar(ppms: Sequence[np.ndarray], targets, top: int = 5) -> list[pd.D
     return tables
 
 
-def _bh(p: np.ndarray) -> np.ndarray:
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg q-values of one vector of p-values."""
     p = np.asarray(p, dtype=float)
     order = np.argsort(p)

@@ -231,7 +231,7 @@ def default_loss(task: str, regression_loss: str = "mse") -> str:
     return {"binary": "bce", "multilabel": "bce", "multiclass": "ce"}.get(task, regression_loss)
 
 
-def run_dataset_info(config: RunConfig) -> DatasetInfo:
+def dataset_info_of_run(config: RunConfig) -> DatasetInfo:
     """The DatasetInfo a run was trained on, rebuilt from its config (no dataset dir needed)."""
     ref = config.dataset
     if ref.task is None:

@@ -19,7 +19,7 @@ from regdna.errors import RegdnaError
 from regdna.models.base import activate
 from regdna.models.registry import build_model
 from regdna.runs.checkpoint import checkpoint_path, load_state_dict
-from regdna.runs.config import default_loss, read_run_config, run_dataset_info
+from regdna.runs.config import default_loss, read_run_config, dataset_info_of_run
 from regdna.runs.layout import config_path, read_threshold
 from regdna.utils.device import default_device
 
@@ -187,7 +187,7 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     """
     config = read_run_config(run_dir)
     path = checkpoint_path(run_dir, checkpoint)
-    info = run_dataset_info(config)
+    info = dataset_info_of_run(config)
     model = build_model(config.model.spec, info, **config.model.options)
     state = load_state_dict(path)
     missing, unexpected = model.load_state_dict(state, strict=False)

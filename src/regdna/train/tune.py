@@ -1,6 +1,6 @@
 """`regdna tune`: hyper-parameter search with Optuna (King et al. n.d., §IV.D).
 
-TPE sampler (multivariate) with a median pruner; each trial is a `regdna.train.fit` run capped
+TPE sampler (multivariate) with a median pruner; each trial is a `regdna.train.train` run capped
 at `max_steps` optimiser steps with a validation every `eval_every` steps (default: the source
 study's 1000 and 200 on a GPU, 300 and 100 on CPU so that a trial takes about a minute there),
 optionally on a subsample of train and validation. Intermediate validation scores are
@@ -42,7 +42,7 @@ from regdna.errors import RegdnaError
 from regdna.models.spec import parse_spec
 from regdna.runs.config import load_config
 from regdna.runs.layout import read_history, read_threshold_record
-from regdna.train.fit import fit
+from regdna.train.train import fit
 from regdna.train.tune_outputs import trial_dir, write_outputs
 from regdna.train.tune_space import as_overrides, default_space, load_space, suggest
 from regdna.utils.fingerprint import differences, file_identity, fingerprint

@@ -38,7 +38,7 @@ def parts_dir(out: str | Path) -> Path:
 
 
 # -- what identifies a job -----------------------------------------------------------------------
-def run_identity(run_dir: str | Path, checkpoint: str = "best") -> dict:
+def identity_of_run(run_dir: str | Path, checkpoint: str = "best") -> dict:
     """The model of a run dir as the fingerprint sees it: the checkpoint loaded
     (RUN/checkpoints/<checkpoint>.ckpt, which must exist) and config.yaml (`regdna.runs.layout`)."""
     config = config_path(run_dir)
@@ -90,7 +90,7 @@ def job_fingerprint(variants, genome, model_id, chunk_size: int, settings) -> di
     ----------
     variants : path or DataFrame (content identity).
     genome : `regdna.io.genome.Genome` or None.
-    model_id : JSON-able identity of the model(s) (`run_identity`, `weights_identity`, ...).
+    model_id : JSON-able identity of the model(s) (`identity_of_run`, `weights_identity`, ...).
     chunk_size : variants per part.
     settings : dataclass of the scoring settings (`regdna.variants.vep.ScoreSettings`).
     """

@@ -43,7 +43,7 @@ from regdna.utils.progress import progress as progress_bar
 from regdna.variants.effects import (ROBUST_NAMES, SCORE_NAMES, allele_scores, averaged_scores,
                                      probabilities)
 from regdna.variants.parts import (PartStore, job_fingerprint, language_model_identity, merge_parts,
-                                   run_identity, weights_identity)
+                                   identity_of_run, weights_identity)
 from regdna.variants.windows import AlleleWindows, make_windows, sequence_windows, shift_offsets
 
 ZERO_SHOT_LENGTH = 512  # window length of --zero-shot without a run or --length
@@ -218,7 +218,7 @@ def model_identity(run: str | Path | None, zero_shot_model: str | None) -> dict:
     for the resume fingerprint."""
     identity = {}
     if run is not None:
-        identity["run"] = run_identity(run, "best")   # load_predictor checked it exists
+        identity["run"] = identity_of_run(run, "best")   # load_predictor checked it exists
     if zero_shot_model:
         identity["language_model"] = language_model_identity(zero_shot_model,
                                                               local_model_dir(zero_shot_model))

@@ -48,7 +48,7 @@ class LanguageModel:
                 out.append(pool(hidden, pool_mask, pooling).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.backbone.hidden_size), np.float32)
 
-    def _token_logits(self, x: dict) -> torch.Tensor:
+    def token_logits(self, x: dict) -> torch.Tensor:
         if self.native:
             return self.mlm(x["input_ids"], x["attention_mask"])
         return self.mlm(input_ids=x["input_ids"], attention_mask=x["attention_mask"]).logits
@@ -79,7 +79,7 @@ class LanguageModel:
             x["input_ids"][rows_t, cols_t] = mask_id
             x = {k: v.to(self.device) for k, v in x.items()}
             with autocast(self.device):
-                logits = self._token_logits(x).float()
+                logits = self.token_logits(x).float()
             logp = torch.log_softmax(logits[rows_t.to(self.device), cols_t.to(self.device)], -1)
             out[start:start + len(chunk)] = logp.gather(1, original.to(self.device)[:, None]) \
                 .squeeze(1).cpu().numpy()

@@ -146,7 +146,7 @@ class HFSequenceModel(RegdnaModel):
     def _head_dtype(self):
         return next(self.head.parameters()).dtype
 
-    # -- data preparation (called by regdna.train.fit with every split's sequences) ----------
+    # -- data preparation (called by regdna.train.train with every split's sequences) ----------
     def prepare_data(self, sequences: Mapping[str, Sequence[str]], cache_dir) -> None:
         """Before training: report the truncation rate over every split (logged, and stored in
         `<cache_dir>/truncation.json`); in probe / mlp mode compute or reuse the embedding cache.

@@ -122,7 +122,7 @@ def _settings(cfg) -> dict:
             if f"{section}.{key}" not in _PLACEMENT}
 
 
-def run_fingerprint(data_dir: Path, cfg) -> dict:
+def fingerprint_of_run(data_dir: Path, cfg) -> dict:
     """What a resumed run must share with its start: the dataset files' content and the settings."""
     files = {}
     for name in ("dataset.json", *(f"{split}.parquet" for split in SPLITS)):
@@ -234,7 +234,7 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
             (cfg.dataset.task != info.task or cfg.dataset.labels != info.labels):
         raise RegdnaError(f"--resume: {data_dir} (task {info.task}, labels {info.labels}) is not the "
                           f"dataset run {out} was trained on ({cfg.dataset.task}, {cfg.dataset.labels}).")
-    fingerprint_ = run_fingerprint(data_dir, cfg)
+    fingerprint_ = fingerprint_of_run(data_dir, cfg)
     if resume and not worker:
         check_resume_fingerprint(out, fingerprint_)
     cfg.dataset = DatasetRef(path=str(data_dir.resolve()), task=info.task, labels=info.labels,

@@ -90,8 +90,8 @@ def _synthetic_dataset(path, task, n=240, length=60, seed=0):
 @pytest.mark.parametrize("task,spec", [("multilabel", "kmer-lr"), ("multiclass", "kmer-lr"),
                                        ("regression", "kmer-lr")])
 def test_other_tasks_learn(task, spec, tmp_path):
-    from regdna.evaluate.evaluate import evaluate
-    from regdna.train.fit import fit
+    from regdna.evaluate.evaluate import run_evaluate
+    from regdna.train.train import fit
 
     data = _synthetic_dataset(tmp_path / "data", task)
     options = "{k: 4}" if spec == "kmer-lr" else "{filters: 0.05, hidden: 16, bins: 1}"
@@ -101,7 +101,7 @@ def test_other_tasks_learn(task, spec, tmp_path):
         run = fit(data, spec, tmp_path / "run", progress=False,
                   overrides=[f"model.options={options}", "train.max_epochs=12", "train.patience=0",
                              "optim.lr=1e-2", "data.batch_size=32"])
-        report = evaluate(run, split="test", n_boot=50)
+        report = run_evaluate(run, split="test", n_boot=50)
     finally:
         torch.set_num_threads(threads)
     if task == "multilabel":
@@ -120,7 +120,7 @@ def test_other_tasks_learn(task, spec, tmp_path):
 
 
 def test_dataset_of_another_format_version(dataset_dir, tmp_path):
-    from regdna.train.fit import fit
+    from regdna.train.train import fit
 
     old = tmp_path / "old"
     old.mkdir()
@@ -133,7 +133,7 @@ def test_dataset_of_another_format_version(dataset_dir, tmp_path):
 
 
 def test_model_that_does_not_fit_the_dataset(dataset_dir, basset_run, tmp_path):
-    from regdna.evaluate.evaluate import evaluate
+    from regdna.evaluate.evaluate import run_evaluate
     from regdna.models.registry import build_model
 
     # DeepSEA's valid convolutions need >= 163 bp
@@ -143,8 +143,8 @@ def test_model_that_does_not_fit_the_dataset(dataset_dir, basset_run, tmp_path):
     # a regression dataset cannot be evaluated with a binary run
     regression = _synthetic_dataset(tmp_path / "reg", "regression", n=30)
     with pytest.raises(RegdnaError, match="task 'regression'.*'binary'"):
-        evaluate(basset_run, data_dir=regression)
+        run_evaluate(basset_run, data_dir=regression)
     with pytest.raises(RegdnaError, match="train.loss=ce does not fit"):
-        from regdna.train.fit import fit
+        from regdna.train.train import fit
 
         fit(dataset_dir, "basset", tmp_path / "bad_loss", overrides=["train.loss=ce"])

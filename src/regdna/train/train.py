@@ -21,12 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from regdna.data.dataset import SPLITS, load_info, read_split
+from regdna.data.torch_data import SequenceDataset, load_split_dataset, make_loader
 from regdna.errors import RegdnaError
 from regdna.evaluate.evaluate import predict_split
 from regdna.evaluate.threshold import best_f1_threshold
-from regdna.runs import layout
+from regdna.models.registry import build_model
+from regdna.runs import layout, load_predictor
+from regdna.runs.checkpoint import AtomicCheckpointIO, read_checkpoint
 from regdna.runs.config import DatasetRef, RunConfig, default_loss, load_config, read_run_config, \
     save_config
+from regdna.train.callbacks import (EpochLog, GracefulStop, Interrupted, MetricsCSV,
+                                    ResourceMonitor, quiet_lightning)
+from regdna.train.module import RegdnaModule
 from regdna.utils.fingerprint import differences, file_identity, fingerprint, read_fingerprint, \
     write_fingerprint
 from regdna.utils.output import check_out_dir, empty_dir, mark_dir
@@ -57,7 +63,6 @@ def _check_loss(loss: str, task: str) -> None:
 
 
 def _subsample(dataset, n: int | None, seed: int):
-    from regdna.data.torch_data import SequenceDataset
 
     if n is None or n >= len(dataset):
         return dataset
@@ -159,7 +164,6 @@ def _start_run_dir(out: Path, overwrite: bool, resume: bool, cfg, fingerprint_: 
 
 def _resume_checkpoint(out: Path) -> str | None:
     """last.ckpt to continue from (checked readable), or None: the run restarts from its start."""
-    from regdna.runs.checkpoint import read_checkpoint
 
     path = layout.checkpoint_file(out, "last")
     if not path.is_file():
@@ -216,13 +220,6 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     import lightning as L
     import torch
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-
-    from regdna.data.torch_data import load_split_dataset, make_loader
-    from regdna.models.registry import build_model
-    from regdna.runs.checkpoint import AtomicCheckpointIO
-    from regdna.train.callbacks import (EpochLog, GracefulStop, Interrupted, MetricsCSV,
-                                        ResourceMonitor, quiet_lightning)
-    from regdna.train.module import RegdnaModule
 
     data_dir, out = Path(data_dir), Path(out)
     info = load_info(data_dir)
@@ -331,7 +328,6 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
 def write_threshold(run_dir: Path, data_dir: Path, info) -> dict:
     """Choose and write threshold.json: the best-F1 threshold on validation with the best
     checkpoint, one per label for multi-label; null for multi-class (argmax) and regression."""
-    from regdna.runs import load_predictor
 
     record: dict = {"threshold": None, "metric": "f1", "split": "val"}
     if info.task in ("binary", "multilabel"):

@@ -51,7 +51,7 @@ def test_table_regression_and_multiclass(tmp_path):
         run_prepare(tmp_path / "X", table=tmp_path / "r.csv", labels="activity", split="random", task="binary")
 
 
-def test_random_split_is_stratified_with_seed001_fractions(tmp_path):
+def test_random_split_is_stratified_with_72_5_12_75_15_fractions(tmp_path):
     rng = np.random.default_rng(2)
     n0, n1 = 400, 600
     pd.DataFrame({"sequence": random_seqs(n0 + n1, 40, rng), "y": [0] * n0 + [1] * n1}).to_csv(tmp_path / "t.csv", index=False)

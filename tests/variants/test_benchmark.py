@@ -77,7 +77,7 @@ def test_hypergeometric_overlap_by_hand():
     assert res["p"] == pytest.approx(2.5207678232969037e-12)
 
 
-def test_topk_agreement_by_hand_and_seed000_pitfalls():
+def test_topk_agreement_by_hand_and_constant_score_pitfalls():
     a = np.arange(10, 0, -1).astype(float)           # top-3: idx 0, 1, 2
     b = np.array([9, 10, 1, 2, 3, 4, 5, 6, 7, 8.0])  # top-3: idx 1, 0, 9
     row = topk_agreement(a, b, ks=(3,)).iloc[0]

@@ -71,12 +71,15 @@ def figures_dir(run_dir: str | Path) -> Path:
 
 def is_run_dir(path: str | Path) -> bool:
     """True for a dir written by `regdna train` (its marker), or by a regdna from before markers
-    (a config.yaml and no marker)."""
+    (no marker, a config.yaml and a checkpoints/ dir: a config.yaml alone is any project's, and
+    `train --overwrite` empties a run dir)."""
     path = Path(path)
     if not path.is_dir():
         return False
     marker = read_marker(path)
-    return (marker or {}).get("verb") == RUN_VERB or (marker is None and config_path(path).is_file())
+    if marker is not None:
+        return marker.get("verb") == RUN_VERB
+    return config_path(path).is_file() and checkpoints_dir(path).is_dir()
 
 
 # -- JSON files (`regdna.utils.jsonio.read_json`: None when absent) ------------------------------

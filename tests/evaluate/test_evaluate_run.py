@@ -43,3 +43,22 @@ def test_evaluate_on_another_dataset(basset_run, dataset_dir):
     assert report["auroc"] > 0.6
     saved = json.loads((basset_run / "threshold.json").read_text())["threshold"]
     assert report["threshold"] == pytest.approx(saved)
+
+
+def test_unfinished_run_is_refused_before_predicting(basset_run, tmp_path, monkeypatch):
+    """A run without threshold.json is one error, raised before the model predicts the split."""
+    import shutil
+
+    from regdna.errors import RegdnaError
+    from regdna.evaluate import evaluate
+
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(basset_run, unfinished)
+    (unfinished / "threshold.json").unlink()
+
+    def predicted(*args, **kwargs):
+        raise AssertionError("the split was predicted before threshold.json was checked")
+
+    monkeypatch.setattr(evaluate, "predict_split", predicted)
+    with pytest.raises(RegdnaError, match="threshold.json"):
+        evaluate.run_evaluate(unfinished, split="test", figures=False)

@@ -188,12 +188,12 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
                           f"location with --data.")
     info = load_info(data_dir)
     check_compatible(run_info, info, data_dir)
-    predictor = load_predictor(run_dir, device=device)
-    y, probs, _ = predict_split(predictor, data_dir, split, info)
-    threshold = layout.read_threshold(run_dir)
+    threshold = layout.read_threshold(run_dir)   # checked before the split is predicted
     if info.task in ("binary", "multilabel") and threshold is None:
         raise RegdnaError(f"{run_dir} has no threshold.json (written at the end of training); "
                           f"finish the run with `regdna train --resume --out {run_dir} ...`.")
+    predictor = load_predictor(run_dir, device=device)
+    y, probs, _ = predict_split(predictor, data_dir, split, info)
     if info.task == "binary":
         report = binary_report(y[:, 0], probs[:, 0], threshold, n_boot=n_boot)
     elif info.task == "multilabel":

@@ -45,6 +45,8 @@ def read_header(path: str | Path) -> list[str] | None:
 def _column_index(path, names: list[str] | None, column: str) -> int:
     """0-based index of a column given by header name or 1-based number."""
     if column.isdigit():
+        if int(column) < 1:  # 0 would read the last column (index -1)
+            raise RegdnaError(f"{path}: column {column}: column numbers start at 1 (chrom is column 1).")
         return int(column) - 1
     if names and column in names:
         return names.index(column)

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     except (typer.Abort, click_abort) as err:
         # click turns EOFError into Abort: a compressed input that ends early
-        if isinstance(err.__cause__, EOFError) and not isinstance(err.__cause__, KeyboardInterrupt):
+        if isinstance(err.__cause__, EOFError):
             _fail(f"error: an input ended early ({err.__cause__}); is a compressed file truncated?", 2)
         _fail("interrupted", 130)
     except click_exception as err:

@@ -24,8 +24,3 @@ def best_f1_threshold(y, p) -> tuple[float, float]:
     f1 = 2 * tp / (2 * tp + fp + (n_pos - tp))
     best = int(np.argmax(f1))          # first maximum = highest threshold among ties
     return float(p_sorted[last[best]]), float(f1[best])
-
-
-def best_f1_thresholds(y: np.ndarray, p: np.ndarray) -> list[float]:
-    """One best-F1 threshold per column of (N, T) arrays (multi-label)."""
-    return [best_f1_threshold(y[:, t], p[:, t])[0] for t in range(y.shape[1])]

@@ -9,8 +9,11 @@ The objective is the validation PR-AUC, best F1 (threshold swept on validation) 
 trial's best checkpoint.
 
 The study lives in SQLite (`--storage sqlite:///study.db`), so a killed study run again continues:
-finished trials (complete or pruned) are kept and counted towards `--trials`; a trial left
-running by a killed process is marked failed and its parameters are tried again first. The
+finished trials (complete or pruned) are kept and counted towards `--trials`; a trial stopped
+by Ctrl-C / SIGTERM is recorded as failed and not counted (a re-run proposes new parameters),
+while a trial left running by a hard kill (SIGKILL, a lost node) is marked failed and its
+parameters are tried again first. Run one process per study at a time: a trial that another
+process is still running would be taken for a killed one. The
 sampler is seeded from `seed` plus the number of trials already in the study, so an extended or
 resumed study never proposes a finished trial's parameters again. The study stores a resume
 fingerprint (`regdna.utils.fingerprint`: dataset files, model, search space, objective, step

@@ -62,6 +62,14 @@ def crash_after(monkeypatch, n_parts: int) -> None:
     monkeypatch.setattr(score_mod, "score_chunk", crashing)
 
 
+def killed_run(monkeypatch, n_parts: int, vcf, out, genome, chunk_size: int = 8) -> None:
+    """A vep job killed after `n_parts` parts were written (its parts dir stays behind)."""
+    with monkeypatch.context() as patch:
+        crash_after(patch, n_parts)
+        with pytest.raises(_Kill):
+            score_variants(vcf, out, gc_predictor(), genome, chunk_size=chunk_size, progress=False)
+
+
 def significant_digits(text: str) -> int:
     """Digits of a printed number's significand: '-0.01235' -> 4, '1.5e-05' -> 2."""
     mantissa = text.lstrip("-").lower().split("e")[0]
@@ -128,11 +136,7 @@ def test_resume_with_another_chunk_size_starts_over_and_matches_an_uninterrupted
     expected = score_variants(vcf, tmp_path / "full.tsv", gc_predictor(), genome, chunk_size=7,
                               progress=False)
     assert expected["n_variants"] == 40
-    with monkeypatch.context() as patch:
-        crash_after(patch, 3)
-        with pytest.raises(_Kill):
-            score_variants(vcf, tmp_path / "out.tsv", gc_predictor(), genome, chunk_size=10,
-                           progress=False)
+    killed_run(monkeypatch, 3, vcf, tmp_path / "out.tsv", genome, chunk_size=10)
     assert len(list((tmp_path / ".out.tsv.parts").glob("part-*"))) == 3
     summary = score_variants(vcf, tmp_path / "out.tsv", gc_predictor(), genome, chunk_size=7,
                              progress=False)
@@ -147,11 +151,7 @@ def test_resume_with_another_chunk_size_starts_over_and_matches_an_uninterrupted
 def test_resume_after_the_vcf_was_edited_scores_the_new_file_only(tmp_path, variant_files,
                                                                     monkeypatch, capsys):
     genome, vcf, seq, old_ids = variant_files
-    with monkeypatch.context() as patch:
-        crash_after(patch, 2)
-        with pytest.raises(_Kill):
-            score_variants(vcf, tmp_path / "out.parquet", gc_predictor(), genome, chunk_size=8,
-                           progress=False)
+    killed_run(monkeypatch, 2, vcf, tmp_path / "out.parquet", genome)
     new_ids = write_vcf(vcf, seq, 40, seed=1)  # same name, same number of variants, new content
     summary = score_variants(vcf, tmp_path / "out.parquet", gc_predictor(), genome, chunk_size=8,
                              progress=False)
@@ -163,11 +163,7 @@ def test_resume_after_the_vcf_was_edited_scores_the_new_file_only(tmp_path, vari
 
 def test_resume_of_the_same_job_reuses_its_parts(tmp_path, variant_files, monkeypatch):
     genome, vcf, _, _ = variant_files
-    with monkeypatch.context() as patch:
-        crash_after(patch, 2)
-        with pytest.raises(_Kill):
-            score_variants(vcf, tmp_path / "out.tsv", gc_predictor(), genome, chunk_size=8,
-                           progress=False)
+    killed_run(monkeypatch, 2, vcf, tmp_path / "out.tsv", genome)
     crash_after(monkeypatch, 3)  # 5 chunks, 2 done: exactly 3 are scored again
     assert score_variants(vcf, tmp_path / "out.tsv", gc_predictor(), genome, chunk_size=8,
                           progress=False)["n_variants"] == 40
@@ -175,11 +171,7 @@ def test_resume_of_the_same_job_reuses_its_parts(tmp_path, variant_files, monkey
 
 def test_a_changed_genome_or_model_is_seen(tmp_path, variant_files, monkeypatch, capsys):
     genome, vcf, _, _ = variant_files
-    with monkeypatch.context() as patch:
-        crash_after(patch, 1)
-        with pytest.raises(_Kill):
-            score_variants(vcf, tmp_path / "out.tsv", gc_predictor(), genome, chunk_size=8,
-                           progress=False)
+    killed_run(monkeypatch, 1, vcf, tmp_path / "out.tsv", genome)
     write_genome(genome, seed=1)
     Path(f"{genome}.fai").unlink()
     other_model = gc_predictor()

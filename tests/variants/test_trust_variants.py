@@ -341,3 +341,31 @@ def test_benchmark_out_policy_and_four_significant_digits(tmp_path, capsys):
     assert run_cli(*args, tmp_path / "b2") == 0  # our own output: replaced
     assert json.loads((tmp_path / "b2" / "metrics.json").read_text())["n_joined"] == 30
     assert run_cli(*args, out, "--overwrite") == 0 and not (out / "mine.txt").exists()
+
+
+def test_a_merge_killed_midway_does_not_block_the_job(tmp_path, variant_files, monkeypatch):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import regdna.variants.parts as parts_mod
+
+    genome, vcf, _, ids = variant_files
+    out = tmp_path / "out.tsv"
+    with monkeypatch.context() as patch:  # every part written, then the merge dies
+        patch.setattr(parts_mod, "_concatenate", lambda *a: (_ for _ in ()).throw(_Kill()))
+        with pytest.raises(_Kill):
+            score_variants(vcf, out, gc_predictor(), genome, chunk_size=8, progress=False)
+    lock = parts_mod.parts_dir(out) / "merge.lock"
+    assert len(list(lock.parent.glob("part-*"))) == 5 and not lock.exists()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # SIGKILL leaves the lock behind, naming a process that no longer runs
+    lock.mkdir()
+    (lock / "owner").write_text(f"{socket.gethostname()} {dead.pid}")
+    summary = score_variants(vcf, out, gc_predictor(), genome, chunk_size=8, progress=False)
+    assert summary["out"] == str(out) and pd.read_csv(out, sep="\t")["id"].tolist() == ids
+    # a lock held by a live process (this one) still means "another process is merging"
+    lock.mkdir(parents=True)
+    (lock / "owner").write_text(f"{socket.gethostname()} {os.getpid()}")
+    assert parts_mod.merge_parts(out)["out"] is None

@@ -6,7 +6,8 @@ the content of the variants file and of the genome, the model weights, the chunk
 scoring setting; `job_fingerprint`), and parts are reused only when the re-run has the same
 fingerprint. Otherwise an unsharded job says what changed and starts over; a sharded one is
 refused (other shards may be writing) unless `overwrite`. The process that finds every part
-present merges them (a lock directory makes that one process) into `out` (Parquet via
+present merges them (a lock directory makes that one process; a lock left by a merge killed on
+the same host is taken over) into `out` (Parquet via
 ParquetWriter, or TSV) with an atomic rename, registers it as a `vep` output
 (`regdna.utils.output`) and removes the parts.
 """
@@ -193,9 +194,7 @@ def merge_parts(out: str | Path, n_chunks: int | None = None, overwrite: bool = 
         raise RegdnaError(f"{parts}: {len(files)} of {n_chunks} parts present; finish the other shards.")
     check_out_file(out, "vep", overwrite=overwrite)
     parts.mkdir(parents=True, exist_ok=True)  # an empty input has no parts dir
-    try:
-        (parts / "merge.lock").mkdir()
-    except FileExistsError:
+    if not _take_merge_lock(parts / "merge.lock"):
         return {"out": None, "parts": str(parts), "message": "another process is merging"}
     summary = {"n_variants": 0, "n_scored": 0, "skipped_by_reason": {}, "skipped_examples": []}
     try:
@@ -209,6 +208,38 @@ def merge_parts(out: str | Path, n_chunks: int | None = None, overwrite: bool = 
     summary["n_skipped"] = summary["n_variants"] - summary["n_scored"]
     summary["out"] = str(out)
     return summary
+
+
+def _take_merge_lock(lock: Path) -> bool:
+    """Create the merge lock (a directory naming its host and process); False when another live
+    process holds it. A lock left by a merge killed on this host is taken over, so a kill during
+    the merge never blocks the job for good."""
+    import socket
+
+    owner = f"{socket.gethostname()} {os.getpid()}"
+    try:
+        lock.mkdir()
+    except FileExistsError:
+        try:
+            host, pid = (lock / "owner").read_text().split()
+        except (OSError, ValueError):
+            return False  # being created right now, or by an older regdna
+        if host != socket.gethostname() or _alive(int(pid)):
+            return False
+        shutil.rmtree(lock, ignore_errors=True)  # its merge was killed: take over
+        return _take_merge_lock(lock)
+    (lock / "owner").write_text(owner)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
 
 
 def _concatenate(files: list[Path], tmp: Path, suffix: str, summary: dict) -> None:

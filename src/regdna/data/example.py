@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from regdna.data.simulate import (GC_MEAN, GC_SD, background, codes_to_str, oriented,
+                                  sample_site, sharpened, window_gc)
 from regdna.errors import RegdnaError
 from regdna.io.bed import write_bed
 from regdna.io.fasta import write_fasta
@@ -56,10 +58,7 @@ EDGE_MARGIN = 10        # bp kept free of motifs at each window end (random-shif
 MOTIF_SPACING = 4       # bp between neighbouring planted motifs
 NEUTRAL_DISTANCE = 15   # bp between a neutral SNV and the nearest planted motif
 VARIANT_FRACTION = 0.15  # variants of each kind per positive window
-GC_MEAN, GC_SD = 0.42, 0.04  # per-window background GC, both classes (GC-matched)
 
-_BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
-_COMPLEMENT_IDX = np.array([3, 2, 1, 0])
 
 
 @dataclass
@@ -125,7 +124,7 @@ def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length:
                           f"use --length {3 * (widest + MOTIF_SPACING) + 2 * (EDGE_MARGIN + NEUTRAL_DISTANCE)} or more.")
 
     rng = np.random.default_rng(seed)
-    sampling = [_sharpened(m.ppm, sharpen) for m in motifs]
+    sampling = [sharpened(m.ppm, sharpen) for m in motifs]
     windows = ([_positive(rng, length, motifs, sampling) for _ in range(n_per_class)]
                + [_negative(rng, length, motifs, sampling, decoy_fraction) for _ in range(n_per_class)])
     chroms = _embed(rng, windows, length)
@@ -164,28 +163,6 @@ def _check_args(n_per_class: int, length: int, factors, sharpen: float) -> None:
 
 # --- sequences ------------------------------------------------------------------------------
 
-def _sharpened(ppm: np.ndarray, power: float) -> np.ndarray:
-    """(W, 4) cumulative sampling table of ppm**power, rows renormalised."""
-    probs = np.power(ppm, power)
-    return np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
-
-
-def _sample_site(rng: np.random.Generator, cumulative: np.ndarray) -> np.ndarray:
-    """One site (W,) of base indices drawn from a cumulative (W, 4) table."""
-    draws = rng.random(cumulative.shape[0])[:, None]
-    return np.minimum((draws > cumulative).sum(axis=1), 3).astype(np.uint8)
-
-
-def _background(rng: np.random.Generator, n: int, gc: float) -> np.ndarray:
-    """(n,) i.i.d. bases with GC fraction `gc` (A = T, C = G)."""
-    cumulative = np.array([(1 - gc) / 2, 0.5, (1 + gc) / 2])  # A | C | G | T boundaries
-    return np.searchsorted(cumulative, rng.random(n), side="right").astype(np.uint8)
-
-
-def _window_gc(rng: np.random.Generator) -> float:
-    return float(np.clip(rng.normal(GC_MEAN, GC_SD), 0.25, 0.6))
-
-
 def _place(rng: np.random.Generator, length: int, widths: list[int]) -> list[int]:
     """Random non-overlapping starts for motifs of `widths` (kept MOTIF_SPACING bp apart)."""
     while True:
@@ -204,15 +181,14 @@ def _place(rng: np.random.Generator, length: int, widths: list[int]) -> list[int
 
 
 def _plant(rng, length, motifs, sampling, chosen: list[int], role: str, label: int) -> _Window:
-    codes = _background(rng, length, _window_gc(rng))
+    codes = background(rng, length, window_gc(rng))
     window = _Window(label=label, codes=codes)
     starts = _place(rng, length, [motifs[i].width for i in chosen])
     for index, start in zip(chosen, starts):
-        site = _sample_site(rng, sampling[index])
-        strand = "+" if rng.random() < 0.5 else "-"
-        planted = site if strand == "+" else _COMPLEMENT_IDX[site[::-1]].astype(np.uint8)
+        site = sample_site(rng, sampling[index])
+        planted, strand = oriented(rng, site)
         codes[start:start + len(site)] = planted
-        window.sites.append(_Site(index, start, strand, _BASES[site].tobytes().decode(), role))
+        window.sites.append(_Site(index, start, strand, codes_to_str(site), role))
     window.sites.sort(key=lambda s: s.rel_start)
     return window
 
@@ -251,7 +227,7 @@ def _embed(rng, windows: list[_Window], length: int) -> dict[str, np.ndarray]:
     def gap() -> np.ndarray:
         # >= length/2 + margin: a window centred anywhere in one window never sees a neighbour's motif
         n = int(rng.integers(length // 2 + EDGE_MARGIN, 2 * length))
-        return _background(rng, n, GC_MEAN)
+        return background(rng, n, GC_MEAN)
 
     for index in order:
         name = f"chr{chrom_of[index] + 1}"
@@ -267,10 +243,6 @@ def _embed(rng, windows: list[_Window], length: int) -> dict[str, np.ndarray]:
         parts.append(gap())
         chroms[name] = np.concatenate(parts)
     return chroms
-
-
-def _codes_to_str(codes: np.ndarray) -> str:
-    return _BASES[codes].tobytes().decode()
 
 
 # --- variants -------------------------------------------------------------------------------
@@ -373,7 +345,7 @@ def _variant(window: _Window, rel: int, ref: int, alt: int, kind: str, expected:
 
 def _write_genome(tmp: Path, chroms: dict[str, np.ndarray]) -> None:
     """genome.fa with 60-bp lines and its samtools-style .fai index."""
-    write_fasta(tmp / "genome.fa", ((name, _codes_to_str(codes)) for name, codes in chroms.items()),
+    write_fasta(tmp / "genome.fa", ((name, codes_to_str(codes)) for name, codes in chroms.items()),
                 width=LINE_WIDTH, index=True)
 
 
@@ -386,8 +358,8 @@ def _write_windows(tmp: Path, windows: list[_Window], length: int) -> None:
               ((w.chrom, w.start, w.start + length, w.seq_id, min(1000, 300 * len(w.sites)), ".",
                 f"{len(w.sites)}.0", -1, -1, summit) for w in positives))
     write_bed(tmp / "negatives.bed", ((w.chrom, w.start, w.start + length, w.seq_id, 0, ".") for w in negatives))
-    write_fasta(tmp / "pos.fa", ((w.seq_id, _codes_to_str(w.codes)) for w in positives), width=None)
-    write_fasta(tmp / "neg.fa", ((w.seq_id, _codes_to_str(w.codes)) for w in negatives), width=None)
+    write_fasta(tmp / "pos.fa", ((w.seq_id, codes_to_str(w.codes)) for w in positives), width=None)
+    write_fasta(tmp / "neg.fa", ((w.seq_id, codes_to_str(w.codes)) for w in negatives), width=None)
 
 
 MOTIF_COLUMNS = ["seq_id", "chrom", "start", "end", "rel_start", "rel_end", "motif", "matrix_id",

@@ -1,4 +1,5 @@
-"""CNN baselines on one-hot DNA: Basset, DeepSEA and ResidualBind, all length-agnostic.
+"""CNNs on one-hot DNA: Basset, DeepSEA, ResidualBind, CNN-baseline and a shallow CNN, all
+length-agnostic.
 
 Every model takes a one-hot tensor (N, 4, L) and returns logits (N, T). None hard-codes the input
 length: convolutions use "same" padding (Basset, ResidualBind) or valid padding with a stated
@@ -143,4 +144,34 @@ def residualbind(n_outputs: int, filters: float = 1.0, exp_activation: bool = Tr
     return CNNClassifier(trunk, c2, n_outputs, (hidden,), 0.3, bins)
 
 
-CNN_BUILDERS = {"basset": basset, "deepsea": deepsea, "residualbind": residualbind}
+def cnn_baseline(n_outputs: int, filters: float = 1.0, exp_activation: bool = False,
+                 bins: int = 8, bottleneck: int = 64) -> CNNClassifier:
+    """CNN-baseline, binary form (Toneyan et al. 2022, Methods): three blocks of conv -> batch
+    norm -> activation -> max-pool -> dropout (conv 64/96/128, widths 19/7/7, pools 4/4/2,
+    dropout 0.1/0.2/0.3), flattened (`bins` positions kept) into a dense bottleneck of
+    `bottleneck` units with batch norm and dropout 0.5, then the output layer."""
+    c1, c2, c3 = _scaled(64, filters), _scaled(96, filters), _scaled(128, filters)
+    trunk = nn.Sequential(
+        conv_block(4, c1, 19, 4, first_activation(exp_activation), dropout=0.1),
+        conv_block(c1, c2, 7, 4, nn.ReLU(), dropout=0.2),
+        conv_block(c2, c3, 7, 2, nn.ReLU(), dropout=0.3),
+    )
+    return CNNClassifier(trunk, c3, n_outputs, (bottleneck,), 0.5, bins)
+
+
+def shallow_cnn(n_outputs: int, filters: float = 1.0, exp_activation: bool = False,
+                width: int = 19) -> CNNClassifier:
+    """The floor every default must beat: two convolutional layers (64 filters of `width`,
+    then 64 of width 7) and global max-pooling into one linear layer. Global pooling sees
+    which motifs occur, not where (Koo & Eddy 2019 use such shallow CNNs to study what
+    first-layer filters learn)."""
+    c1, c2 = _scaled(64, filters), _scaled(64, filters)
+    trunk = nn.Sequential(
+        conv_block(4, c1, width, 1, first_activation(exp_activation)),
+        conv_block(c1, c2, 7, 1, nn.ReLU()),
+    )
+    return CNNClassifier(trunk, c2, n_outputs, (), 0.0, 1)
+
+
+CNN_BUILDERS = {"basset": basset, "deepsea": deepsea, "residualbind": residualbind,
+                "cnn-baseline": cnn_baseline, "shallow-cnn": shallow_cnn}

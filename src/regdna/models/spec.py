@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from regdna.errors import RegdnaError
 
-CNN_SPECS = ("basset", "deepsea", "residualbind")
+CNN_SPECS = ("basset", "deepsea", "residualbind", "cnn-baseline", "shallow-cnn")
 TOKEN_SPECS = ("tinyformer",)
 NAMED_SPECS = CNN_SPECS + ("kmer-lr",) + TOKEN_SPECS
 HF_PREFIX = "hf:"

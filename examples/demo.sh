@@ -29,7 +29,7 @@ done
 say "compare: AUROC / PR-AUC with intervals, parameters, seconds per epoch, peak memory"
 regdna compare "$OUT/runs/basset" "$OUT/runs/kmer-lr" --out "$OUT/compare"
 # --- transformers ----------------------------------------------------------------------------
-say "tokens: how many tokens tinyformer's overlapping 5-mers make of the dataset (max_length, seed 001)"
+say "tokens: how many tokens tinyformer's overlapping 5-mers make of the dataset (max_length from the token lengths, King et al. n.d.)"
 regdna tokens --model tinyformer --data "$OUT/dataset" --out "$OUT/tokens/tinyformer" --n 5000
 say "tinyformer: a small transformer encoder trained from scratch (overlapping 5-mers, ALiBi, max pooling)"
 regdna train --data "$OUT/dataset" --model tinyformer --out "$OUT/runs/tinyformer" \
@@ -43,7 +43,7 @@ done
 say "compare: ${#COMPARE_RUNS[@]} runs on the test split"
 regdna compare "${COMPARE_RUNS[@]}" --out "$OUT/compare"
 # --- variants --------------------------------------------------------------------------------
-say "vep: score the example's variants (log2 ratio of alt/ref probabilities, seed 002)"
+say "vep: score the example's variants (log2 ratio of alt/ref probabilities)"
 regdna vep --run "$OUT/runs/basset" --variants "$OUT/example/variants.vcf" \
     --genome "$OUT/example/genome.fa" --out "$OUT/variants/scores.tsv" --no-progress
 say "benchmark-variants: motif-breaking variants should go down, neutral ones stay small"

@@ -2,8 +2,9 @@
 
 Loaded from a run dir (`load_predictor`) or wrapped around any regdna model (see
 `regdna.models.base`), it maps DNA strings, or one-hot tensors (N, 4, L) for one-hot models, to
-logits or probabilities (N, T), in batches and without gradients. CNNs receive one-hot input;
-transformers re-tokenize the strings. Variant scoring, ISM, attribution and faithfulness are
+logits or probabilities (N, T), in batches and without gradients (`input_gradients` gives the
+corrected input gradient of one-hot models). CNNs receive one-hot input; transformers re-tokenize
+the strings. Variant scoring, ISM, attribution and faithfulness are
 written once against this class.
 """
 from __future__ import annotations
@@ -161,6 +162,53 @@ class Predictor:
         """Predict chunk by chunk: constant memory in the number of sequences."""
         for chunk in chunks:
             yield self.predict(chunk)
+
+    # -- gradients ------------------------------------------------------------------------------
+    def input_gradients(self, seqs: Sequence[str] | torch.Tensor | np.ndarray,
+                        output: int = 0) -> np.ndarray:
+        """Corrected gradient of one output logit with respect to the one-hot input.
+
+        The gradient is taken in batches of `batch_size` (averaged over the reverse complement
+        when `rc_average`, as `logits`), and the per-position mean over the 4 bases is
+        subtracted (Majdandzic et al. 2023): one-hot inputs cannot move off the simplex, so
+        that component says nothing about the sequence. Times the one-hot input it is
+        gradient x input.
+
+        Parameters
+        ----------
+        seqs : sequence of str, or array / tensor (N, 4, L)
+            As `logits`; one-hot models only.
+        output : int, default 0
+            Index of the output logit.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N, L, 4) float32, in logit units per base.
+        """
+        if self.input_kind == "tokens":
+            raise RegdnaError("gradients with respect to one-hot input need a one-hot (CNN) "
+                              "model; for a token model use `regdna attribute`, which attributes "
+                              "through the token embedding.")
+        if not 0 <= output < self.n_outputs:
+            raise RegdnaError(f"output {output} out of range: the model has {self.n_outputs} "
+                              f"outputs ({', '.join(self.labels)}).")
+        outs = []
+        for start in range(0, len(seqs), self.batch_size):
+            chunk = seqs[start:start + self.batch_size]
+            x = torch.as_tensor(chunk, dtype=torch.float32, device=self.device) \
+                if isinstance(chunk, (torch.Tensor, np.ndarray)) else self.encode(chunk)
+            with torch.inference_mode(False), torch.enable_grad():
+                x = x.detach().clone().requires_grad_(True)
+                z = self._forward(x)
+                if self.rc_average:
+                    z = (z + self._forward(torch.flip(x, dims=(1, 2)))) / 2
+                grad, = torch.autograd.grad(z[:, output].sum(), x)
+            grad = grad - grad.mean(dim=1, keepdim=True)
+            outs.append(grad.transpose(1, 2).float().cpu().numpy())
+        if not outs:
+            return np.zeros((0, self.length or 0, 4), dtype=np.float32)
+        return np.concatenate(outs)
 
 
 def load_predictor(run_dir: str | Path, device: str | torch.device | None = None,

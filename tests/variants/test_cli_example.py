@@ -96,7 +96,9 @@ def test_ism_command_writes_all_outputs(variants_run, dataset_dir, tmp_path):
     saved = np.load(out / "ism.npz")
     assert saved["delta"].shape == (2, 200, 4) and saved["onehot"].shape == (2, 200, 4)
     table = pd.read_csv(out / "ism.tsv", sep="\t")
-    assert len(table) == 2 * 200 * 3 and list(table.columns) == ["seq_id", "pos", "ref", "alt", "delta"]
+    assert len(table) == 2 * 200 * 3
+    assert list(table.columns) == ["seq_id", "pos", "ref", "alt", "delta", "scale"]
+    assert set(table["scale"]) == {"logit"}  # the default scale
     top = pd.read_csv(out / "topk.tsv", sep="\t")
     assert len(top) == 10 and top["delta"].abs().is_monotonic_decreasing
     assert len(list((out / "heatmaps").glob("*.png"))) == 2 and (out / "topk.png").stat().st_size > 0

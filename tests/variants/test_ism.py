@@ -31,7 +31,7 @@ def _predictor(spec: str, n_out: int = 1, **options) -> Predictor:
 
 def test_delta_definition_by_hand():
     seqs = ["ACGTACGTAAAAATTTTTGC"]
-    delta = saturation_mutagenesis(gc_predictor(), seqs, fast=False, batch_size=13)
+    delta = saturation_mutagenesis(gc_predictor(), seqs, fast=False, batch_size=13, scale="probability")
     sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
     z = gc_logit(seqs[0])
     assert delta.shape == (1, 20, 4)
@@ -99,16 +99,16 @@ def test_token_model_mutants_are_retokenized():
     assert pred.input_kind == "tokens"
     seqs = random_seqs(2, 40, seed=3)
     delta = saturation_mutagenesis(pred, seqs, batch_size=50)
-    f = pred.predict(seqs)[:, 0]
+    f = pred.logits(seqs)[:, 0]
     mutant = seqs[1][:17] + ("A" if seqs[1][17] != "A" else "C") + seqs[1][18:]
     base = "ACGT".index(mutant[17])
-    assert delta[1, 17, base] == pytest.approx(pred.predict([mutant])[0, 0] - f[1], abs=1e-6)
-    # every entry is its re-tokenized mutant's change: reference bases exactly 0, all 2 x 40 x 3
-    # mutants checked against a plain prediction of the mutated string
+    assert delta[1, 17, base] == pytest.approx(pred.logits([mutant])[0, 0] - f[1], abs=1e-6)
+    # every entry is its re-tokenized mutant's change of logit: reference bases exactly 0, all
+    # 2 x 40 x 3 mutants checked against a plain prediction of the mutated string
     ref = np.array([["ACGT".index(b) for b in s] for s in seqs])
     assert np.all(np.take_along_axis(delta, ref[..., None], axis=2) == 0)
     mutants = [s[:j] + b + s[j + 1:] for s in seqs for j in range(40) for b in "ACGT" if b != s[j]]
-    expected = pred.predict(mutants)[:, 0].reshape(2, 40, 3) - f[:, None, None]
+    expected = pred.logits(mutants)[:, 0].reshape(2, 40, 3) - f[:, None, None]
     alt = np.array([[[k for k in range(4) if k != r] for r in row] for row in ref])
     np.testing.assert_allclose(np.take_along_axis(delta, alt, axis=2), expected, atol=1e-6)
     assert np.count_nonzero(np.take_along_axis(delta, alt, axis=2)) > 0.9 * 2 * 40 * 3

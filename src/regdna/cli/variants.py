@@ -76,8 +76,9 @@ def vep_cmd(
 def ism_cmd(
     ctx: typer.Context,
     run: Path = run_option("Run dir of a trained model (CNN or transformer)."),
-    out: Path = out_option("Output dir: ism.npz (N, L, 4), ism.tsv (seq_id, pos, ref, alt, delta), "
-                           "heatmaps/, topk.tsv and topk.png (replaced atomically)."),
+    out: Path = out_option("Output dir: ism.npz (N, L, 4), ism.tsv (seq_id, pos, ref, alt, delta, "
+                           "scale), heatmaps/, topk.tsv, topk.png and summary.json (replaced "
+                           "atomically)."),
     fasta: Optional[Path] = typer.Option(None, "--fasta", help="FASTA of equal-length sequences to mutate."),
     data: Optional[Path] = data_option("Dataset dir (regdna prepare) to take sequences from."),
     split: str = split_option(),
@@ -90,22 +91,30 @@ def ism_cmd(
     target: str = target_option(),
     output: Optional[str] = old_spelling("--output"),
     top_k: int = typer.Option(25, "--top-k", help="Rows of the top-K table and bars of the chart."),
+    scale: str = typer.Option("logit", "--scale", help="Δ of the logit (the raw output; multiclass: "
+                              "log-softmax of the class; regression: the value), which keeps "
+                              "moving where a confident prediction's probability saturates, or of "
+                              "the probability (Δp = p(mutant) − p(reference), as Morenu n.d.): "
+                              "logit or probability."),
     fast: bool = typer.Option(True, "--fast/--plain", help="Receptive-field fast path for CNNs (equal to "
-                              "plain within 1e-5); --plain runs every mutant in full."),
+                              "plain up to float rounding, checked on a few edits first); --plain "
+                              "runs every mutant in full."),
     batch_size: int = typer.Option(512, "--batch-size", help="Mutants per forward pass."),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
-    """Saturation mutagenesis: Δ = f(x') − f(x) for all 3 substitutions at every position."""
+    """Saturation mutagenesis: Δ = f(x') − f(x) for all 3 substitutions at every position, f the
+    logit (default) or the probability of --target (--scale)."""
     target = renamed(ctx, "target", "output")
     from regdna.variants.ism import run_ism
 
     result = run_ism(run, out, fasta=fasta, data=data, split=split, n=n, select=select,
                      region=region, output=target, top_k=top_k, fast=fast, batch_size=batch_size,
-                     device=device, overwrite=overwrite, notice=typer.echo)
+                     scale=scale, device=device, overwrite=overwrite, notice=typer.echo)
     typer.echo(f"ISM of {result['n_sequences']} sequences x {result['length']} bp "
-               f"({result['path']} path) -> {out}")
-    typer.echo(result["top"].head(10).to_string(index=False, float_format=_g4))
+               f"({result['label']}, {result['path']} path) -> {out}")
+    top = result["top"].drop(columns="scale").head(10)
+    typer.echo(top.to_string(index=False, float_format=_g4))
 
 
 def _g4(value) -> str:

@@ -2,9 +2,18 @@
 substitution of every sequence.
 
 `saturation_mutagenesis(predictor, x)` returns delta (N, L, 4) = f(x') - f(x), where x' is x with
-base j at position i and f is the predicted probability of one output
-(`regdna.models.base.activate`: sigmoid / softmax; the value for regression). The reference base
-keeps 0: identity edits are never computed.
+base j at position i and f is one output of the model on a `scale` (`score`):
+
+- **logit** (the default): the model's raw output, the logit of a binary or multilabel output,
+  the value of a regression output (the log rate of a Poisson one); for a multiclass output
+  the log-softmax of the class, log p(class) = logit - logsumexp(logits), since softmax logits
+  are defined only up to a shift shared by all classes. A confident model's probability
+  saturates (sigmoid(20) is 1.0 in float32, so every Δp is 0) while its logit still moves.
+- **probability**: f is the predicted probability (`regdna.models.base.activate`: sigmoid /
+  softmax; the value for regression, the rate for Poisson), the variant-effect maps of
+  Morenu n.d.: Δp = p(mutant) - p(reference).
+
+The reference base keeps 0: identity edits are never computed.
 
 Two ways to get f(x'):
 
@@ -17,7 +26,7 @@ Two ways to get f(x'):
   few edits (both sequence ends included) before it is used.
 
 `run_ism` is the verb: sequences from a FASTA file or a dataset split, the ISM array and tables,
-heatmaps and top-K bars (`regdna.plot.variants`).
+heatmaps and top-K bars (`regdna.plot.variants`), every label and summary.json naming the scale.
 """
 from __future__ import annotations
 
@@ -34,6 +43,7 @@ from regdna.errors import RegdnaError
 from regdna.models.base import activate
 from regdna.plot.variants import ism_heatmap, topk_bar
 from regdna.runs import load_predictor
+from regdna.utils.jsonio import write_json
 from regdna.utils.output import check_out_dir, output_dir
 from regdna.utils.paths import safe_filename
 from regdna.variants.fast_ism import FastISM
@@ -97,14 +107,41 @@ def _edits(x: np.ndarray, start: int, end: int) -> np.ndarray:
     return np.stack([seq[keep], pos[keep], base[keep]], axis=1).astype(np.int64)
 
 
-def _probability(predictor, logits: np.ndarray, output: int) -> np.ndarray:
-    return activate(np.asarray(logits, dtype=np.float32), predictor.task)[:, output]
+# -- scales ----------------------------------------------------------------------------------
+SCALES = ("logit", "probability")
+
+
+def check_scale(scale: str) -> None:
+    """Refuse a scale other than logit or probability."""
+    if scale not in SCALES:
+        raise RegdnaError(f"--scale '{scale}': use logit or probability.")
+
+
+def score(logits: np.ndarray, task: str, output: int, scale: str = "logit") -> np.ndarray:
+    """f of one output on `scale` (module docstring) from logits (N, T) -> (N,) float32."""
+    logits = torch.as_tensor(np.asarray(logits, dtype=np.float32))
+    if scale == "probability":
+        return activate(logits, task)[:, output].numpy()
+    if task == "multiclass":
+        return torch.log_softmax(logits, dim=-1)[:, output].numpy()
+    return logits[:, output].numpy()
+
+
+def scale_label(task: str, scale: str) -> str:
+    """What Δ measures, for axis labels and titles: 'Δ logit', 'Δ probability', ..."""
+    if task == "regression":
+        return "Δ output"
+    if task == "poisson":
+        return "Δ log rate" if scale == "logit" else "Δ rate"
+    if task == "multiclass" and scale == "logit":
+        return "Δ log-probability"
+    return f"Δ {scale}"
 
 
 # -- ISM -------------------------------------------------------------------------------------
 def saturation_mutagenesis(predictor, x, output: int = 0, region: tuple[int, int] | None = None,
                            fast: bool = True, batch_size: int = 512, check: bool = True,
-                           group_size: int = 8) -> np.ndarray:
+                           group_size: int = 8, scale: str = "logit") -> np.ndarray:
     """Delta = f(x') - f(x) for every single-base substitution.
 
     Parameters
@@ -118,26 +155,30 @@ def saturation_mutagenesis(predictor, x, output: int = 0, region: tuple[int, int
     batch_size : mutants per forward pass.
     check : compare the fast path with plain on a few edits before trusting it.
     group_size : sequences whose activations the fast path caches at a time (memory).
+    scale : "logit" (default: the raw output; log-softmax of the class for multiclass) or
+        "probability" (Δp, as Morenu n.d.); see the module docstring.
 
     Returns
     -------
     float32 array, shape (N, L, 4)
-        Delta on the probability scale of `output`; 0 at the reference base and outside `region`.
+        Delta on `scale` of `output`; 0 at the reference base and outside `region`.
     """
-    return mutagenesis_with_path(predictor, x, output, region, fast, batch_size, check, group_size)[0]
+    return mutagenesis_with_path(predictor, x, output, region, fast, batch_size, check, group_size,
+                                 scale)[0]
 
 
 def mutagenesis_with_path(predictor, x, output: int = 0, region=None, fast: bool = True,
-                          batch_size: int = 512, check: bool = True, group_size: int = 8
-                          ) -> tuple[np.ndarray, str]:
+                          batch_size: int = 512, check: bool = True, group_size: int = 8,
+                          scale: str = "logit") -> tuple[np.ndarray, str]:
     """`saturation_mutagenesis` plus which path ran: (delta (N, L, 4), 'fast' or 'plain')."""
+    check_scale(scale)
     onehot = _as_onehot(x)
     n, _, length = onehot.shape
     if not 0 <= output < predictor.n_outputs:
         raise RegdnaError(f"output {output} out of range: the model has {predictor.n_outputs} outputs "
                           f"({', '.join(predictor.labels)}).")
     start, end = _region_bounds(region, length)
-    f_ref = _probability(predictor, predictor.logits(_model_input(predictor, onehot)), output)
+    f_ref = score(predictor.logits(_model_input(predictor, onehot)), predictor.task, output, scale)
     engine = None
     if fast and predictor.input_kind == "onehot":
         engine = FastISM.build(predictor.model, onehot.shape[1:], predictor.device)
@@ -158,7 +199,7 @@ def mutagenesis_with_path(predictor, x, output: int = 0, region=None, fast: bool
             logits = engine.mutant_logits(batch) if engine is not None else \
                 _plain_logits(predictor, group, batch)
             rows = g0 + batch[:, 0]
-            delta[rows, batch[:, 1], batch[:, 2]] = _probability(predictor, logits, output) - f_ref[rows]
+            delta[rows, batch[:, 1], batch[:, 2]] = score(logits, predictor.task, output, scale) - f_ref[rows]
     return delta, "fast" if engine is not None else "plain"
 
 
@@ -218,7 +259,7 @@ def select_sequences(predictor, fasta=None, data=None, split: str = "test", n: i
                      select: str = "first", output: int = 0) -> tuple[list[str], list[str], str]:
     """The sequences to mutate: every record of `fasta`, or `n` of them (of a dataset split:
     `DATA_DEFAULT_N` by default), the first n or the n with the highest predicted probability of
-    `output`.
+    `output` (ranked by its logit, which orders sequences whose probabilities saturate at 1).
 
     Returns
     -------
@@ -231,7 +272,7 @@ def select_sequences(predictor, fasta=None, data=None, split: str = "test", n: i
     available = table.attrs.get("n_available", len(table))
     ids, seqs = table["id"].astype(str).tolist(), table["sequence"].tolist()
     if select == "top" and n is not None and len(seqs) > n:
-        scores = predictor.predict(seqs)[:, output]
+        scores = score(predictor.logits(seqs), predictor.task, output)
         keep = np.argsort(-scores, kind="stable")[:n]
         ids, seqs = [ids[i] for i in keep], [seqs[i] for i in keep]
     source = f"{data} ({split} split)" if data is not None else str(fasta)
@@ -245,14 +286,15 @@ def select_sequences(predictor, fasta=None, data=None, split: str = "test", n: i
 
 def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | None = None,
             select: str = "first", region: str | tuple | None = None, output: str | int = 0,
-            top_k: int = 25, fast: bool = True, batch_size: int = 512, device=None,
-            overwrite: bool = False, notice=None) -> dict:
+            top_k: int = 25, fast: bool = True, batch_size: int = 512, scale: str = "logit",
+            device=None, overwrite: bool = False, notice=None) -> dict:
     """`regdna ism`: ISM of sequences from `fasta` or a dataset split `data`/`split`, written to
     the directory `out` (atomically).
 
-    `out` holds ism.npz with `delta` (N, L, 4), `onehot` (N, L, 4), `ids` and `output`; ism.tsv
-    (seq_id, pos, ref, alt, delta); heatmaps/<i>_<id>.png; topk.tsv and topk.png (the K edits
-    with the largest |delta|). It follows the output policy (`regdna.utils.output`): checked
+    `out` holds ism.npz with `delta` (N, L, 4), `onehot` (N, L, 4), `ids`, `output` and `scale`;
+    ism.tsv (seq_id, pos, ref, alt, delta, scale); heatmaps/<i>_<id>.png; topk.tsv and topk.png
+    (the K edits with the largest |delta|); summary.json (scale, what Δ measures, output, task,
+    path, sequences, length, region). It follows the output policy (`regdna.utils.output`): checked
     before the model is loaded, an existing directory that is not an earlier `ism` output is
     refused unless `overwrite`, and an `out` that is or contains an input is always refused.
 
@@ -263,17 +305,18 @@ def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | No
     region : 'START:END' or (start, end), 0-based half-open positions to mutate.
     output : model output to explain, index or label name.
     top_k : rows of topk.tsv and bars of topk.png.
-    fast, batch_size : as `saturation_mutagenesis`.
+    fast, batch_size, scale : as `saturation_mutagenesis` (scale "logit" or "probability").
     device : torch device (default: CUDA when present).
     notice : called with one line saying how many sequences are mutated, before the work.
 
     Returns
     -------
     dict
-        delta (N, L, 4), table (ism.tsv), top (topk.tsv), path ('fast' or 'plain'), note,
-        n_sequences, length, out.
+        delta (N, L, 4), table (ism.tsv), top (topk.tsv), path ('fast' or 'plain'), scale,
+        label (what Δ measures, e.g. 'Δ logit'), note, n_sequences, length, out.
     """
     _check_select(select)
+    check_scale(scale)
     region = parse_region(region)
     inputs = [run, fasta, data]
     check_out_dir(out, "ism", inputs=inputs, overwrite=overwrite)
@@ -282,24 +325,32 @@ def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | No
     ids, seqs, note = select_sequences(predictor, fasta, data, split, n, select, index)
     if notice is not None:
         notice(note)
-    delta, path = mutagenesis_with_path(predictor, seqs, index, region, fast, batch_size)
+    delta, path = mutagenesis_with_path(predictor, seqs, index, region, fast, batch_size, scale=scale)
     onehot = _as_onehot(seqs)
     table = ism_table(delta, onehot, ids)
-    if region is not None:
-        lo, hi = _region_bounds(region, onehot.shape[-1])
-        table = table[(table["pos"] >= lo) & (table["pos"] < hi)]
+    bounds = _region_bounds(region, onehot.shape[-1]) if region is not None else None
+    if bounds is not None:
+        table = table[(table["pos"] >= bounds[0]) & (table["pos"] < bounds[1])]
+    table = table.assign(scale=scale)
     top = table.reindex(table["delta"].abs().sort_values(ascending=False).index).head(top_k)
     label = predictor.labels[index]
+    measure = scale_label(predictor.task, scale)
+    summary = {"verb": "ism", "scale": scale, "delta": f"{measure} = f(x') - f(x)", "output": label,
+               "task": predictor.task, "path": path, "n_sequences": len(seqs), "length": len(seqs[0]),
+               "region": list(bounds) if bounds is not None else None, "note": note}
     with output_dir(out, "ism", inputs=inputs, overwrite=overwrite) as tmp:
         tmp = Path(tmp)
         np.savez_compressed(tmp / "ism.npz", delta=delta, onehot=onehot.transpose(0, 2, 1),
-                            ids=np.asarray(ids, dtype=str), output=label)
+                            ids=np.asarray(ids, dtype=str), output=label, scale=scale)
         table.to_csv(tmp / "ism.tsv", sep="\t", index=False, float_format="%.6g")
         top.to_csv(tmp / "topk.tsv", sep="\t", index=False, float_format="%.6g")
+        write_json(tmp / "summary.json", summary)
         for i, (name, seq) in enumerate(zip(ids, seqs)):
             ism_heatmap(delta[i], seq, tmp / "heatmaps" / f"{i:03d}_{safe_filename(name, 60)}.png",
-                        title=f"ISM of {name} (output {label}, {path} path)",
-                        region=_region_bounds(region, len(seq)) if region else None)
-        topk_bar(top, tmp / "topk.png", k=top_k, title=f"Top {len(top)} mutations by |Δ| (output {label})")
-    return {"delta": delta, "table": table, "top": top, "path": path, "note": note,
-            "n_sequences": len(seqs), "length": len(seqs[0]), "out": str(out)}
+                        title=f"ISM of {name} (output {label}, {measure}, {path} path)",
+                        region=bounds, label=f"{measure} = f(x') − f(x)")
+        topk_bar(top, tmp / "topk.png", k=top_k,
+                 title=f"Top {len(top)} mutations by |{measure}| (output {label})")
+    return {"delta": delta, "table": table, "top": top, "path": path, "scale": scale,
+            "label": measure, "note": note, "n_sequences": len(seqs), "length": len(seqs[0]),
+            "out": str(out)}

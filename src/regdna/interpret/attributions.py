@@ -9,8 +9,10 @@ one-hot models (CNNs), (N, L, 4) maps:
     off-simplex gradient component that one-hot inputs can never move along;
   - `grad_x_input`: the corrected gradient times the one-hot input;
   - `integrated_gradients` (captum): path gradients from dinucleotide-shuffled references;
-  - `deeplift_shap` (captum DeepLIFT, rescale rule) averaged over dinucleotide-shuffled
-    references (the DeepSHAP recipe);
+  - `deeplift_shap`: DeepLIFT (Shrikumar et al. 2017, rescale rule, with exact rules for
+    max-pooling: `regdna.interpret.deeplift`) averaged over dinucleotide-shuffled references
+    (the DeepSHAP recipe, Lundberg & Lee 2017); the observed-base contributions of a sequence
+    sum to f(x) - mean_r f(r_r) over its references;
   - `ism`: saturation mutagenesis (`regdna.variants.ism`), delta centred per position.
 token models (transformers), (N, L) base scores:
   - `saliency`, `grad_x_input`, `integrated_gradients` through the token embedding layer
@@ -24,7 +26,9 @@ contribution of each observed base (zero at the other three bases) unless `hypot
 in which case it returns what each of the 4 bases would contribute at each position (the
 corrected gradient, the DeepLIFT/IG multipliers projected against the references as in
 DeepSHAP's `combine_mult_and_diffref`, or the centred ISM deltas); TF-MoDISco needs both.
-Outputs are logits (before the sigmoid / softmax) of output `output`.
+Outputs are logits (before the sigmoid / softmax) of output `output`, and what is explained is
+the model's plain forward (`predictor.model`): a predictor that averages the reverse complement
+(`rc_average`) has its attributions computed on the forward strand alone.
 """
 from __future__ import annotations
 
@@ -113,8 +117,8 @@ def attribute(predictor, x: Sequence[str] | np.ndarray, method: str, output: int
 
 # -- one-hot models -------------------------------------------------------------------------------
 def _output_module(model, output: int):
-    """Wrap `model` so that it returns the logit of one output, (N, 1): the scalar captum
-    differentiates, and a Module (DeepLIFT hooks the model's submodules)."""
+    """Wrap `model` so that it returns the logit of one output, (N, 1): the scalar that is
+    differentiated, and a Module (DeepLIFT hooks the model's submodules)."""
     import torch
 
     class _Head(torch.nn.Module):
@@ -173,36 +177,40 @@ def _onehot_batch(predictor, seqs, method, output, n_references, n_steps, seed, 
 
 
 def _multipliers(head, method, inputs, refs, n_steps):
-    """captum multipliers (not multiplied by input - reference), (n*R, 4, L) numpy."""
+    """Multipliers (not multiplied by input - reference) of each (input, reference) pair,
+    (n*R, 4, L) numpy: DeepLIFT (`regdna.interpret.deeplift`) or captum's integrated
+    gradients."""
     import torch
+
+    from regdna.interpret.deeplift import deeplift_multipliers
 
     deterministic = torch.are_deterministic_algorithms_enabled()
     try:
-        # DeepLIFT's max-pool rule un-pools, which has no deterministic kernel; a training run
-        # in the same process may have switched determinism on
+        # DeepLIFT's max-pool rules scatter-add and integrated gradients backpropagates through
+        # max-pooling, neither of which has a deterministic CUDA kernel; a training run in the
+        # same process may have switched determinism on
         torch.use_deterministic_algorithms(False)
-        return _captum_multipliers(head, method, inputs, refs, n_steps)
+        if method == "deeplift_shap":
+            mult = deeplift_multipliers(head, inputs, refs)
+        else:
+            mult = _integrated_gradients(head, inputs, refs, n_steps)
     finally:
         torch.use_deterministic_algorithms(deterministic)
+    return mult.detach().cpu().numpy()
 
 
-def _captum_multipliers(head, method, inputs, refs, n_steps):
+def _integrated_gradients(head, inputs, refs, n_steps):
     import warnings
 
     import torch
-    from captum.attr import DeepLift, IntegratedGradients
+    from captum.attr import IntegratedGradients
 
     with torch.enable_grad(), warnings.catch_warnings():
-        # captum announces its temporary hooks and the inputs it marks as requiring grad
+        # captum announces the inputs it marks as requiring grad
         warnings.simplefilter("ignore", UserWarning)
-        if method == "deeplift_shap":
-            explainer = DeepLift(head, multiply_by_inputs=False)
-            mult = explainer.attribute(inputs, baselines=refs, target=0)
-        else:
-            explainer = IntegratedGradients(head, multiply_by_inputs=False)
-            mult = explainer.attribute(inputs, baselines=refs, target=0, n_steps=n_steps,
-                                       internal_batch_size=max(len(inputs), 1) * 4)
-    return mult.detach().cpu().numpy()
+        explainer = IntegratedGradients(head, multiply_by_inputs=False)
+        return explainer.attribute(inputs, baselines=refs, target=0, n_steps=n_steps,
+                                   internal_batch_size=max(len(inputs), 1) * 4)
 
 
 def _ism(predictor, seqs, output, hypothetical):

@@ -20,18 +20,32 @@ def evaluate_command(
                                        "labels (e.g. another cell type)."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% intervals."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write figures under RUN/figures/."),
+    shifts: Optional[bool] = typer.Option(None, "--shifts/--no-shifts", help="Shortcut "
+                                          "diagnostics on 500 sequences: prediction change under "
+                                          "shifts, attribution mass by position (default: on for "
+                                          "binary and multilabel one-hot models)."),
+    shift_sizes: str = typer.Option("1,2,5,10,20", "--shift-sizes", help="Comma list of shifts "
+                                    "in bp for --shifts (each applied as -s and +s)."),
     device: Optional[str] = DEVICE,
 ):
-    """Metrics with bootstrap intervals (threshold from validation) and evaluation figures."""
+    """Metrics with bootstrap intervals (threshold from validation), evaluation figures, and
+    shortcut diagnostics (does the model read sequence or window positions?)."""
     from regdna.evaluate.evaluate import run_evaluate
 
+    try:
+        sizes = [int(s) for s in shift_sizes.split(",") if s.strip()]
+    except ValueError:
+        raise RegdnaError(f"--shift-sizes '{shift_sizes}': give a comma list of whole numbers of "
+                          f"bp, e.g. 1,2,5,10,20.") from None
     report = run_evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures,
-                          device=device)
+                          device=device, shifts=shifts, shift_sizes=sizes)
     keys = ["n", "auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece", "accuracy",
             "pearson", "spearman", "mse", "r2"]
     shown = ", ".join(f"{k}={report[k]:.4g}" if isinstance(report[k], float) else f"{k}={report[k]}"
                       for k in keys if k in report and report[k] is not None)
     typer.echo(f"{run} [{split}]: {shown}")
+    for line in report.get("shortcuts", {}).get("warnings", []):
+        typer.echo(f"warning: {line}", err=True)
 
 
 @app.command("predict")

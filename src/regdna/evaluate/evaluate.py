@@ -16,7 +16,11 @@ Keys of the JSON:
 - multiclass: `accuracy`, `per_class` AUROC / PR-AUC (one vs rest), macro and micro means,
   `auroc` / `pr_auc` (= macro) with intervals, `confusion_matrix`;
 - regression: `pearson`, `spearman`, `mse`, `r2` (macro over labels) with `pearson_ci95`, and
-  `per_label`.
+  `per_label`;
+- binary and multilabel runs of one-hot models (or `shifts=True`): `shortcuts`, the shortcut
+  diagnostics of `regdna.evaluate.shifts` on a fixed subsample (`n`, `shifts` table, `attribution`
+  summary with `follows` / `stays`, `warnings`, `notes`); the shifts table is also written as
+  `RUN/shifts_<split>.tsv` and drawn in `RUN/figures/shortcuts_<split>.png`.
 """
 from __future__ import annotations
 
@@ -148,8 +152,30 @@ def regression_report(y, p, labels, n_boot: int = 1000, seed: int = 0) -> dict:
     return out
 
 
+def shortcut_diagnostics(predictor, data_dir, split: str, y, threshold, sizes=None,
+                         n: int = 500, seed: int = 0) -> dict:
+    """`regdna.evaluate.shifts.shortcut_report` on a fixed random subsample of n rows of a split
+    (y: the split's (N, T) targets, in `predict_split` order; sizes: default `SHIFT_SIZES`); its
+    `attribution` keeps the mean profiles (arrays) under `profile`."""
+    from regdna.evaluate.shifts import SHIFT_SIZES, sample_split, shortcut_report
+
+    rows, seqs = sample_split(data_dir, split, len(y), n=n, seed=seed)
+    return shortcut_report(predictor, seqs, y[rows], threshold,
+                           sizes=SHIFT_SIZES if sizes is None else sizes)
+
+
+def _wants_shortcuts(shifts: bool | None, task: str, input_kind: str) -> bool:
+    if shifts is None:
+        return task in ("binary", "multilabel") and input_kind == "onehot"
+    if shifts and task not in ("binary", "multilabel"):
+        raise RegdnaError(f"shift diagnostics (--shifts) are for binary and multilabel runs; this "
+                          f"run is {task}: evaluate it with --no-shifts.")
+    return bool(shifts)
+
+
 def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
-                 figures: bool = True, device=None) -> dict:
+                 figures: bool = True, device=None, shifts: bool | None = None,
+                 shift_sizes=None, n_shift: int = 500) -> dict:
     """`regdna evaluate`: evaluate a run on a split of its dataset (or of `data_dir`, same
     task and labels); the run dir is updated in place.
 
@@ -167,6 +193,14 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         Write the figures (ROC, PR, calibration...) under RUN/figures/.
     device : str or torch.device, optional
         Torch device (default: CUDA when present, else CPU).
+    shifts : bool, optional
+        Shortcut diagnostics (`regdna.evaluate.shifts`: shift sensitivity, attribution mass
+        by position); default: on for binary and multilabel runs of one-hot models; True also
+        runs the shift part for token models.
+    shift_sizes : sequence of int, optional
+        Shifts in bp, each applied as -s and +s (default 1, 2, 5, 10, 20).
+    n_shift : int, default 500
+        Sequences of the fixed random subsample (seed 0) the diagnostics use.
 
     Returns
     -------
@@ -175,9 +209,12 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         threshold_source, n, and per task: binary auroc, pr_auc (floats in [0, 1]) with
         auroc_ci95 / pr_auc_ci95 ([lo, hi]), f1 at the validation threshold, ece...;
         multilabel / multiclass per_label / per_class and macro / micro values; regression
-        pearson, spearman, mse, r2.
+        pearson, spearman, mse, r2; `shortcuts` when the diagnostics ran (its `warnings`:
+        one-line strings).
     """
+    from regdna.io.tables import write_tsv
     from regdna.runs import load_predictor
+    from regdna.evaluate.shifts import TABLE_COLUMNS
 
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
@@ -193,6 +230,7 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         raise RegdnaError(f"{run_dir} has no threshold.json (written at the end of training); "
                           f"finish the run with `regdna train --resume --out {run_dir} ...`.")
     predictor = load_predictor(run_dir, device=device)
+    with_shortcuts = _wants_shortcuts(shifts, info.task, predictor.input_kind)
     y, probs, _ = predict_split(predictor, data_dir, split, info)
     if info.task == "binary":
         report = binary_report(y[:, 0], probs[:, 0], threshold, n_boot=n_boot)
@@ -205,13 +243,18 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     report = {"task": info.task, "split": split, "data": str(data_dir.resolve()),
               "model": config.model.spec, "threshold_source": "val", **report}
     name = layout.split_metrics_name(split, data_dir, config.dataset.path)
+    suffix = Path(name).stem[len("metrics_"):]
+    profile = None
+    if with_shortcuts:
+        report["shortcuts"] = shortcut_diagnostics(predictor, data_dir, split, y, threshold,
+                                                   sizes=shift_sizes, n=n_shift)
+        profile = report["shortcuts"]["attribution"].pop("profile", None)
+        write_tsv(run_dir / f"shifts_{suffix}.tsv", TABLE_COLUMNS,
+                  ([row[c] for c in TABLE_COLUMNS] for row in report["shortcuts"]["shifts"]))
     layout.write_split_metrics(run_dir, name, report)
     if figures:
         from regdna.evaluate.figures import evaluation_figures   # matplotlib
 
-        suffix = Path(name).stem[len("metrics_"):]
-        evaluation_figures(run_dir, info, y, probs, threshold, suffix)
+        evaluation_figures(run_dir, info, y, probs, threshold, suffix,
+                           shortcuts=report.get("shortcuts"), profile=profile)
     return report
-
-
-

@@ -4,7 +4,8 @@ drawn by `regdna.plot.curves` under RUN/figures/ (`regdna.runs.layout.figures_di
 `evaluation_figures` writes the set that fits the task (ROC / PR curves, confusion matrices and
 the reliability diagram for binary runs; per-label curves for multi-label; the argmax confusion
 matrix for multi-class; scatter plots for regression), plus `training_figures` (the loss and
-metric curves of metrics.csv and the learning-rate schedule).
+metric curves of metrics.csv and the learning-rate schedule) and, when the shortcut diagnostics
+ran (`regdna.evaluate.shifts`), `shortcuts_<suffix>.png` (`regdna.plot.shortcuts`).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from regdna.evaluate import metrics as M
 from regdna.evaluate.calibration import expected_calibration_error, reliability_bins
-from regdna.plot import curves
+from regdna.plot import curves, shortcuts as shortcut_plot
 from regdna.runs import layout
 from regdna.utils.paths import safe_filename
 
@@ -82,7 +83,17 @@ def training_figures(run_dir: Path) -> list[Path]:
     return [p for p in made if p is not None]
 
 
-def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str) -> list[Path]:
+def shortcuts_figure(shortcuts: dict, profile: dict | None, path: Path, title: str = "") -> Path:
+    """Prediction change against the shift and attribution mass by position, from the
+    `shortcuts` entry of an evaluation and its mean profiles per class (arrays (L,))."""
+    from regdna.evaluate.shifts import CENTRAL_FRACTION
+
+    return shortcut_plot.shortcuts(shortcuts["shifts"], profile, shortcuts.get("attribution"),
+                                   path, title, central_fraction=CENTRAL_FRACTION)
+
+
+def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
+                       shortcuts: dict | None = None, profile: dict | None = None) -> list[Path]:
     """All figures of one evaluation under RUN/figures/ (file names end in `_<suffix>.png`).
 
     Parameters
@@ -92,6 +103,8 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str) ->
     probs : (N, T) probabilities (values for regression).
     threshold : the validation threshold (float, one per label, or None).
     suffix : the evaluation's name ("test", "test_otherdata").
+    shortcuts, profile : the evaluation's `shortcuts` entry and mean attribution profiles
+        (`regdna.evaluate.shifts`), drawn as shortcuts_<suffix>.png when given.
     """
     out = layout.figures_dir(run_dir)
     made = training_figures(run_dir)
@@ -122,4 +135,7 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str) ->
             made.append(scatter_figure(y[:, t], probs[:, t],
                                        out / f"scatter_{suffix}_{t}_{safe_filename(name, 40)}.png",
                                        name))
+    if shortcuts is not None:
+        made.append(shortcuts_figure(shortcuts, profile, out / f"shortcuts_{suffix}.png",
+                                     f"shortcut diagnostics ({suffix}, n = {shortcuts['n']})"))
     return made

@@ -177,7 +177,8 @@ class Predictor:
         Parameters
         ----------
         seqs : sequence of str, or array / tensor (N, 4, L)
-            As `logits`; one-hot models only.
+            As `logits`; one-hot models whose output is differentiable in the input (a
+            RegdnaError otherwise, e.g. for k-mer counts).
         output : int, default 0
             Index of the output logit.
 
@@ -203,7 +204,12 @@ class Predictor:
                 z = self._forward(x)
                 if self.rc_average:
                     z = (z + self._forward(torch.flip(x, dims=(1, 2)))) / 2
-                grad, = torch.autograd.grad(z[:, output].sum(), x)
+                grad = torch.autograd.grad(z[:, output].sum(), x, allow_unused=True)[0] \
+                    if z.requires_grad else None
+            if grad is None:
+                raise RegdnaError(f"{type(self.model).__name__}'s output is not a differentiable "
+                                  f"function of its one-hot input (e.g. k-mer counts): it has "
+                                  f"no input gradients.")
             grad = grad - grad.mean(dim=1, keepdim=True)
             outs.append(grad.transpose(1, 2).float().cpu().numpy())
         if not outs:

@@ -292,3 +292,18 @@ def test_kmer_model_is_refused_by_deeplift_shap():
     predictor = Predictor(model, task="binary", labels=["y"], length=LENGTH, device="cpu")
     with pytest.raises(RegdnaError, match="--method ism"):
         attribute(predictor, random_seqs(4, LENGTH, seed=18), "deeplift_shap", n_references=4)
+
+
+# -- ism attributions share the logit units ---------------------------------------------------------
+def test_ism_attributions_are_logit_differences(toy_predictor):
+    """Between two bases at a position, the centred ISM hypothetical contributions differ by the
+    difference of the two mutants' logits (not of their probabilities)."""
+    seq = random_seqs(1, toy_predictor.length, seed=19)[0]
+    hyp = attribute(toy_predictor, [seq], "ism", hypothetical=True)[0]
+    positions = [3, 40, 77]
+    mutants = [seq[:j] + b + seq[j + 1:] for j in positions for b in "ACGT"]
+    logits = toy_predictor.logits(mutants)[:, 0].reshape(len(positions), 4)
+    expected = logits - logits.mean(1, keepdims=True)
+    np.testing.assert_allclose(hyp[positions], expected, rtol=0, atol=1e-4)
+    probs = 1 / (1 + np.exp(-logits))
+    assert np.abs((probs - probs.mean(1, keepdims=True)) - expected).max() > 1e-2

@@ -13,7 +13,8 @@ one-hot models (CNNs), (N, L, 4) maps:
     max-pooling: `regdna.interpret.deeplift`) averaged over dinucleotide-shuffled references
     (the DeepSHAP recipe, Lundberg & Lee 2017); the observed-base contributions of a sequence
     sum to f(x) - mean_r f(r_r) over its references;
-  - `ism`: saturation mutagenesis (`regdna.variants.ism`), delta centred per position.
+  - `ism`: saturation mutagenesis (`regdna.variants.ism`) on the logit scale, delta centred
+    per position.
 token models (transformers), (N, L) base scores:
   - `saliency`, `grad_x_input`, `integrated_gradients` through the token embedding layer
     (`model.token_embedding()`, `regdna.models.base`; captum layer methods; each token's score
@@ -26,9 +27,11 @@ contribution of each observed base (zero at the other three bases) unless `hypot
 in which case it returns what each of the 4 bases would contribute at each position (the
 corrected gradient, the DeepLIFT/IG multipliers projected against the references as in
 DeepSHAP's `combine_mult_and_diffref`, or the centred ISM deltas); TF-MoDISco needs both.
-Outputs are logits (before the sigmoid / softmax) of output `output`, and what is explained is
-the model's plain forward (`predictor.model`): a predictor that averages the reverse complement
-(`rc_average`) has its attributions computed on the forward strand alone.
+Every method is in logit units of output `output` (before the sigmoid / softmax; ism on a
+multiclass model: the class's log-softmax, `regdna.variants.ism`). The gradient methods
+explain the model's plain forward (`predictor.model`): for a predictor that averages the
+reverse complement (`rc_average`) they explain the forward strand alone, while `ism` scores the
+predictor's own (averaged) predictions.
 """
 from __future__ import annotations
 
@@ -91,8 +94,8 @@ def attribute(predictor, x: Sequence[str] | np.ndarray, method: str, output: int
 
     Returns
     -------
-    (N, L, 4) float32 for one-hot models, (N, L) float32 for token models; units of the logit
-    (ism: of the probability).
+    (N, L, 4) float32 for one-hot models, (N, L) float32 for token models; logit units (see
+    the module doc).
     """
     check_method(predictor, method)
     if not 0 <= output < predictor.n_outputs:
@@ -214,11 +217,13 @@ def _integrated_gradients(head, inputs, refs, n_steps):
 
 
 def _ism(predictor, seqs, output, hypothetical):
-    """Saturation mutagenesis deltas (on the probability scale of `regdna.variants.ism`),
-    centred per position like the gradient correction: the hypothetical contribution of base b
-    is delta_b - mean_c delta_c, so the observed base scores minus the mean effect of mutating
-    it. Token models get that observed-base score, (N, L)."""
-    delta = np.asarray(saturation_mutagenesis(predictor, seqs, output=output), dtype=np.float32)
+    """Saturation mutagenesis deltas on the logit scale (`regdna.variants.ism`; unlike the
+    probability it does not saturate on a confident prediction), centred per position like the
+    gradient correction: the hypothetical contribution of base b is delta_b - mean_c delta_c,
+    so the observed base scores minus the mean effect of mutating it. Token models get that
+    observed-base score, (N, L)."""
+    delta = np.asarray(saturation_mutagenesis(predictor, seqs, output=output,
+                                              scale="logit"), dtype=np.float32)
     hyp = delta - delta.mean(axis=-1, keepdims=True)
     if hypothetical and predictor.input_kind == "onehot":
         return hyp

@@ -115,44 +115,64 @@ def faithfulness_cmd(
 # -- motifs ---------------------------------------------------------------------------------------
 @app.command("motifs")
 def motifs_cmd(
-    out: Path = out_option("Output dir: motifs.tsv (JASPAR matches), motifs.json, logos/, "
-                           "filters.tsv (CNNs)."),
+    ctx: typer.Context,
+    out: Path = out_option("Output dir: motifs.tsv (JASPAR matches, per class), motifs.json, "
+                           "logos/, filters.tsv (CNNs)."),
     attributions: Optional[Path] = typer.Option(None, "--attributions", help="Dir written by "
-                                                "`regdna attribute` (one-hot model)."),
+                                                "`regdna attribute` (one-hot model): one "
+                                                "TF-MoDISco run, positive patterns for the "
+                                                "output's class, negative ones for the other."),
     run: Optional[Path] = run_option("Run dir: match its first-layer filters too (CNNs); without "
-                                     "--attributions, also compute the attributions of --data.",
-                                     required=False),
+                                     "--attributions, also compute the attributions of --data, "
+                                     "per class.", required=False),
     data: Optional[Path] = data_option("Dataset dir (with --run)."),
     split: str = split_option(),
-    label: str = typer.Option("1", "--class", help="Class whose sequences are explained "
-                              "(with --run)."),
+    label: Optional[str] = typer.Option(None, "--class", help="Only this class (binary, "
+                                        "multiclass; with --run; default: every class, each "
+                                        "from its own sequences)."),
+    target: str = target_option("Only this model output (multi-label, regression, multiclass; "
+                                "index or label name; default: every output)."),
     method: str = typer.Option("deeplift_shap", "--method", help="Attribution method (with "
                                "--run)."),
-    n: int = n_option("Most sequences to explain (with --run).", default=500),
+    n_per_class: int = n_per_class_option("Most sequences explained per class (with --run).",
+                                          500),
+    n: Optional[int] = old_spelling("--n"),
     jaspar_release: Optional[str] = typer.Option(None, "--jaspar-release", help="JASPAR release "
                                                  "(default: the newest bundled with pyjaspar)."),
     collection: str = typer.Option("CORE", "--collection", help="JASPAR collection."),
     tax_group: str = typer.Option("vertebrates", "--tax-group", help="JASPAR taxonomic group."),
     top: int = typer.Option(5, "--top", help="Matches listed per motif."),
-    max_seqlets: int = typer.Option(2000, "--max-seqlets", help="Seqlets clustered per sign."),
+    max_seqlets: int = typer.Option(2000, "--max-seqlets", help="Seqlets clustered per class "
+                                    "and sign."),
+    min_seqlets: int = typer.Option(50, "--min-seqlets", help="Fewest seqlets of a class and "
+                                    "sign worth clustering."),
     q_threshold: float = typer.Option(0.05, "--q", help="q-value threshold of a filter hit."),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
-    """TF-MoDISco motifs from attributions, named by Tomtom against JASPAR (+ CNN filters)."""
+    """TF-MoDISco motifs of every class, named by Tomtom against JASPAR (+ CNN filters)."""
+    n_per_class = renamed(ctx, "n_per_class", "n")
+    source = ctx.get_parameter_source("target")   # not given: every output
+    chosen = None if source is None or source.name in ("DEFAULT", "DEFAULT_MAP") else target
     from regdna.interpret.motifs import run_motifs
 
     report = run_motifs(out, attributions=attributions, run=run, data=data, split=split,
-                        label=label, method=method, n=n, jaspar_release=jaspar_release,
-                        collection=collection, tax_group=tax_group, top=top,
-                        max_seqlets=max_seqlets, q_threshold=q_threshold, device=device,
+                        label=label, target=chosen, method=method, n_per_class=n_per_class,
+                        jaspar_release=jaspar_release, collection=collection,
+                        tax_group=tax_group, top=top, max_seqlets=max_seqlets,
+                        min_seqlets=min_seqlets, q_threshold=q_threshold, device=device,
                         overwrite=overwrite, say=typer.echo)
-    if not report["motifs"]:
-        typer.echo("no motifs found (too few high-attribution seqlets); explain more sequences")
-    for row in report["motifs"]:
-        q = f"q = {row['q_value']:.2g}" if row["q_value"] is not None else "no match"
-        typer.echo(f"{row['motif']:>6}  {row['consensus']:<24} {row['n_seqlets']:5d} seqlets  "
-                   f"best JASPAR match: {row['best_match']} ({row['matrix_id']}, {q})")
+    for group in report["classes"]:
+        typer.echo(f"class {group['class']} ({group['n_sequences']} sequences): "
+                   f"{len(group['motifs'])} motifs")
+        if not group["motifs"]:
+            typer.echo("  none (too few high-attribution seqlets); explain more sequences or "
+                       "lower --min-seqlets")
+        for row in group["motifs"]:
+            q = f"q = {row['q_value']:.2g}" if row["q_value"] is not None else "no match"
+            typer.echo(f"  {row['motif']:>6}  {row['consensus']:<24} {row['n_seqlets']:5d} "
+                       f"seqlets  best JASPAR match: {row['best_match']} ({row['matrix_id']}, "
+                       f"{q})")
     if "filters" in report:
         f = report["filters"]
         typer.echo(f"first-layer filters: {f['n_aligned']}/{f['n_filters']} aligned, hit ratio "

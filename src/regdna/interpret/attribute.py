@@ -19,6 +19,7 @@ from regdna.interpret.inputs import check_length
 from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
 from regdna.plot.logos import plot_attribution_logo
 from regdna.runs import load_predictor
+from regdna.runs.config import dataset_info_of_run, read_run_config
 from regdna.utils.jsonio import write_json
 from regdna.utils.output import check_out_dir, output_dir
 from regdna.utils.paths import safe_filename
@@ -57,7 +58,8 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
     Returns
     -------
     dict
-        run, method, output (label name), n_sequences, shape (of `attributions`: (N, L, 4) for
+        run, method, output (label name), task, classes (class names of a binary or
+        multiclass run, else None; `regdna motifs` reads them), n_sequences, shape (of `attributions`: (N, L, 4) for
         one-hot models, (N, L) for token models), [n_with_sites, site_auroc (float in [0, 1],
         NaN without both kinds of position)], n_logos, out.
     """
@@ -82,8 +84,10 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
     else:
         hyp, attr = None, attribute(predictor, seqs, method, **kwargs)
     boxes = site_boxes(table, sites) if sites is not None else [[] for _ in seqs]
+    info = dataset_info_of_run(read_run_config(run))
     summary = {"run": str(run), "method": method, "output": predictor.labels[index],
-               "n_sequences": len(seqs), "shape": list(attr.shape)}
+               "task": info.task, "classes": info.classes, "n_sequences": len(seqs),
+               "shape": list(attr.shape)}
     if sites is not None:
         mask = site_mask(boxes, attr.shape[1])
         summary["n_with_sites"] = int(mask.any(1).sum())

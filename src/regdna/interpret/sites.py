@@ -1,9 +1,15 @@
 """Known motif sites in the sequences being explained, and how well attributions find them.
 
-Sites come from a table such as the bundled example's `motifs.tsv` (`seq_id`, `chrom`, `start`,
-`end` genomic 0-based half-open, `rel_start`, `rel_end`, `motif`, `role`). A site is placed in a
-sequence by genomic coordinates when the sequence has them (dataset dirs keep `chrom`,
-`start`, `end`), else by `seq_id` + `rel_start` / `rel_end`.
+A site table (TSV) places each site in one of two ways:
+
+- genomic: `chrom`, `start`, `end` (0-based half-open), placed in a sequence that has genomic
+  coordinates (dataset dirs keep `chrom`, `start`, `end`; FASTA names `chr:start-end`); the
+  bundled example's `motifs.tsv` has these and also `seq_id`, `rel_start`, `rel_end`, used for
+  sequences without coordinates;
+- in-sequence: `seq_id`, `start`, `end` (0-based half-open within the sequence whose id is
+  `seq_id`) when there is no `chrom` column, or `seq_id`, `rel_start`, `rel_end`.
+
+`motif` names the site (optional: "site" when absent); `role` "decoy" marks decoys.
 """
 from __future__ import annotations
 
@@ -15,22 +21,57 @@ import pandas as pd
 
 from regdna.errors import RegdnaError
 
-REQUIRED = ("motif",)
-
 
 def load_sites(path: str | Path) -> pd.DataFrame:
-    """Read a motif-site table (TSV); needs `motif` and either seq_id + rel_start/rel_end or
-    chrom + start + end."""
+    """Read a site table (TSV; see the module doc).
+
+    A table with `chrom` is genomic (`chrom`, `start`, `end`); one without `chrom` but with
+    `seq_id`, `start`, `end` is in-sequence, read as `rel_start`, `rel_end`. A missing `motif`
+    column becomes "site".
+
+    Returns
+    -------
+    DataFrame with `motif` and the columns of either placement (in-sequence sites as
+    `seq_id`, `rel_start`, `rel_end`).
+    """
     path = Path(path)
     if not path.is_file():
         raise RegdnaError(f"motif table {path} does not exist")
-    table = pd.read_csv(path, sep="\t")
+    try:
+        table = pd.read_csv(path, sep="\t")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise RegdnaError(f"{path}: not a tab-separated site table with a header "
+                          f"({str(err).splitlines()[0]})") from None
+    columns = set(table.columns)
+    if "chrom" not in columns and {"seq_id", "start", "end"} <= columns \
+            and not {"rel_start", "rel_end"} & columns:
+        table = table.rename(columns={"start": "rel_start", "end": "rel_end"})
     by_id = {"seq_id", "rel_start", "rel_end"} <= set(table.columns)
     by_pos = {"chrom", "start", "end"} <= set(table.columns)
-    if "motif" not in table.columns or not (by_id or by_pos):
-        raise RegdnaError(f"{path}: a motif table needs columns motif and seq_id, rel_start, "
-                          f"rel_end (or chrom, start, end); found {', '.join(table.columns)}")
+    if not (by_id or by_pos):
+        raise RegdnaError(f"{path}: a site table needs columns seq_id, start, end (within the "
+                          "sequence), or chrom, start, end (genomic), or seq_id, rel_start, "
+                          f"rel_end; found {', '.join(map(str, table.columns))}")
+    if not by_pos:
+        _check_spans(path, table, "rel_start", "rel_end")
+    if "motif" not in table.columns:
+        table["motif"] = "site"
+    if "seq_id" in table.columns:   # ids such as 1, 2 match the records' string ids
+        table["seq_id"] = table["seq_id"].astype(str)
     return table
+
+
+def _check_spans(path: Path, table: pd.DataFrame, start: str, end: str) -> None:
+    """Refuse a row whose in-sequence span is not whole numbers with 0 <= start < end."""
+    lo = pd.to_numeric(table[start], errors="coerce")
+    hi = pd.to_numeric(table[end], errors="coerce")
+    bad = ~((lo >= 0) & (hi > lo) & (lo % 1 == 0) & (hi % 1 == 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        row = table.iloc[i]
+        raise RegdnaError(f"{path}, line {i + 2}: site {row[start]}-{row[end]} of "
+                          f"{row.get('seq_id', '?')} is not a span 0 <= start < end of whole "
+                          "bases (0-based, end exclusive, within the sequence)")
 
 
 def site_boxes(records: pd.DataFrame, sites: pd.DataFrame) -> list[list[tuple[int, int, str]]]:

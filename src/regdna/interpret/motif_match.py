@@ -14,10 +14,22 @@ from regdna.io.jaspar import load_collection
 
 def load_targets(release: str | None = None, collection: str | None = "CORE",
                  tax_group: str | None = "vertebrates", exclude: Sequence[str] = ()):
-    """JASPAR matrices to match against (`regdna.io.jaspar.load_collection`), minus any whose
-    matrix id starts with one of `exclude`."""
+    """JASPAR matrices to match against (`regdna.io.jaspar.load_collection`), minus every
+    version of the base ids in `exclude` (`exclude_profiles`)."""
     targets = load_collection(release=release, collection=collection, tax_group=tax_group)
-    return [m for m in targets if not m.matrix_id.startswith(tuple(exclude))]
+    return exclude_profiles(targets, exclude)
+
+
+def base_id(matrix_id: str) -> str:
+    """The JASPAR base id of a matrix id, without its version ("MA1930.2" -> "MA1930")."""
+    return str(matrix_id).split(".")[0].upper()
+
+
+def exclude_profiles(targets, exclude: Sequence[str]) -> list:
+    """The targets whose base id is not one of `exclude` (ids with or without version: any
+    version of an excluded base id is left out, so a later JASPAR release's is too)."""
+    out = {base_id(e) for e in exclude}
+    return [t for t in targets if base_id(t.matrix_id) not in out]
 
 
 def match_jaspar(ppms: Sequence[np.ndarray], targets, top: int = 5) -> list[pd.DataFrame]:

@@ -1,5 +1,6 @@
 """The verb `regdna attribute`: attribution maps of a run's model for FASTA records or a dataset
-split, written with per-sequence logos (the methods themselves: `regdna.interpret.attributions`).
+split, written with per-sequence figures: letter logos of one-hot contributions, tracks of a
+token model's base scores (the methods themselves: `regdna.interpret.attributions`).
 
 Output dir (`regdna.utils.output`, checked before the model is loaded): `attributions.npz`
 (`attributions` (N, L, 4) or (N, L), `hypothetical` (N, L, 4) for one-hot models, `onehot`
@@ -59,8 +60,8 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
     -------
     dict
         run, method, output (label name), task, classes (class names of a binary or
-        multiclass run, else None; `regdna motifs` reads them), n_sequences, shape (of `attributions`: (N, L, 4) for
-        one-hot models, (N, L) for token models), [n_with_sites, site_auroc (float in [0, 1],
+        multiclass run, else None; `regdna motifs` reads them), n_sequences, shape (of
+        `attributions`: (N, L, 4) for one-hot models, (N, L) for token models), [n_with_sites, site_auroc (float in [0, 1],
         NaN without both kinds of position)], n_logos, out.
     """
     inputs = [run, fasta, data, motifs]
@@ -93,6 +94,8 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
         summary["n_with_sites"] = int(mask.any(1).sum())
         summary["site_auroc"] = site_auroc(attr, mask)
     order = sorted(range(len(seqs)), key=lambda i: (not boxes[i], i))[:logos]
+    # token models' (N, L) base scores are drawn as tracks, one-hot contributions as logos
+    ylabel = f"{method} score" if attr.ndim == 2 else "attribution"
     with output_dir(out, VERB, inputs, overwrite) as tmp:
         arrays = {"attributions": attr.astype(np.float32), "ids": np.asarray(table.id, dtype=str),
                   "onehot": one_hot(seqs)}
@@ -105,7 +108,7 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
                                   attr[i], seqs[i], boxes[i],
                                   title=f"{table.id[i]}  ({method}, output "
                                   f"{predictor.labels[index]})",
-                                  zoom=_zoom(boxes[i], len(seqs[i])))
+                                  zoom=_zoom(boxes[i], len(seqs[i])), ylabel=ylabel)
         write_json(tmp / "summary.json", summary)
     return {**summary, "n_logos": len(order), "out": str(out)}
 

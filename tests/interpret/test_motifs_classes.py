@@ -118,3 +118,90 @@ def test_class_option_keeps_one_class_and_old_n_spelling_warns(two_factor_run, t
     saved = json.loads((out / "motifs.json").read_text())
     assert [g["class"] for g in saved["classes"]] == ["0"]
     assert saved["classes"][0]["n_sequences"] == 200
+
+
+def test_saved_attributions_of_both_classes_name_both_factors(two_factor_run, tmp_path):
+    """From `regdna attribute`'s output (one output, both classes' sequences): one TF-MoDISco
+    run, positive patterns for class 1, negative ones for class 0."""
+    from regdna.interpret.attribute import run_attribute
+    from regdna.interpret.motifs import run_motifs
+
+    data, run = two_factor_run
+    run_attribute(run, tmp_path / "attr", method="grad_x_input", data=data, split="train",
+                  logos=0, say=lambda note: None)
+    result = run_motifs(tmp_path / "motifs", attributions=tmp_path / "attr", run=run)
+    groups = {g["class"]: g for g in result["classes"]}
+    assert list(groups) == ["1", "0"] and groups["1"]["n_sequences"] == 434
+    assert _best(groups["1"])["best_match"].upper() == FACTOR_1
+    assert _best(groups["0"])["best_match"].upper() == FACTOR_0
+    assert all(m["motif"].startswith("pos_") for m in groups["1"]["motifs"])
+    assert all(m["motif"].startswith("neg_") for m in groups["0"]["motifs"])
+
+# -- which sequences and signs each class gets (no model needed) ----------------------------------
+class _Outputs:
+    """The part of a Predictor `class_groups` reads: outputs and their names."""
+
+    def __init__(self, labels):
+        self.labels, self.n_outputs = list(labels), len(labels)
+
+    def output_index(self, output):
+        return self.labels.index(output) if output in self.labels else int(output)
+
+
+def _records(columns: dict) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame({"id": [f"s{i}" for i in range(n)],
+                         "sequence": [f"SEQ{i}" for i in range(n)], **columns})
+
+
+def test_binary_classes_take_their_own_sequences_and_signs():
+    from regdna.data.dataset import DatasetInfo
+    from regdna.interpret.motifs import class_groups
+
+    info = DatasetInfo(task="binary", labels=["bound"], classes=["B-bound", "A-bound"])
+    table = _records({"bound": [1.0, 0.0, 1.0, 0.0, 0.0]})
+    groups = class_groups(info, _Outputs(["bound"]), table, None, None, 500)
+    assert [(g.name, g.output, g.sign, g.seqs) for g in groups] == [
+        ("B-bound", 0, -1, ["SEQ1", "SEQ3", "SEQ4"]), ("A-bound", 0, 1, ["SEQ0", "SEQ2"])]
+    notes = []
+    only = class_groups(info, _Outputs(["bound"]), table, "B-bound", None, 2, notes.append)
+    assert [(g.name, g.seqs) for g in only] == [("B-bound", ["SEQ1", "SEQ3"])]
+    assert notes == ["class B-bound: using the first 2 of 3 sequences (--n-per-class 2)"]
+
+
+def test_multilabel_outputs_take_their_positives_and_regression_keeps_both_signs():
+    from regdna.data.dataset import DatasetInfo
+    from regdna.errors import RegdnaError
+    from regdna.interpret.motifs import class_groups
+
+    info = DatasetInfo(task="multilabel", labels=["gata", "spi1"])
+    table = _records({"gata": [1.0, 0.0, 1.0], "spi1": [0.0, 1.0, 1.0]})
+    groups = class_groups(info, _Outputs(info.labels), table, None, None, 500)
+    assert [(g.name, g.output, g.sign, g.keep, g.seqs) for g in groups] == [
+        ("gata", 0, 1, (1,), ["SEQ0", "SEQ2"]), ("spi1", 1, 1, (1,), ["SEQ1", "SEQ2"])]
+    assert [g.name for g in class_groups(info, _Outputs(info.labels), table, None, "spi1",
+                                         500)] == ["spi1"]
+    with pytest.raises(RegdnaError, match="--class applies to binary and multiclass"):
+        class_groups(info, _Outputs(info.labels), table, "1", None, 500)
+    many = DatasetInfo(task="regression", labels=[f"y{i}" for i in range(10)])
+    notes = []
+    groups = class_groups(many, _Outputs(many.labels), _records({f"y{i}": [0.5, 2.0]
+                                                                  for i in range(10)}),
+                          None, None, 500, notes.append)
+    assert [(g.name, g.keep, g.seqs) for g in groups] == [("y0", (1, -1), ["SEQ0", "SEQ1"])]
+    assert "the first of 10 classes or outputs" in notes[0]
+
+
+def test_saved_attributions_split_by_sign_into_the_classes():
+    from types import SimpleNamespace
+
+    from regdna.interpret.motifs import _by_sign
+
+    motifs = [SimpleNamespace(name="pos_0", sign=1), SimpleNamespace(name="neg_0", sign=-1)]
+    binary = _by_sign(motifs, {"output": "bound", "task": "binary", "classes": None}, None, 9)
+    assert [(c.name, [m.name for m in c.motifs]) for c in binary] == [("1", ["pos_0"]),
+                                                                      ("0", ["neg_0"])]
+    other = _by_sign(motifs, {"output": "gata", "task": "multilabel"}, None, 9)
+    assert [c.name for c in other] == ["gata", "not gata"]
+    regression = _by_sign(motifs, {"output": "y", "task": "regression"}, None, 9)
+    assert [(c.name, len(c.motifs)) for c in regression] == [("y", 2)]

@@ -33,8 +33,11 @@ def attribute_cmd(
                                         "(--data; e.g. 1 for positives)."),
     n: Optional[int] = n_option("Explain only the first N sequences (default: every record of "
                                 "--fasta or of the split)."),
-    motifs: Optional[Path] = typer.Option(None, "--motifs", help="Known sites (motifs.tsv): boxed "
-                                          "on the logos; AUROC of attribution at sites reported."),
+    motifs: Optional[Path] = typer.Option(None, "--motifs", help="Known sites, a TSV with seq_id, "
+                                          "start, end (0-based, within the sequence) or chrom, "
+                                          "start, end (genomic), and optionally motif (as the "
+                                          "example's motifs.tsv): boxed on the figures; AUROC "
+                                          "of attribution at sites reported."),
     target: str = target_option(),
     output: Optional[str] = old_spelling("--output"),
     logos: int = typer.Option(6, "--logos", help="Number of per-sequence logos to draw (those "
@@ -48,7 +51,8 @@ def attribute_cmd(
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
-    """Attribution maps (N, L, 4) or (N, L) for each sequence, with per-sequence logos."""
+    """Attribution maps (N, L, 4) or (N, L) for each sequence, with per-sequence figures
+    (letter logos of one-hot contributions, tracks of a token model's base scores)."""
     target = renamed(ctx, "target", "output")
     from regdna.interpret.attribute import run_attribute
 

@@ -179,8 +179,16 @@ def motifs_cmd(
                        f"{q})")
     if "filters" in report:
         f = report["filters"]
-        typer.echo(f"first-layer filters: {f['n_aligned']}/{f['n_filters']} aligned, hit ratio "
-                   f"{f['hit_ratio']:.3g} (q < {q_threshold:.4g}), mean best q {f['mean_best_q']:.3g}")
+        mean_q = "" if f["n_hits"] == 0 else f", mean best q {f['mean_best_q']:.3g}"
+        typer.echo(f"first-layer filters: {f['n_aligned']}/{f['n_filters']} aligned, "
+                   f"{f['n_informative']} informative (>= {f['min_information']:g} bits), hit "
+                   f"ratio {f['hit_ratio']:.3g} of informative (q < {q_threshold:.4g}){mean_q}; "
+                   f"{f['hit_ratio_all']:.3g} of all filters")
+        top = list(f["matched_names"].items())[:5]
+        if top:
+            typer.echo("  matched: " + ", ".join(f"{name} {count}" for name, count in top))
+        for line in f["warnings"]:
+            typer.echo(f"warning: {line}", err=True)
     typer.echo(f"-> {out}/motifs.tsv, motifs.json, logos/")
 
 

@@ -44,7 +44,7 @@ from regdna.data.records import class_value, load_records
 from regdna.encode.onehot import one_hot, one_hot_to_strings
 from regdna.errors import RegdnaError
 from regdna.interpret.attributions import attribute, check_method
-from regdna.interpret.filters import FILTER_EXCLUDE, filter_report
+from regdna.interpret.filters import filter_report
 from regdna.interpret.inputs import check_length
 from regdna.interpret.modisco import discover_motifs
 from regdna.interpret.motif_match import load_targets, match_motifs
@@ -162,8 +162,8 @@ def run_motifs(out: str | Path, attributions: str | Path | None = None,
     by_id = {m.matrix_id: m for m in targets}
     filters = None
     if predictor is not None:
-        filter_targets = [t for t in targets if not t.matrix_id.startswith(FILTER_EXCLUDE)]
-        filters = filter_report(predictor, seqs, filter_targets, q_threshold=q_threshold)
+        # filter_report leaves out the profiles motif-less filters match (FILTER_EXCLUDE) itself
+        filters = filter_report(predictor, seqs, targets, q_threshold=q_threshold)
     classes = [{"class": c.name, "output": c.output, "n_sequences": c.n_sequences,
                 "motifs": [_best_match(motif) for motif in c.motifs]} for c in found]
     report = {"classes": classes,

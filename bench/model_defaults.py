@@ -32,11 +32,14 @@ import numpy as np
 import pandas as pd
 
 FILTERS = 0.25     # channel scale of every CNN at the default size (1.0 with --full)
-TRAIN = ["optim.lr=3e-3", "data.batch_size=64", "train.max_epochs=8", "train.patience=2"]
-TRAIN_FULL = ["optim.lr=1e-3", "data.batch_size=128", "train.max_epochs=30", "train.patience=5"]
+# every candidate trains with regdna's default optimiser, schedule, augmentation and early
+# stopping (patience 5 on validation AUROC); only the epoch budget differs with the size
+TRAIN = ["train.max_epochs=20"]
+TRAIN_FULL = ["train.max_epochs=30"]
 
 # name -> (spec, model options, extra overrides)
 CANDIDATES = {
+    "default": (None, {}, []),                     # `regdna train` as is: the `cnn` model
     "basset": ("basset", {}, []),                                       # published head
     "basset-gp": ("basset", {"bins": 1}, []),                           # global max-pool
     "basset-gp-exp": ("basset", {"bins": 1, "exp_activation": True}, []),
@@ -46,7 +49,6 @@ CANDIDATES = {
                               ["train.monitor=loss"]),
     "cnn-baseline": ("cnn-baseline", {}, []),
     "residualbind": ("residualbind", {}, []),
-    "default": (None, {}, []),                                          # `regdna train` as is
     "shallow-cnn": ("shallow-cnn", {}, []),                             # floor
     "kmer-lr": ("kmer-lr", {}, []),                                     # floor
 }
@@ -83,13 +85,11 @@ def dataset(work: Path, member: str, full: bool, seed: int) -> tuple[Path, pd.Da
 def overrides_for(name: str, full: bool) -> tuple[str | None, list[str]]:
     spec, options, extra = CANDIDATES[name]
     options = dict(options)
-    if spec not in (None, "kmer-lr"):
+    if spec not in (None, "kmer-lr", "cnn"):
         options.setdefault("filters", 1.0 if full else FILTERS)
     sets = list(TRAIN_FULL if full else TRAIN) + extra
     if options:
         sets.append("model.options=" + json.dumps(options))
-    if name == "default":
-        sets = TRAIN_FULL[3:] if full else TRAIN[2:]       # only the budget: the defaults stay
     return spec, sets
 
 
@@ -175,14 +175,27 @@ def report(frame: pd.DataFrame, names: list[str], members: list[str]) -> None:
         if "seconds" not in metric:
             table["mean"] = table.mean(axis=1)
         print(f"\n### {metric}\n")
-        print(table.to_markdown(floatfmt=".3f"))
+        print(markdown(table, ".3f" if "seconds" not in metric else ".0f"))
     auroc = frame.pivot(index="candidate", columns="member", values="auroc")
     floor = auroc.reindex([f for f in FLOORS if f in auroc.index]).max()
     beats = (auroc > floor).all(axis=1)
     rank = auroc.rank(ascending=False).mean(axis=1)
     print("\n### beats both floors on every member, mean AUROC rank\n")
-    print(pd.DataFrame({"beats_floors": beats, "mean_rank": rank}).sort_values("mean_rank")
-          .to_markdown(floatfmt=".2f"))
+    print(markdown(pd.DataFrame({"beats_floors": beats, "mean_rank": rank})
+                   .sort_values("mean_rank"), ".2f"))
+
+
+def markdown(table: pd.DataFrame, fmt: str) -> str:
+    def cell(value):
+        if isinstance(value, (bool, np.bool_)):
+            return "yes" if value else "no"
+        return "" if pd.isna(value) else format(value, fmt)
+
+    lines = ["| " + " | ".join([""] + [str(c) for c in table.columns]) + " |",
+             "|" + "---|" * (len(table.columns) + 1)]
+    lines += ["| " + " | ".join([str(i)] + [cell(v) for v in row]) + " |"
+              for i, row in zip(table.index, table.to_numpy())]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -47,3 +47,30 @@ def basset_run(basset_train_dir, tmp_path_factory):
               overrides=BASSET_RUN_OVERRIDES, progress=False)
     run_evaluate(run, split="test", n_boot=200)
     return run
+
+
+@pytest.fixture(scope="session")
+def shortcut_data(tmp_path_factory):
+    """(dataset dir, sites table) of the `shortcut` grammar (`regdna.data.grammars`) at its
+    default size (2,000 windows per class): positives carry GATA1 anywhere, negatives SPI1 exactly at the window centre (a third
+    of them background only)."""
+    from regdna.data.grammars import write_grammar
+    from regdna.data.prepare import run_prepare
+
+    root = tmp_path_factory.mktemp("shortcut")
+    table, sites = write_grammar(root / "raw", "shortcut", seed=0)
+    data = run_prepare(root / "dataset", table=table, labels=["label"], split="column",
+                       split_column="split", figures=False)
+    from regdna.interpret.sites import load_sites
+
+    return data, load_sites(sites)
+
+
+@pytest.fixture(scope="session")
+def shortcut_run(shortcut_data, tmp_path_factory):
+    """Run dir of `regdna train` with every default (the `cnn` model) on `shortcut_data`,
+    12 epochs."""
+    from regdna.train.train import fit
+
+    return fit(shortcut_data[0], None, tmp_path_factory.mktemp("shortcut_runs") / "default",
+               overrides=["train.max_epochs=12"], progress=False)

@@ -15,9 +15,10 @@ from regdna.cli.options import (OVERWRITE, data_option, model_option, out_option
 @app.command("train")
 def train_command(
     data: Path = data_option("Dataset dir written by `regdna prepare`.", required=True),
-    model: Optional[str] = model_option("Model spec: basset, deepsea, residualbind, kmer-lr, "
-                                        "tinyformer or hf:<hub id or path>. Default: model.spec "
-                                        "of the config (basset)."),
+    model: Optional[str] = model_option("Model spec: cnn, basset, deepsea, residualbind, "
+                                        "cnn-baseline, shallow-cnn, kmer-lr, tinyformer or "
+                                        "hf:<hub id or path>. Default: model.spec of the config "
+                                        "(cnn, chosen by bench/model_defaults.py)."),
     out: Path = out_option("Run dir to write (config.yaml, metrics.csv, checkpoints/, "
                            "threshold.json, resources.json)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML config file with sections "
@@ -86,7 +87,7 @@ def train_command(
 @app.command("tune")
 def tune_cmd(
     data: Path = data_option("Dataset dir (from `regdna prepare`).", required=True),
-    model: str = model_option("Model spec: basset, tinyformer, hf:<id or dir>, ...", required=True),
+    model: str = model_option("Model spec: cnn, basset, tinyformer, hf:<id or dir>, ...", required=True),
     out: Path = out_option("Output dir: best.yaml, trials.tsv, history.png, importance.png, "
                            "study.db (an earlier tune dir is continued).", default=Path("tune")),
     trials: int = typer.Option(20, "--trials", "-n", help="Total finished trials wanted in the study "

@@ -6,7 +6,8 @@ are sampled from the sharpened probability matrix like the bundled example's
 (`regdna.data.simulate`), on a random strand, in GC-matched i.i.d. background. Members:
 
 - `two-factor`: positives carry factor A once, negatives factor B once, both anywhere (a
-  two-factor ChIP-seq comparison: "A peaks vs B peaks").
+  two-factor ChIP-seq comparison: "A peaks vs B peaks"); a third of the negatives are
+  background only, so B's absence alone does not make a positive: a model must learn A too.
 - `shortcut`: as `two-factor`, but B sits exactly at the window centre while A sits anywhere,
   so a model can separate the classes by what is at the centre: a head that keeps positions
   (Basset's flatten + dense) may learn the centre instead of the motifs.
@@ -51,14 +52,16 @@ class Grammar:
     positive: str
     negative: str
     centre: tuple[int, ...] = ()
+    empty_negatives: float = 0.0   # share of negatives that are background only
     in_default: bool = True
 
 
 GRAMMARS = {g.name: g for g in (
-    Grammar("two-factor", 200, 1000, 10000, ("GATA1", "SPI1"), "A", "B"),
-    Grammar("shortcut", 200, 1000, 10000, ("GATA1", "SPI1"), "A", "B", centre=(1,)),
-    Grammar("decoy-4", 300, 1500, 10000, ("GATA1", "SPI1", "CEBPB", "FOXA2"), "pair", "one"),
-    Grammar("long", 1000, 500, 5000, ("GATA1", "SPI1"), "AB", "one"),
+    Grammar("two-factor", 200, 2000, 10000, ("GATA1", "SPI1"), "A", "B", empty_negatives=1 / 3),
+    Grammar("shortcut", 200, 2000, 10000, ("GATA1", "SPI1"), "A", "B", centre=(1,),
+            empty_negatives=1 / 3),
+    Grammar("decoy-4", 300, 3000, 10000, ("GATA1", "SPI1", "CEBPB", "FOXA2"), "pair", "one"),
+    Grammar("long", 1000, 1000, 5000, ("GATA1", "SPI1"), "AB", "one"),
     Grammar("large", 300, 25000, 25000, ("GATA1", "SPI1", "CEBPB", "FOXA2"), "pair", "one",
             in_default=False),
 )}
@@ -88,10 +91,10 @@ def _starts(rng, length: int, widths: list[int], fixed: list[int | None]) -> lis
     return starts
 
 
-def simulate(grammar: Grammar | str, seed: int = 0, full: bool = False
-             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def simulate(grammar: Grammar | str, seed: int = 0, full: bool = False,
+             n_per_class: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sample a grammar: (sequences: id, sequence, label, split; sites: seq_id, start, end,
-    motif, role, strand)."""
+    motif, role, strand). `n_per_class` overrides the member's size (tests use small ones)."""
     if isinstance(grammar, str):
         if grammar not in GRAMMARS:
             raise RegdnaError(f"unknown grammar '{grammar}'; valid: {', '.join(GRAMMARS)}")
@@ -99,13 +102,15 @@ def simulate(grammar: Grammar | str, seed: int = 0, full: bool = False
     motifs = [load_motif(name, release=RELEASE) for name in grammar.factors]
     tables = [sharpened(m.ppm, 2.0) for m in motifs]
     rng = np.random.default_rng(seed)
-    n = grammar.n_full if full else grammar.n_per_class
+    n = n_per_class or (grammar.n_full if full else grammar.n_per_class)
     rows, sites = [], []
     for label, rule in ((1, grammar.positive), (0, grammar.negative)):
         for _ in range(n):
             seq_id = f"{grammar.name}_{len(rows):06d}"
             codes = background(rng, grammar.length, window_gc(rng))
             chosen = _factors(rule, rng, len(motifs))
+            if not label and rng.random() < grammar.empty_negatives:
+                chosen = []
             widths = [motifs[i].width for i in chosen]
             fixed = [(grammar.length - w) // 2 if i in grammar.centre else None
                      for i, w in zip(chosen, widths)]
@@ -131,13 +136,13 @@ def _stratified_split(labels: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return out
 
 
-def write_grammar(out: str | Path, grammar: Grammar | str, seed: int = 0,
-                  full: bool = False) -> tuple[Path, Path]:
+def write_grammar(out: str | Path, grammar: Grammar | str, seed: int = 0, full: bool = False,
+                  n_per_class: int | None = None) -> tuple[Path, Path]:
     """Write `sequences.tsv` and `sites.tsv` of a grammar into the directory `out` (created);
     returns their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    seqs, sites = simulate(grammar, seed=seed, full=full)
+    seqs, sites = simulate(grammar, seed=seed, full=full, n_per_class=n_per_class)
     seqs.to_csv(out / "sequences.tsv", sep="\t", index=False)
     sites.to_csv(out / "sites.tsv", sep="\t", index=False)
     return out / "sequences.tsv", out / "sites.tsv"

@@ -1,4 +1,5 @@
-"""Model spec strings: `basset`, `deepsea`, `residualbind`, `kmer-lr`, `tinyformer`,
+"""Model spec strings: `cnn` (the default), `basset`, `deepsea`, `residualbind`, `cnn-baseline`,
+`shallow-cnn`, `kmer-lr`, `tinyformer`,
 `hf:<hub id or local path>`. `parse_spec` is the one place that reads them; the registry
 (`regdna.models.registry`) builds models from them and re-exports `parse_spec`.
 """
@@ -8,7 +9,7 @@ from typing import NamedTuple
 
 from regdna.errors import RegdnaError
 
-CNN_SPECS = ("basset", "deepsea", "residualbind", "cnn-baseline", "shallow-cnn")
+CNN_SPECS = ("cnn", "basset", "deepsea", "residualbind", "cnn-baseline", "shallow-cnn")
 TOKEN_SPECS = ("tinyformer",)
 NAMED_SPECS = CNN_SPECS + ("kmer-lr",) + TOKEN_SPECS
 HF_PREFIX = "hf:"

@@ -29,6 +29,7 @@ from regdna.models.registry import build_model
 from regdna.runs import layout, load_predictor
 from regdna.runs.checkpoint import AtomicCheckpointIO, read_checkpoint
 from regdna.runs.config import DatasetRef, RunConfig, default_loss, load_config, read_run_config, \
+    resolve_defaults, \
     save_config
 from regdna.train.callbacks import (EpochLog, GracefulStop, Interrupted, MetricsCSV,
                                     ResourceMonitor, quiet_lightning)
@@ -116,7 +117,7 @@ def resolve_config(data_dir, model_spec, out: Path, config, overrides, resume: b
         cfg = load_config(config, overrides)
     if model_spec:
         cfg.model.spec = model_spec
-    return cfg
+    return resolve_defaults(cfg)
 
 
 def _settings(cfg) -> dict:

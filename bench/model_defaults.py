@@ -40,6 +40,7 @@ TRAIN_FULL = ["train.max_epochs=30"]
 # name -> (spec, model options, extra overrides)
 CANDIDATES = {
     "default": (None, {}, []),                     # `regdna train` as is: the `cnn` model
+    "cnn-no-conv-dropout": ("cnn", {"conv_dropout": 0.0}, []),
     "basset": ("basset", {}, []),                                       # published head
     "basset-gp": ("basset", {"bins": 1}, []),                           # global max-pool
     "basset-gp-exp": ("basset", {"bins": 1, "exp_activation": True}, []),
@@ -85,7 +86,7 @@ def dataset(work: Path, member: str, full: bool, seed: int) -> tuple[Path, pd.Da
 def overrides_for(name: str, full: bool) -> tuple[str | None, list[str]]:
     spec, options, extra = CANDIDATES[name]
     options = dict(options)
-    if spec not in (None, "kmer-lr", "cnn"):
+    if spec not in (None, "kmer-lr", "cnn"):   # the default's own width stays
         options.setdefault("filters", 1.0 if full else FILTERS)
     sets = list(TRAIN_FULL if full else TRAIN) + extra
     if options:

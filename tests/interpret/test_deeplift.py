@@ -179,11 +179,18 @@ def test_regdna_architectures_sum_to_the_difference(arch, exp):
 def _tangermeme(model, x, refs, hypothetical, target=0):
     tm = pytest.importorskip("tangermeme.deep_lift_shap",
                              reason="tangermeme (the `test` extra) is not installed")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # its convergence warnings: the test compares numbers
-        return tm.deep_lift_shap(model, x, references=refs, target=target,
-                                 hypothetical=hypothetical, device="cpu", batch_size=64,
-                                 additional_nonlinear_ops={Exponential: tm._nonlinear}).numpy()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    try:
+        # its max-pool rule un-pools, which has no deterministic kernel; a training test in the
+        # same process may have switched determinism on
+        torch.use_deterministic_algorithms(False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # its convergence warnings: the test compares numbers
+            return tm.deep_lift_shap(model, x, references=refs, target=target,
+                                     hypothetical=hypothetical, device="cpu", batch_size=64,
+                                     additional_nonlinear_ops={Exponential: tm._nonlinear}).numpy()
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
 
 
 def _regdna(model, x, n_references, hypothetical, output=0, seed=0):

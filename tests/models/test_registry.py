@@ -10,7 +10,8 @@ from regdna.errors import RegdnaError
 def test_unknown_model_lists_valid_ones(dataset_dir):
     from regdna.models.registry import build_model
 
-    with pytest.raises(RegdnaError, match="unknown model 'bassett'.*basset, deepsea, residualbind, kmer-lr"):
+    with pytest.raises(RegdnaError, match="unknown model 'bassett'.*cnn, basset, deepsea, residualbind, cnn-baseline, "
+                       "shallow-cnn, kmer-lr"):
         build_model("bassett", load_info(dataset_dir))
     with pytest.raises(RegdnaError, match="no option.*valid options"):
         build_model("basset", load_info(dataset_dir), filterz=2)
@@ -23,6 +24,9 @@ def test_models_are_length_agnostic(dataset_dir):
     for spec, options in (("basset", {"filters": 0.05, "hidden": 8}),
                           ("residualbind", {"filters": 0.1, "hidden": 8}),
                           ("deepsea", {"filters": 0.02, "hidden": 8}),
+                          ("cnn", {"filters": 0.05, "hidden": 8}),
+                          ("cnn-baseline", {"filters": 0.1}),
+                          ("shallow-cnn", {"filters": 0.1}),
                           ("kmer-lr", {"k": 3})):
         model = build_model(spec, info, **options).eval()
         for length in (200, 317, 1000):

@@ -16,6 +16,7 @@ regression (`kmer-lr`). The default must beat both on every member.
 
     python bench/model_defaults.py                 # default size: < 30 min on 2 CPU cores
     python bench/model_defaults.py --members shortcut --candidates basset,default
+    python bench/model_defaults.py --candidates all   # + regularisation / early-stopping variants
     python bench/model_defaults.py --full          # 10-50k windows per member: a GPU
 
 Prints one markdown table per metric (rows: candidates, columns: members) and the mean rank;
@@ -54,6 +55,11 @@ CANDIDATES = {
     "kmer-lr": ("kmer-lr", {}, []),                                     # floor
 }
 FLOORS = ("shallow-cnn", "kmer-lr")
+# the default run: the default, its ablation, the published Basset, its global-pool form, the
+# ResidualBind and the floors; `--candidates all` adds the rest (each lost on the members it
+# was measured on)
+MAIN = ("default", "cnn-no-conv-dropout", "basset", "basset-gp-exp", "residualbind",
+        "shallow-cnn", "kmer-lr")
 
 
 def dataset(work: Path, member: str, full: bool, seed: int) -> tuple[Path, pd.DataFrame, list]:
@@ -130,7 +136,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="GPU-sized suite (10-50k windows)")
     parser.add_argument("--members", default=None, help="comma list (default: the suite)")
-    parser.add_argument("--candidates", default=",".join(CANDIDATES))
+    parser.add_argument("--candidates", default=",".join(MAIN),
+                        help=f"comma list or 'all' ({', '.join(CANDIDATES)})")
     parser.add_argument("--work", type=Path, default=Path("/tmp/regdna-model-defaults"))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -140,7 +147,7 @@ def main() -> None:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     members = args.members.split(",") if args.members else \
         [g.name for g in GRAMMARS.values() if g.in_default or args.full] + ["example"]
-    names = args.candidates.split(",")
+    names = list(CANDIDATES) if args.candidates == "all" else args.candidates.split(",")
     results = []
     results_path = args.work / "results.tsv"
     if results_path.exists():

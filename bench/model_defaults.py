@@ -66,6 +66,7 @@ def dataset(work: Path, member: str, full: bool, seed: int) -> tuple[Path, pd.Da
     """(dataset dir, sites table in sequence coordinates, planted factor names)."""
     from regdna.data.grammars import GRAMMARS, write_grammar
     from regdna.data.prepare import run_prepare
+    from regdna.interpret.sites import load_sites
 
     data = work / member / "data"
     if member == "example":
@@ -77,15 +78,14 @@ def dataset(work: Path, member: str, full: bool, seed: int) -> tuple[Path, pd.Da
         if not (data / "dataset.json").exists():
             run_prepare(data, bed=[f"{raw}/positives.narrowPeak:1", f"{raw}/negatives.bed:0"],
                         genome=raw / "genome.fa", length=200, figures=False, overwrite=True)
-        sites = pd.read_csv(raw / "motifs.tsv", sep="\t")
+        sites = load_sites(raw / "motifs.tsv")
         return data, sites, list(DEFAULT_FACTORS)
     raw = work / member / "raw"
     table, sites_path = write_grammar(raw, member, seed=seed, full=full)
     if not (data / "dataset.json").exists():
         run_prepare(data, table=table, labels=["label"], split="column", split_column="split",
                     figures=False, overwrite=True)
-    sites = pd.read_csv(sites_path, sep="\t").rename(columns={"start": "rel_start",
-                                                              "end": "rel_end"})
+    sites = load_sites(sites_path)           # seq_id, start, end: in-sequence coordinates
     return data, sites, list(GRAMMARS[member].factors)
 
 

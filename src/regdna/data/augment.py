@@ -53,6 +53,15 @@ def augment_onehot(x: torch.Tensor, rc: bool, max_shift: int) -> torch.Tensor:
     return x
 
 
+def shift_string(seq: str, shift: int) -> str:
+    """`seq` moved by `shift` bp inside its window, N at the vacated end (shift > 0: right)."""
+    if shift > 0:
+        return "N" * shift + seq[:-shift]
+    if shift < 0:
+        return seq[-shift:] + "N" * (-shift)
+    return seq
+
+
 def augment_strings(seqs: Sequence[str], rc: bool, max_shift: int,
                     rng: random.Random | None = None) -> list[str]:
     """String version for token models: random shift (trim one end by up to `max_shift` bases and
@@ -61,11 +70,7 @@ def augment_strings(seqs: Sequence[str], rc: bool, max_shift: int,
     out = []
     for seq in seqs:
         if max_shift > 0 and len(seq) > 2 * max_shift:
-            shift = rng.randint(-max_shift, max_shift)
-            if shift > 0:
-                seq = "N" * shift + seq[:-shift]
-            elif shift < 0:
-                seq = seq[-shift:] + "N" * (-shift)
+            seq = shift_string(seq, rng.randint(-max_shift, max_shift))
         if rc and rng.random() < 0.5:
             seq = reverse_complement(seq)
         out.append(seq)

@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from regdna.data.augment import augment_strings
+from regdna.data.augment import shift_string
 from regdna.errors import RegdnaError
 from regdna.evaluate import metrics as M
 from regdna.models.base import activate
@@ -34,17 +34,6 @@ SHIFT_SIZES = (1, 2, 5, 10, 20)      # each applied as +s and -s
 ATTRIBUTION_SHIFT = 10               # the profile test shifts by +10 and -10 bp
 CENTRAL_FRACTION = 0.2
 TABLE_COLUMNS = ("shift", "mean_abs_delta_logit", "mean_abs_delta_prob", "flip_fraction", "auroc")
-
-
-class _Offset:
-    """Stands in for `random.Random` in `augment_strings`: every draw is `shift`, so training's
-    random shift moves each sequence by exactly `shift`."""
-
-    def __init__(self, shift: int):
-        self.shift = shift
-
-    def randint(self, low: int, high: int) -> int:
-        return self.shift
 
 
 def shift_sequences(seqs: Sequence[str], shift: int) -> list[str]:
@@ -56,7 +45,7 @@ def shift_sequences(seqs: Sequence[str], shift: int) -> list[str]:
     if shift and 2 * abs(shift) >= shortest:
         raise RegdnaError(f"a shift of {shift} bp needs sequences longer than {2 * abs(shift)} bp "
                           f"(the shortest is {shortest} bp); choose smaller shifts.")
-    return augment_strings(seqs, rc=False, max_shift=abs(shift), rng=_Offset(shift))
+    return [shift_string(seq, shift) for seq in seqs]
 
 
 def shifted_windows(seqs: Sequence[str], shift: int, margin: int = 0) -> list[str]:

@@ -34,6 +34,7 @@ import pandas as pd
 from regdna.encode.onehot import one_hot
 from regdna.errors import RegdnaError
 from regdna.interpret.motif_match import exclude_profiles, match_jaspar
+from regdna.io.jaspar import position_information
 
 # JASPAR base ids (any version) left out of filter matching. MA1929 (CTCF) and MA0615 (Gmeb1):
 # Toneyan et al. 2022. The others: `bench/filter_null.py`, null PPMs with >= 8 bits (770 / 768 /
@@ -61,11 +62,7 @@ MIN_HITS_FOR_SHARE = 5
 def information_content(ppm: np.ndarray) -> float:
     """Information content of a (W, 4) PPM in bits: the sum over positions of 2 - entropy
     (uniform background): 2 x W for a one-hot PPM, 0 for a uniform one."""
-    ppm = np.asarray(ppm, dtype=np.float64)
-    ppm = ppm / ppm.sum(1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.where(ppm > 0, ppm * np.log2(ppm), 0.0).sum(1)
-    return float((2.0 - entropy).sum())
+    return float(position_information(ppm).sum())
 
 
 def first_conv(model):

@@ -29,6 +29,16 @@ DEFAULT_TAX_GROUP = "vertebrates"
 _MATRIX_ID = re.compile(r"^(?P<base>[A-Z]{2}\d{4,})(?:\.(?P<version>\d+))?$", re.IGNORECASE)
 
 
+def position_information(ppm: np.ndarray) -> np.ndarray:
+    """(W,) information content in bits of each row of a (W, 4) probability (or count) matrix:
+    2 - entropy (uniform background); 2 for a one-hot row, 0 for a uniform one."""
+    ppm = np.asarray(ppm, dtype=np.float64)
+    ppm = ppm / ppm.sum(1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(ppm > 0, ppm * np.log2(ppm), 0.0).sum(1)
+    return 2.0 - entropy
+
+
 @dataclass(frozen=True, eq=False)
 class Motif:
     """One JASPAR position frequency matrix.
@@ -64,11 +74,8 @@ class Motif:
 
     @property
     def information(self) -> np.ndarray:
-        """(W,) information content in bits per position (2 - entropy, uniform background)."""
-        ppm = self.ppm
-        with np.errstate(divide="ignore", invalid="ignore"):
-            entropy = -np.nansum(np.where(ppm > 0, ppm * np.log2(ppm), 0.0), axis=1)
-        return 2.0 - entropy
+        """(W,) information content in bits per position (`position_information`)."""
+        return position_information(self.ppm)
 
     def log_odds(self, pseudocount: float = 0.1, background=(0.25, 0.25, 0.25, 0.25)) -> np.ndarray:
         """(W, 4) log2-odds weights: log2((p + pseudo) / background), p from counts + pseudocount."""

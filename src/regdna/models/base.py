@@ -9,6 +9,11 @@ A regdna model is a `torch.nn.Module` with
 - "tokens" models also implement `tokenize(seqs) -> dict[str, Tensor]` (at least `input_ids`
   and `attention_mask`, (N, S)) and `token_spans(seqs) -> list[list[tuple[int, int]]]`, the
   half-open base interval each token covers ((0, 0) for special tokens);
+- profile models (coverage datasets, `regdna.models.profile`) set `output_kind = "profile"` and
+  `bin_size`, and their `forward(x)` returns predicted coverage (N, L / bin_size, T) >= 0, the
+  mean coverage per base within each bin of each track (the unit of the binned targets,
+  `regdna.data.profiles.bin_mean`); `ProfileScalar` (`regdna.models.scalar`) turns one into a
+  model of the (N, T) contract, which is how every analysis sees it;
 - models that expose attention implement `forward(x, return_attentions=True)` returning
   `(logits, attentions)` with one (N, H, S, S) tensor of attention probabilities per layer, and
   set `has_attention = True`.
@@ -39,6 +44,7 @@ from regdna.errors import RegdnaError
 
 class RegdnaModel(torch.nn.Module):
     input_kind: str = "onehot"
+    output_kind: str = "scalar"         # "profile": forward -> (N, L / bin_size, T) coverage
     has_attention: bool = False
     n_outputs: int = 1
     pad_token_id: int = 0
@@ -66,7 +72,8 @@ class RegdnaModel(torch.nn.Module):
 
 def activate(logits: torch.Tensor | np.ndarray, task: str):
     """Logits -> probabilities: sigmoid (binary, multilabel), softmax (multiclass), identity
-    (regression, or exp for a Poisson model whose logits are log rates)."""
+    (regression, or exp for a Poisson model whose logits are log rates); for a profile model,
+    whose logit is log(1 + summed coverage) (`regdna.models.scalar`), the summed coverage."""
     t = torch.as_tensor(logits)
     if task in ("binary", "multilabel"):
         out = torch.sigmoid(t)
@@ -74,6 +81,8 @@ def activate(logits: torch.Tensor | np.ndarray, task: str):
         out = torch.softmax(t, dim=-1)
     elif task == "poisson":
         out = torch.exp(t)
+    elif task == "profile":
+        out = torch.expm1(t)
     else:
         out = t
     return out.numpy() if isinstance(logits, np.ndarray) else out

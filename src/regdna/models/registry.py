@@ -16,9 +16,10 @@ import numpy as np
 
 from regdna.errors import RegdnaError
 from regdna.models.base import n_outputs_for
-from regdna.models.spec import CNN_SPECS, VALID_SPECS, ModelSpec, parse_spec, spec_slug
+from regdna.models.spec import CNN_SPECS, PROFILE_ONLY_SPECS, PROFILE_SPECS, VALID_SPECS, ModelSpec, \
+    parse_spec, spec_slug
 
-__all__ = ["CNN_SPECS", "VALID_SPECS", "ModelSpec", "build_model", "check_fits", "parse_spec",
+__all__ = ["CNN_SPECS", "PROFILE_SPECS", "VALID_SPECS", "ModelSpec", "build_model", "check_fits", "parse_spec",
            "spec_slug", "token_counter"]
 
 
@@ -44,7 +45,30 @@ def check_fits(model, spec: str, info) -> None:
                           f"length {info.length}; prepare shorter windows (--length).")
 
 
-def build_model(spec: str, info, **options):
+def _profile_model(family: str, spec: str, info, bin_size: int | None, options: dict):
+    """A profile model (coverage dataset): builder(n_tracks, length=, bin_size=, **options)."""
+    from regdna.data.profiles import check_bin_size
+    from regdna.models.profile import PROFILE_BUILDERS
+
+    if family not in PROFILE_SPECS:
+        raise RegdnaError(f"model '{spec}' predicts labels, but this is a coverage dataset (task "
+                          f"profile); choose a profile model: {', '.join(PROFILE_SPECS)}.")
+    if info.length is None:
+        raise RegdnaError("a profile model needs windows of one length; re-run `regdna prepare` "
+                          "with --length.")
+    bin_size = int(bin_size or info.profile.bin_size)
+    check_bin_size(info.length, bin_size)
+    builder = PROFILE_BUILDERS[family]
+    accepted = [p for p in inspect.signature(builder).parameters
+                if p not in ("n_outputs", "length", "bin_size")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise RegdnaError(f"model '{spec}' has no option(s) {', '.join(unknown)}; "
+                          f"valid options: {', '.join(accepted)}.")
+    return builder(n_outputs_for(info), length=info.length, bin_size=bin_size, **options)
+
+
+def build_model(spec: str, info, bin_size: int | None = None, **options):
     """Build the model named by `spec` for the task and labels of `info` (a DatasetInfo).
 
     Parameters
@@ -52,7 +76,10 @@ def build_model(spec: str, info, **options):
     spec : str
         a model spec (see module docstring).
     info : DatasetInfo
-        the dataset the model will see (task, labels, classes, length in bp).
+        the dataset the model will see (task, labels, classes, length in bp; `profile` for
+        coverage datasets, whose models are the profile models).
+    bin_size : int, optional
+        profile models: bp per output bin (default: the dataset's `profile.bin_size`).
     **options
         model options, e.g. `filters=0.25`, `exp_activation=True` (CNNs), `k=6` (kmer-lr),
         `mode="probe"` (hf:).
@@ -64,7 +91,13 @@ def build_model(spec: str, info, **options):
     """
     spec = str(spec).strip()
     family, _ = parse_spec(spec)
-    if family in CNN_SPECS:
+    if info.task == "profile":
+        model = _profile_model(family, spec, info, bin_size, options)
+    elif family in PROFILE_ONLY_SPECS:
+        raise RegdnaError(f"model '{spec}' predicts coverage profiles; train it on a coverage "
+                          f"dataset (`regdna prepare --bigwig ...`), or choose a label model for "
+                          f"this {info.task} dataset (e.g. cnn).")
+    elif family in CNN_SPECS:
         from regdna.models.cnn import CNN_BUILDERS
 
         model = _call_builder(CNN_BUILDERS[family], spec, n_outputs_for(info), options)

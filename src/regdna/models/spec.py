@@ -11,7 +11,11 @@ from regdna.errors import RegdnaError
 
 CNN_SPECS = ("cnn", "basset", "deepsea", "residualbind", "cnn-baseline", "shallow-cnn")
 TOKEN_SPECS = ("tinyformer",)
-NAMED_SPECS = CNN_SPECS + ("kmer-lr",) + TOKEN_SPECS
+# profile models (coverage datasets): forward -> (N, L / bin_size, T) coverage (regdna.models.base)
+PROFILE_SPECS = ("cnn-baseline", "residualbind-base", "residualbind-32", "basenji", "bpnet", "kmer-ridge")
+PROFILE_ONLY_SPECS = tuple(s for s in PROFILE_SPECS if s not in CNN_SPECS)
+DEFAULT_PROFILE_SPEC = "residualbind-32"
+NAMED_SPECS = CNN_SPECS + ("kmer-lr",) + TOKEN_SPECS + PROFILE_ONLY_SPECS
 HF_PREFIX = "hf:"
 VALID_SPECS = NAMED_SPECS + (f"{HF_PREFIX}<hub id or local path>",)
 

@@ -8,12 +8,13 @@ prediction time. A config is built from the defaults, then an optional YAML file
 as YAML (`true`, `1e-3`, `[0.9, 0.98]`). The resolved config is saved as `RUN/config.yaml`.
 
 Keys (section.key = default):
-  model.spec = "cnn"                model spec (cnn, basset, deepsea, residualbind, cnn-baseline, shallow-cnn, kmer-lr, tinyformer, hf:<id>)
+  model.spec = null                 model spec (cnn, basset, deepsea, residualbind, cnn-baseline, shallow-cnn, kmer-lr, tinyformer, hf:<id>; profiles: residualbind-32, residualbind-base, cnn-baseline, basenji, bpnet, kmer-ridge); null: cnn for label datasets, residualbind-32 for coverage datasets
   model.options = {}                builder options, e.g. {filters: 0.5, exp_activation: true}, {k: 6}, {mode: probe}
   data.batch_size = 64              sequences per batch (per device)
   data.num_workers = 0              DataLoader workers (0: build batches in the main process)
   data.rc_augment = true            random reverse complement of training sequences
-  data.max_shift = 3                random shift of training sequences by up to this many bp (N fill)
+  data.max_shift = null             random shift of training sequences by up to this many bp; null: 3 (N fill) for label datasets, the stored margin for coverage datasets (input and targets move together)
+  data.bin_size = null              profile models: bp per output bin (mean coverage within each); null: the dataset's (prepare --bin-size)
   data.group_by_length = true       token models: length-grouped batches (little padding)
   data.pad_multiple = 8             token models: pad batches to a multiple of this length
   data.train_subsample = null       use only this many (random, fixed by seed) training sequences
@@ -32,13 +33,13 @@ Keys (section.key = default):
   train.max_epochs = 30             epochs at most
   train.max_steps = -1              optimiser steps at most (-1: no limit); also sizes the cosine schedule
   train.patience = 5                early stopping patience in validations (0: off)
-  train.monitor = "auto"            early stopping / best checkpoint: auroc | pr_auc | loss | auto (auroc; loss for regression)
+  train.monitor = "auto"            early stopping / best checkpoint: auroc | pr_auc | loss | auto (auroc; loss for regression and profiles)
   train.val_every_n_steps = null    validate every N training steps instead of every epoch (tuning)
   train.seed = 0                    seed for weights, shuffling, augmentation and dropout
   train.deterministic = true        deterministic algorithms (CPU; on GPU only where cheap)
   train.precision = "auto"          auto (bf16-mixed on GPUs that support it, else 16-mixed; 32 on CPU) | 32 | bf16-mixed | 16-mixed
   train.label_smoothing = 0.0       label smoothing for binary / multi-label / multi-class losses
-  train.loss = "auto"               auto (from the task) | bce | ce | mse | poisson
+  train.loss = "auto"               auto (from the task; poisson for profiles) | bce | ce | mse | poisson | multinomial (profiles: shape + log total counts, BPNet) | pearson (profiles)
   train.accelerator = "auto"        Lightning accelerator (cpu, gpu, auto)
   train.devices = "auto"            Lightning devices (number, list or auto)
   train.strategy = "auto"           Lightning strategy (auto, ddp, ddp_spawn, fsdp, ...)
@@ -66,7 +67,7 @@ class _Section(BaseModel):
 
 
 class ModelConfig(_Section):
-    spec: str = "cnn"
+    spec: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -74,7 +75,8 @@ class DataConfig(_Section):
     batch_size: int = Field(64, ge=1)
     num_workers: int = Field(0, ge=0)
     rc_augment: bool = True
-    max_shift: int = Field(3, ge=0)
+    max_shift: int | None = Field(None, ge=0)
+    bin_size: int | None = Field(None, ge=1)
     group_by_length: bool = True
     pad_multiple: int = Field(8, ge=1)
     train_subsample: int | None = None
@@ -108,7 +110,7 @@ class TrainConfig(_Section):
     deterministic: bool = True
     precision: Literal["auto", "32", "bf16-mixed", "16-mixed"] = "auto"
     label_smoothing: float = Field(0.0, ge=0, lt=1)
-    loss: Literal["auto", "bce", "ce", "mse", "poisson"] = "auto"
+    loss: Literal["auto", "bce", "ce", "mse", "poisson", "multinomial", "pearson"] = "auto"
     accelerator: str = "auto"
     devices: Union[int, str, list[int]] = "auto"
     strategy: str = "auto"
@@ -129,6 +131,7 @@ class DatasetRef(_Section):
     classes: list[str] | None = None
     length: int | None = None
     regression_loss: str = "mse"
+    profile: dict | None = None      # coverage datasets: dataset.json's `profile`
 
 
 class RunConfig(_Section):
@@ -144,10 +147,10 @@ class RunConfig(_Section):
         """(logged metric name, mode) that early stopping and the best checkpoint follow."""
         monitor = self.train.monitor
         if monitor == "auto":
-            monitor = "loss" if task == "regression" else "auroc"
-        if task == "regression" and monitor != "loss":
+            monitor = "loss" if task in ("regression", "profile") else "auroc"
+        if task in ("regression", "profile") and monitor != "loss":
             raise RegdnaError(f"train.monitor={monitor} needs a classification task; the dataset "
-                              "is regression: use train.monitor=loss (or auto).")
+                              f"is {task}: use train.monitor=loss (or auto).")
         return f"val_{monitor}", ("min" if monitor == "loss" else "max")
 
 
@@ -228,25 +231,38 @@ def read_run_config(run_dir: str | Path) -> RunConfig:
 def default_lr(spec: str) -> float:
     """The peak learning rate `optim.lr = null` stands for: 3e-3 for the one-hot CNNs and kmer-lr
     (measured by bench/model_defaults.py: at 1e-3 the CNNs stop at chance on the decoy grammar
-    before early stopping's patience runs out), 1e-3 for token models."""
+    before early stopping's patience runs out), 1e-3 for token models and profile models (Toneyan
+    et al. 2022 train them with Adam at 1e-3)."""
     from regdna.models.spec import CNN_SPECS, parse_spec
 
     family, _ = parse_spec(spec)
     return 3e-3 if family in CNN_SPECS or family == "kmer-lr" else 1e-3
 
 
-def resolve_defaults(config: RunConfig) -> RunConfig:
-    """The config with the model-dependent defaults filled in (`optim.lr = null`), as saved in
-    RUN/config.yaml."""
+def resolve_defaults(config: RunConfig, info: DatasetInfo | None = None) -> RunConfig:
+    """The config with the dataset- and model-dependent defaults filled in, as saved in
+    RUN/config.yaml: `model.spec` (cnn; residualbind-32 for coverage datasets), `optim.lr`,
+    `data.max_shift` (3 bp; the stored margin for coverage datasets) and `data.bin_size` (the
+    coverage dataset's)."""
+    from regdna.models.spec import DEFAULT_PROFILE_SPEC
+
+    profile = info.profile if info is not None and info.task == "profile" else None
+    if config.model.spec is None:
+        config.model.spec = DEFAULT_PROFILE_SPEC if profile is not None else "cnn"
     if config.optim.lr is None:
-        config.optim.lr = default_lr(config.model.spec)
+        config.optim.lr = 1e-3 if profile is not None else default_lr(config.model.spec)
+    if config.data.max_shift is None:
+        config.data.max_shift = profile.margin if profile is not None else 3
+    if profile is not None and config.data.bin_size is None:
+        config.data.bin_size = profile.bin_size
     return config
 
 
 def default_loss(task: str, regression_loss: str = "mse") -> str:
-    """The loss `train.loss = auto` stands for: BCE (binary, multilabel), CE (multiclass), else the
-    dataset's regression loss."""
-    return {"binary": "bce", "multilabel": "bce", "multiclass": "ce"}.get(task, regression_loss)
+    """The loss `train.loss = auto` stands for: BCE (binary, multilabel), CE (multiclass), Poisson
+    NLL (profiles, Toneyan et al. 2022), else the dataset's regression loss."""
+    return {"binary": "bce", "multilabel": "bce", "multiclass": "ce",
+            "profile": "poisson"}.get(task, regression_loss)
 
 
 def dataset_info_of_run(config: RunConfig) -> DatasetInfo:
@@ -256,4 +272,4 @@ def dataset_info_of_run(config: RunConfig) -> DatasetInfo:
         raise RegdnaError("config.yaml has no dataset section (task, labels); was it written by "
                           "`regdna train`?")
     return DatasetInfo(task=ref.task, labels=ref.labels, classes=ref.classes, length=ref.length,
-                       regression_loss=ref.regression_loss)
+                       regression_loss=ref.regression_loss, profile=ref.profile)

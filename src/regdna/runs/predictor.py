@@ -6,6 +6,11 @@ logits or probabilities (N, T), in batches and without gradients (`input_gradien
 corrected input gradient of one-hot models). CNNs receive one-hot input; transformers re-tokenize
 the strings. Variant scoring, ISM, attribution and faithfulness are
 written once against this class.
+
+A profile model (coverage datasets) is wrapped in `regdna.models.scalar.ProfileScalar`: `model`,
+`logits` and `predict` see one number per track (log(1 + summed predicted coverage) and the
+summed coverage), so every analysis works on it unchanged, and `profile(seqs)` gives the
+predicted coverage (N, L / bin_size, T) itself.
 """
 from __future__ import annotations
 
@@ -50,6 +55,9 @@ class Predictor:
         Decision threshold(s) chosen on validation (binary / multilabel).
     run_dir : path, optional
         Where the model came from, if it came from a run dir.
+    scalar : str, default "sum"
+        Profile models: the window of the profile `logits` / `predict` sum over, "sum" (all of
+        it) or "center:W" (the central W bp; `regdna.models.scalar`).
 
     Attributes
     ----------
@@ -57,13 +65,28 @@ class Predictor:
         "onehot" or "tokens" (the model's).
     n_outputs : int
         T, the number of outputs.
+    profile_model : torch.nn.Module or None
+        The profile model itself (coverage runs), else None.
+    bin_size : int or None
+        Profile models: bp per output bin.
     """
 
     def __init__(self, model: torch.nn.Module, task: str, labels: Sequence[str],
                  length: int | None = None, device: str | torch.device | None = None,
                  batch_size: int = 128, rc_average: bool = False,
-                 threshold: float | list[float] | None = None, run_dir: str | Path | None = None):
+                 threshold: float | list[float] | None = None, run_dir: str | Path | None = None,
+                 scalar: str = "sum"):
         self.device = torch.device(device) if device is not None else default_device()
+        self.profile_model = None
+        self.bin_size = None
+        if getattr(model, "output_kind", "scalar") == "profile":
+            from regdna.models.scalar import ProfileScalar
+
+            if length is None:
+                raise RegdnaError("a profile model needs its input length (length=...).")
+            self.profile_model = model.to(self.device).eval()
+            self.bin_size = int(model.bin_size)
+            model = ProfileScalar(model, length, scalar)
         self.model = model.to(self.device).eval()
         self.task = task
         self.labels = list(labels)
@@ -130,7 +153,20 @@ class Predictor:
             return np.zeros((0, self.n_outputs), dtype=np.float32)
         return np.concatenate(outs)
 
+    def _check_profile_length(self, chunk) -> None:
+        """Profile models take exactly `length` bp: a clear error for anything else."""
+        if self.profile_model is None:
+            return
+        lengths = {int(chunk.shape[-1])} if isinstance(chunk, (torch.Tensor, np.ndarray)) \
+            else {len(s) for s in chunk}
+        if lengths - {self.length}:
+            raise RegdnaError(f"this profile model takes windows of exactly {self.length} bp, got "
+                              f"{', '.join(map(str, sorted(lengths - {self.length})))} bp; cut "
+                              f"{self.length} bp windows (the stored windows of a coverage dataset "
+                              f"carry margins: regdna.data.profiles.central).")
+
     def _logits_batch(self, chunk) -> np.ndarray:
+        self._check_profile_length(chunk)
         if isinstance(chunk, (torch.Tensor, np.ndarray)):
             x = torch.as_tensor(chunk, dtype=torch.float32, device=self.device)
             z = self._forward(x)
@@ -157,6 +193,39 @@ class Predictor:
             over the T classes for multiclass), values for regression (exp for poisson).
         """
         return activate(self.logits(seqs), self.task)
+
+    @torch.inference_mode()
+    def profile(self, seqs: Sequence[str] | torch.Tensor | np.ndarray) -> np.ndarray:
+        """Predicted coverage of a profile model, in batches, without gradients.
+
+        Parameters
+        ----------
+        seqs : sequence of str, or array / tensor (N, 4, L)
+            Windows of exactly `length` bp.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N, L / bin_size, T) float32: mean coverage per base within each bin (averaged with
+            the reverse complement's profile, reversed back, when `rc_average`).
+        """
+        if self.profile_model is None:
+            raise RegdnaError("this model predicts one value per output, not a coverage profile; "
+                              "profiles come from models trained on a coverage dataset.")
+        outs = []
+        for start in range(0, len(seqs), self.batch_size):
+            chunk = seqs[start:start + self.batch_size]
+            self._check_profile_length(chunk)
+            x = torch.as_tensor(chunk, dtype=torch.float32, device=self.device) \
+                if isinstance(chunk, (torch.Tensor, np.ndarray)) else self.encode(chunk)
+            y = self.profile_model(x)
+            if self.rc_average:
+                y = (y + torch.flip(self.profile_model(torch.flip(x, dims=(1, 2))), dims=(1,))) / 2
+            outs.append(y.float().cpu().numpy())
+        if not outs:
+            n_bins = (self.length or 0) // (self.bin_size or 1)
+            return np.zeros((0, n_bins, self.n_outputs), dtype=np.float32)
+        return np.concatenate(outs)
 
     def predict_stream(self, chunks: Iterable[Sequence[str]]) -> Iterable[np.ndarray]:
         """Predict chunk by chunk: constant memory in the number of sequences."""
@@ -231,7 +300,8 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     checkpoint : str, default "best"
         "best", "last" or a path to a .ckpt file.
     **kwargs
-        Predictor arguments overriding the run's (batch_size, rc_average, threshold).
+        Predictor arguments overriding the run's (batch_size, rc_average, threshold; scalar for
+        profile runs).
 
     Returns
     -------
@@ -242,7 +312,8 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     config = read_run_config(run_dir)
     path = checkpoint_path(run_dir, checkpoint)
     info = dataset_info_of_run(config)
-    model = build_model(config.model.spec, info, **config.model.options)
+    model = build_model(config.model.spec, info, bin_size=config.data.bin_size,
+                        **config.model.options)
     state = load_state_dict(path)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
@@ -255,5 +326,6 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     options = {"batch_size": config.predict.batch_size, "rc_average": config.predict.rc_average,
                "threshold": read_threshold(run_dir)}
     options.update(kwargs)
-    return Predictor(model, task="poisson" if loss == "poisson" else info.task, labels=labels,
+    task = "poisson" if loss == "poisson" and info.task != "profile" else info.task
+    return Predictor(model, task=task, labels=labels,
                      length=info.length, device=device, run_dir=run_dir, **options)

@@ -4,6 +4,9 @@ the validation summary (loss, AUROC, PR-AUC) computed once over the whole valida
 Validation logits are kept in small CPU buffers and reduced at the end (the streaming
 metrics of King et al. n.d.: the global AUROC and PR-AUC, not a mean of per-batch values).
 Under DDP the buffers of all processes are gathered first, so every process logs the same numbers.
+Profile models (coverage datasets) are augmented in the collate function, where the targets move
+with the input (`regdna.data.profiles`); their validation keeps running sums only (loss and the
+per-sequence Pearson's r of every track), so memory does not grow with the profile length.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from regdna.data.augment import augment_onehot
 from regdna.evaluate.metrics import validation_scores
 from regdna.models.base import activate
 from regdna.runs.config import RunConfig
-from regdna.train.losses import compute_loss
+from regdna.train.losses import compute_loss, profile_loss, profile_pearson_r
 
 
 def cosine_with_warmup(total_steps: int, warmup_steps: int, min_ratio: float = 0.0):
@@ -51,7 +54,9 @@ class RegdnaModule(L.LightningModule):
         self.task = task
         self.loss_name = loss_name
         self.config = config
-        self.predict_task = "poisson" if loss_name == "poisson" else task
+        self.profile = task == "profile"
+        self.predict_task = "poisson" if loss_name == "poisson" and not self.profile else task
+        self._val_sums = torch.zeros(3, dtype=torch.float64)   # profile: loss x n, sum r, n
         self._val_logits: list[torch.Tensor] = []
         self._val_targets: list[torch.Tensor] = []
         self._train_sum = 0.0
@@ -78,10 +83,13 @@ class RegdnaModule(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         x = batch["x"]
-        if isinstance(x, torch.Tensor):
-            x = augment_onehot(x, self.config.data.rc_augment, self.config.data.max_shift)
-        logits = self(x)
-        loss = compute_loss(self.loss_name, logits, batch["y"], self.config.train.label_smoothing)
+        if self.profile:          # augmented with its targets in the collate function
+            loss = profile_loss(self.loss_name, self(x), batch["y"])
+        else:
+            if isinstance(x, torch.Tensor):
+                x = augment_onehot(x, self.config.data.rc_augment, self.config.data.max_shift)
+            loss = compute_loss(self.loss_name, self(x), batch["y"],
+                                self.config.train.label_smoothing)
         self._train_sum = self._train_sum + loss.detach().double() * len(batch["y"])
         self._train_count += len(batch["y"])
         return loss
@@ -89,8 +97,15 @@ class RegdnaModule(L.LightningModule):
     # -- validation -----------------------------------------------------------------------------
     def on_validation_epoch_start(self) -> None:
         self._val_logits, self._val_targets = [], []
+        self._val_sums = torch.zeros(3, dtype=torch.float64)
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
+        if self.profile:
+            rate, y = self(batch["x"]).detach(), batch["y"]
+            r = profile_pearson_r(rate, y)
+            self._val_sums += torch.tensor([float(profile_loss(self.loss_name, rate, y)) * len(y),
+                                            float(r.mean(dim=1).sum()), len(y)], dtype=torch.float64)
+            return
         self._val_logits.append(self(batch["x"]).detach().float().cpu())
         self._val_targets.append(batch["y"].detach().cpu())
 
@@ -100,14 +115,30 @@ class RegdnaModule(L.LightningModule):
         gathered = self.all_gather(tensor.to(self.device))
         return gathered.reshape(-1, *tensor.shape[1:]).cpu()
 
-    def on_validation_epoch_end(self) -> None:
-        if not self._val_logits or self.trainer.sanity_checking:
-            return
+    def _validation_scores(self) -> tuple[float, dict] | None:
+        """(val_loss, {"val_pearson": ...} or the AUROC / PR-AUC of `validation_scores`)."""
+        if self.profile:
+            sums = self._val_sums
+            if self.trainer.world_size > 1:
+                sums = self.all_gather(sums.to(self.device)).reshape(-1, 3).sum(0).cpu()
+            if sums[2] == 0:
+                return None
+            return float(sums[0] / sums[2]), {"val_pearson": float(sums[1] / sums[2])}
+        if not self._val_logits:
+            return None
         logits = self._gather(torch.cat(self._val_logits))
         targets = self._gather(torch.cat(self._val_targets))
         val_loss = float(compute_loss(self.loss_name, logits, targets))
         probs = activate(logits, self.predict_task).numpy()
-        scores = validation_scores(self.task, targets.numpy(), probs)
+        return val_loss, validation_scores(self.task, targets.numpy(), probs)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            return
+        result = self._validation_scores()
+        if result is None:
+            return
+        val_loss, scores = result
         train = torch.tensor([float(self._train_sum), float(self._train_count)], dtype=torch.float64)
         if self.trainer.world_size > 1:
             train = self.all_gather(train.to(self.device)).reshape(-1, 2).sum(0).cpu()

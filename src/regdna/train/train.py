@@ -33,6 +33,7 @@ from regdna.runs.config import DatasetRef, RunConfig, default_loss, load_config,
     save_config
 from regdna.train.callbacks import (EpochLog, GracefulStop, Interrupted, MetricsCSV,
                                     ResourceMonitor, quiet_lightning)
+from regdna.train.losses import PROFILE_LOSSES
 from regdna.train.module import RegdnaModule
 from regdna.utils.fingerprint import differences, file_identity, fingerprint, read_fingerprint, \
     write_fingerprint
@@ -57,7 +58,7 @@ def _precision(config, on_gpu: bool) -> str:
 
 def _check_loss(loss: str, task: str) -> None:
     allowed = {"binary": ("bce",), "multilabel": ("bce",), "multiclass": ("ce",),
-               "regression": ("mse", "poisson")}[task]
+               "regression": ("mse", "poisson"), "profile": PROFILE_LOSSES}[task]
     if loss not in allowed:
         raise RegdnaError(f"train.loss={loss} does not fit the dataset task '{task}'; "
                           f"use one of: {', '.join(allowed)} (or auto).")
@@ -68,7 +69,34 @@ def _subsample(dataset, n: int | None, seed: int):
     if n is None or n >= len(dataset):
         return dataset
     keep = np.sort(np.random.default_rng(seed).choice(len(dataset), size=n, replace=False))
+    if hasattr(dataset, "subset"):      # a coverage dataset (regdna.data.profiles)
+        return dataset.subset(keep)
     return SequenceDataset([dataset.sequences[i] for i in keep], dataset.targets.numpy()[keep])
+
+
+def _load_split(data_dir: Path, split: str, info):
+    if info.task == "profile":
+        from regdna.data.profiles import load_profile_dataset
+
+        return load_profile_dataset(data_dir, split, info)
+    return load_split_dataset(data_dir, split, info)
+
+
+def _loaders(train_set, val_set, model, cfg, info):
+    """The training and validation DataLoaders (profiles: cut, augmented and binned per batch)."""
+    common = dict(batch_size=cfg.data.batch_size, seed=cfg.train.seed,
+                  num_workers=cfg.data.num_workers)
+    if info.task == "profile":
+        from regdna.data.profiles import make_profile_loader
+
+        return (make_profile_loader(train_set, bin_size=cfg.data.bin_size, train=True,
+                                    rc=cfg.data.rc_augment, max_shift=cfg.data.max_shift, **common),
+                make_profile_loader(val_set, bin_size=cfg.data.bin_size, train=False, **common))
+    common["pad_multiple"] = cfg.data.pad_multiple
+    return (make_loader(train_set, model, train=True, rc=cfg.data.rc_augment,
+                        max_shift=cfg.data.max_shift, group_by_length=cfg.data.group_by_length,
+                        **common),
+            make_loader(val_set, model, train=False, **common))
 
 
 def _is_launched_worker() -> bool:
@@ -104,7 +132,7 @@ def check_run_dir(out: Path, data_dir: Path, config, resume: bool, overwrite: bo
     return holds_run
 
 
-def resolve_config(data_dir, model_spec, out: Path, config, overrides, resume: bool):
+def resolve_config(data_dir, model_spec, out: Path, config, overrides, resume: bool, info=None):
     """The run config: saved config on resume (plus overrides), else defaults <- file <- overrides."""
     if resume:
         cfg = load_config(None, overrides, base=read_run_config(out))
@@ -117,7 +145,7 @@ def resolve_config(data_dir, model_spec, out: Path, config, overrides, resume: b
         cfg = load_config(config, overrides)
     if model_spec:
         cfg.model.spec = model_spec
-    return resolve_defaults(cfg)
+    return resolve_defaults(cfg, info)
 
 
 def _settings(cfg) -> dict:
@@ -227,7 +255,7 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     worker = _is_launched_worker()   # DDP ranks > 0 re-run this call: rank 0 owns the run dir
     if not worker:
         check_run_dir(out, data_dir, config, resume, overwrite)
-    cfg = resolve_config(data_dir, model_spec, out, config, overrides, resume)
+    cfg = resolve_config(data_dir, model_spec, out, config, overrides, resume, info)
     if resume and cfg.dataset.task is not None and \
             (cfg.dataset.task != info.task or cfg.dataset.labels != info.labels):
         raise RegdnaError(f"--resume: {data_dir} (task {info.task}, labels {info.labels}) is not the "
@@ -237,7 +265,8 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
         check_resume_fingerprint(out, fingerprint_)
     cfg.dataset = DatasetRef(path=str(data_dir.resolve()), task=info.task, labels=info.labels,
                              classes=info.classes, length=info.length,
-                             regression_loss=info.regression_loss)
+                             regression_loss=info.regression_loss,
+                             profile=info.profile.model_dump() if info.profile else None)
     loss = cfg.train.loss if cfg.train.loss != "auto" else default_loss(info.task, info.regression_loss)
     _check_loss(loss, info.task)
     monitor, mode = cfg.monitor_metric(info.task)
@@ -247,10 +276,10 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
         torch.set_float32_matmul_precision("high")     # tf32 matmuls on Ampere and newer
         torch.backends.cudnn.allow_tf32 = True
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
-    model = build_model(cfg.model.spec, info, **cfg.model.options)
-    train_set = _subsample(load_split_dataset(data_dir, "train", info), cfg.data.train_subsample,
+    model = build_model(cfg.model.spec, info, bin_size=cfg.data.bin_size, **cfg.model.options)
+    train_set = _subsample(_load_split(data_dir, "train", info), cfg.data.train_subsample,
                            cfg.train.seed)
-    val_set = _subsample(load_split_dataset(data_dir, "val", info), cfg.data.val_subsample,
+    val_set = _subsample(_load_split(data_dir, "val", info), cfg.data.val_subsample,
                          cfg.train.seed + 1)
     if len(train_set) == 0 or len(val_set) == 0:
         raise RegdnaError(f"{data_dir}: the train or val split is empty; re-run `regdna prepare` "
@@ -264,12 +293,7 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
     if hasattr(model, "prepare_data"):   # models see sequences (every split), never the dir
         model.prepare_data({s: read_split(data_dir, s, ["sequence"])["sequence"].tolist() for s in
                             SPLITS if (data_dir / f"{s}.parquet").is_file()}, out / "cache")
-    common = dict(batch_size=cfg.data.batch_size, seed=cfg.train.seed,
-                  num_workers=cfg.data.num_workers, pad_multiple=cfg.data.pad_multiple)
-    train_loader = make_loader(train_set, model, train=True, rc=cfg.data.rc_augment,
-                               max_shift=cfg.data.max_shift,
-                               group_by_length=cfg.data.group_by_length, **common)
-    val_loader = make_loader(val_set, model, train=False, **common)
+    train_loader, val_loader = _loaders(train_set, val_set, model, cfg, info)
 
     bar = sys.stdout.isatty() if progress is None else progress
     metrics = MetricsCSV(out)
@@ -344,12 +368,17 @@ def write_threshold(run_dir: Path, data_dir: Path, info) -> dict:
 
 def best_epoch(history: list[dict]) -> dict | None:
     """The row of metrics.csv (`regdna.runs.layout.read_history`) with the highest validation
-    AUROC (the first row when no AUROC was logged), or None for an empty history."""
-    def auroc(row) -> float:
-        value = row.get("val_auroc")
-        return value if isinstance(value, float) and not math.isnan(value) else -math.inf
+    AUROC, or, for runs without one (regression, profiles), the lowest validation loss; None for
+    an empty history."""
+    def finite(row, key) -> bool:
+        value = row.get(key)
+        return isinstance(value, float) and not math.isnan(value)
 
-    return max(history, key=auroc) if history else None
+    if any(finite(row, "val_auroc") for row in history):
+        return max(history, key=lambda row: row["val_auroc"] if finite(row, "val_auroc") else -math.inf)
+    if any(finite(row, "val_loss") for row in history):
+        return min(history, key=lambda row: row["val_loss"] if finite(row, "val_loss") else math.inf)
+    return history[0] if history else None
 
 
 def run_train(data_dir, model_spec: str | None = None, out="run", config=None,

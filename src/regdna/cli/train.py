@@ -17,8 +17,11 @@ def train_command(
     data: Path = data_option("Dataset dir written by `regdna prepare`.", required=True),
     model: Optional[str] = model_option("Model spec: cnn, basset, deepsea, residualbind, "
                                         "cnn-baseline, shallow-cnn, kmer-lr, tinyformer or "
-                                        "hf:<hub id or path>. Default: model.spec of the config "
-                                        "(cnn, chosen by bench/model_defaults.py)."),
+                                        "hf:<hub id or path>; on a coverage dataset "
+                                        "residualbind-32, residualbind-base, cnn-baseline, "
+                                        "basenji, bpnet or kmer-ridge. Default: model.spec of "
+                                        "the config (cnn, chosen by bench/model_defaults.py; "
+                                        "residualbind-32 for coverage datasets)."),
     out: Path = out_option("Run dir to write (config.yaml, metrics.csv, checkpoints/, "
                            "threshold.json, resources.json)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML config file with sections "
@@ -37,6 +40,9 @@ def train_command(
                                        "cnn-probe, finetune, lora); same as --set model.options.mode=..."),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Shortcut for "
                                              "--set train.max_epochs=N."),
+    bin_size: Optional[int] = typer.Option(None, "--bin-size", help="Coverage datasets: bp per "
+                                           "output bin (a divisor of the window length; default "
+                                           "the dataset's); shortcut for --set data.bin_size=N."),
     devices: Optional[str] = typer.Option(None, "--devices", help="Lightning devices: a number, "
                                           "a comma list of GPU ids, or auto (training's "
                                           "counterpart of --device: --accelerator gpu --devices 1 "
@@ -65,7 +71,7 @@ def train_command(
         devices = f"[{devices}]"  # "0,1" -> [0, 1] (GPU ids); "2" and "auto" pass as they are
     shortcuts = {"train.monitor": monitor, "model.options.mode": mode,
                  "model.options.trust_remote_code": "true" if trust_remote_code else None,
-                 "train.max_epochs": max_epochs, "train.seed": seed, "train.devices": devices,
+                 "train.max_epochs": max_epochs, "data.bin_size": bin_size, "train.seed": seed, "train.devices": devices,
                  "train.num_nodes": num_nodes, "train.strategy": strategy,
                  "train.accelerator": accelerator}
     overrides = list(set_) + [f"{key}={value}" for key, value in shortcuts.items()
@@ -78,7 +84,12 @@ def train_command(
         typer.secho(str(err), err=True)
         raise SystemExit(130) from None
     best = summary["best"]
-    if best is not None:   # the best epoch in one line, numbers to 4 significant digits
+    auroc = best.get("val_auroc") if best is not None else None
+    if best is not None and best.get("val_pearson") is not None and (auroc is None or auroc != auroc):
+        typer.echo(f"run {summary['run_dir']}: {summary['epochs']} epochs; best val loss "
+                   f"{significant(best.get('val_loss'))} (epoch {int(best['epoch']) + 1}), "
+                   f"Pearson r per window {significant(best.get('val_pearson'))}")
+    elif best is not None:   # the best epoch in one line, numbers to 4 significant digits
         typer.echo(f"run {summary['run_dir']}: {summary['epochs']} epochs; best val AUROC "
                    f"{significant(best.get('val_auroc'))} (epoch {int(best['epoch']) + 1}), "
                    f"PR-AUC {significant(best.get('val_pr_auc'))}")

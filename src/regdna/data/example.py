@@ -85,7 +85,8 @@ class _Window:
 
 def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length: int = 200,
                 factors: tuple[str, ...] = DEFAULT_FACTORS, release: str | None = EXAMPLE_RELEASE,
-                sharpen: float = 2.0, decoy_fraction: float = 1.0, overwrite: bool = False) -> Path:
+                sharpen: float = 2.0, decoy_fraction: float = 1.0, overwrite: bool = False,
+                profile: bool = False, chrom_size: int | None = None) -> Path:
     """`regdna example`: write the bundled example into `out` (atomically: all files or none).
 
     Parameters
@@ -103,12 +104,21 @@ def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length:
         1.0 (default) is the full grammar task; lower values make it easier (at 0 a single
         motif marks a positive, which k-mer models also learn).
     overwrite : replace `out` even when it holds files `regdna example` did not write.
+    profile : write the profile example instead (`regdna.data.example_profile`: a genome with
+        coverage tracks of two cell types whose footprints are known); `n_per_class`, `length`,
+        `factors` and `decoy_fraction` do not apply to it.
+    chrom_size : profile example only: bp per chromosome (default 700,000).
 
     Returns
     -------
     Path
         The output directory (its files are listed in the module docstring and its README.txt).
     """
+    if profile:
+        return _profile_example(out, seed, n_per_class, length, factors, release, sharpen,
+                                decoy_fraction, overwrite, chrom_size)
+    if chrom_size is not None:
+        raise RegdnaError("--chrom-size applies to the profile example only; add --profile.")
     out = Path(out)
     _check_args(n_per_class, length, factors, sharpen)
     check_out_dir(out, "example", overwrite=overwrite)   # before the motifs are loaded and sampled
@@ -146,6 +156,21 @@ def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length:
     return out
 
 
+
+
+def _profile_example(out, seed, n_per_class, length, factors, release, sharpen, decoy_fraction,
+                     overwrite, chrom_size) -> Path:
+    """`run_example(profile=True)`: refuse the grammar's options, then write the profile example."""
+    from regdna.data.example_profile import DEFAULT_CHROM_SIZE, run_example_profile
+
+    grammar = {"--n-per-class": n_per_class != 2000, "--length": length != 200,
+               "--factors": tuple(factors) != DEFAULT_FACTORS, "--decoy-fraction": decoy_fraction != 1.0}
+    if any(grammar.values()):
+        given = [k for k, v in grammar.items() if v]
+        raise RegdnaError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to the "
+                          "grammar example, not to --profile; leave it out.")
+    return run_example_profile(out, seed=seed, chrom_size=chrom_size or DEFAULT_CHROM_SIZE,
+                               release=release, sharpen=sharpen, overwrite=overwrite)
 
 
 # --- argument checks -------------------------------------------------------------------------

@@ -44,3 +44,36 @@ def oriented(rng: np.random.Generator, site: np.ndarray) -> tuple[np.ndarray, st
 def codes_to_str(codes: np.ndarray) -> str:
     """(L,) base indices 0..3 -> "ACGT..." string."""
     return BASES[codes].tobytes().decode()
+
+
+def breaking_snv(ppm: np.ndarray, site: np.ndarray, strand: str) -> tuple[int, int, int]:
+    """The SNV that breaks a planted site most: its most informative matrix column replaced by
+    that column's least probable base (other than the planted one).
+
+    `site` (W,) holds the planted bases read on the motif's own strand, `strand` where it was
+    planted ('-': the window holds its reverse complement). Returns (offset from the planted
+    start on the + strand, ref, alt), ref and alt as + strand base indices.
+    """
+    from regdna.io.jaspar import position_information
+
+    column = int(np.argmax(position_information(ppm)))
+    ref = int(site[column])
+    order = np.argsort(ppm[column], kind="stable")           # least probable first
+    alt = int(next(b for b in order if b != ref))
+    if strand == "+":
+        return column, ref, alt
+    return len(site) - 1 - column, 3 - ref, 3 - alt
+
+
+def best_match_covering(codes: np.ndarray, pos: int, weights: np.ndarray) -> float:
+    """Best score of any placement of `weights` (W, 4 log-odds) covering position `pos` of
+    `codes`, on either strand (-inf when no placement fits)."""
+    width = weights.shape[0]
+    starts = np.arange(max(0, pos - width + 1), min(pos, len(codes) - width) + 1)
+    if not len(starts):
+        return float("-inf")
+    windows = codes[starts[:, None] + np.arange(width)[None, :]]          # (S, W)
+    rows = np.arange(width)[None, :]
+    forward = weights[rows, windows].sum(1)
+    reverse = weights[::-1, ::-1][rows, windows].sum(1)
+    return float(max(forward.max(), reverse.max()))

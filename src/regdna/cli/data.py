@@ -78,13 +78,43 @@ def prepare_cmd(
     seed: int = seed_option("Seed for negatives and random splits."),
     export: List[str] = typer.Option([], "--export", help="Also write {train,val,test}.npz with X one-hot (N, L, 4) "
                                                           "and y (--export npz)."),
+    bigwig: List[str] = typer.Option([], "--bigwig", help="bigWig coverage track and its name after the LAST "
+                                                          "colon: --bigwig K562.bw:K562 (repeatable; name "
+                                                          "default: the file stem). Makes a coverage (profile) "
+                                                          "dataset from --genome: needs --length, splits by "
+                                                          "chromosome; --bed adds peaks (FILE:TRACK for one "
+                                                          "track, no label for all)."),
+    selection: Optional[str] = typer.Option(None, "--selection", help="Windows of a coverage dataset: peaks "
+                                                                      "(centred on each --bed peak's summit or "
+                                                                      "midpoint; default with --bed) or coverage "
+                                                                      "(chromosomes tiled from 0, tiles whose "
+                                                                      "max coverage of any track exceeds "
+                                                                      "--coverage-threshold; default without "
+                                                                      "--bed)."),
+    coverage_threshold: float = typer.Option(2.0, "--coverage-threshold", help="--selection coverage: keep a "
+                                                                               "tile when a track's max "
+                                                                               "coverage in it is above this "
+                                                                               "(Toneyan et al. 2022: 2)."),
+    margin: Optional[int] = typer.Option(None, "--margin", help="Coverage dataset: bp stored on each side of "
+                                                                "the --length window, room for shift "
+                                                                "augmentation (default --length / 4: 3072 bp "
+                                                                "stored for 2048)."),
+    bin_size: int = typer.Option(1, "--bin-size", help="Coverage dataset: default target resolution of "
+                                                       "training in bp per bin (mean within each); must "
+                                                       "divide --length."),
+    chroms: Optional[str] = typer.Option(None, "--chroms", help="Coverage dataset: comma-separated chromosomes "
+                                                                "windows are drawn from (default: the canonical "
+                                                                "chromosomes of the genome present in every "
+                                                                "bigWig)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write QC figures to OUT/figures/."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
     overwrite: bool = OVERWRITE,
 ):
     """Turn FASTA, BED/narrowPeak + genome, a table or NPZ into a clean, leak-free dataset dir:
     windows, contig/blacklist filters, N filter, de-duplication (incl. reverse complements),
-    negatives, splits, QC tests and figures."""
+    negatives, splits, QC tests and figures. With --bigwig: a coverage (profile) dataset of
+    peak-centred or coverage-threshold windows (Toneyan et al. 2022)."""
+    from regdna.data.dataset import load_info
     from regdna.data.prepare import run_prepare
 
     path = run_prepare(out, fasta=fasta, table=table, labels=labels, bed=bed, genome=genome, npz=npz,
@@ -93,9 +123,13 @@ def prepare_cmd(
                        rc_dedup=rc_dedup, negatives=negatives, gc_tolerance=gc_tolerance, split=split,
                        test_chroms=test_chroms, val_chroms=val_chroms, fractions=fractions,
                        split_column=split_column, task=task, seed=seed, export=export, progress=not quiet,
-                       figures=figures, classes=classes, overwrite=overwrite)
+                       figures=figures, classes=classes, bigwig=bigwig, selection=selection,
+                       coverage_threshold=coverage_threshold, margin=margin, bin_size=bin_size, chroms=chroms,
+                       overwrite=overwrite)
     if not quiet:
         print_summary(path)
+    for line in load_info(path).qc.get("warnings", []):
+        typer.echo(f"warning: {line}", err=True)
 
 
 def _number(value) -> str:
@@ -124,6 +158,9 @@ def print_summary(data_dir: Path) -> None:
 
     info = load_info(data_dir)
     console = Console()
+    if info.task == "profile":
+        _print_profile_summary(data_dir, info, console)
+        return
     table = Table(title=f"{data_dir}  ({info.task}, {info.length or 'variable'} bp)", show_lines=False)
     table.add_column("split")
     table.add_column("n", justify="right")
@@ -145,3 +182,31 @@ def print_summary(data_dir: Path) -> None:
     figures = Path(data_dir) / "figures"
     console.print(f"leakage across splits: {info.qc['leakage']['shared_sequences']} shared sequences"
                   + (f"; figures in {figures}" if info.provenance.get("figures", True) and figures.is_dir() else ""))
+
+
+def _print_profile_summary(data_dir: Path, info, console) -> None:
+    """The summary of a coverage dataset: windows and mean total coverage per track and split,
+    the window geometry and selection, what each step removed."""
+    from rich.table import Table
+
+    p = info.profile
+    table = Table(title=f"{data_dir}  (profile, {info.length} bp + 2 x {p.margin} bp margin, bin {p.bin_size} bp)")
+    table.add_column("split")
+    table.add_column("n", justify="right")
+    table.add_column("chromosomes")
+    for track in info.labels:
+        table.add_column(f"mean total {track}", justify="right")
+    for split, entry in info.splits.items():
+        names = p.chroms.get(split, [])
+        shown = ", ".join(names[:4]) + (f", ... ({len(names)})" if len(names) > 4 else "")
+        table.add_row(split, str(entry["n"]), shown, *[_number(entry["per_class"].get(t)) for t in info.labels])
+    console.print(table)
+    how = (f"coverage tiles, max > {_number(p.coverage_threshold)}" if p.selection == "coverage"
+           else "peak-centred windows")
+    console.print(f"selection: {how}; peak columns: {', '.join(p.peak_columns) or 'none'}")
+    removed = {k: v for k, v in info.counts.items() if k not in ("input", "final") and v}
+    console.print(f"input {info.counts.get('input')} windows -> kept {info.counts.get('final')}; removed: "
+                  + (", ".join(f"{k} {_number(v)}" for k, v in removed.items()) or "nothing"))
+    figures = Path(data_dir) / "figures"
+    if figures.is_dir():
+        console.print(f"figures in {figures}")

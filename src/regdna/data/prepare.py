@@ -11,6 +11,8 @@ Steps (each switchable, each counted in `dataset.json`), one module each:
   -> de-duplication (within class, cross-class collisions from both, reverse complements)
   -> split (chromosome, stratified random or a column) -> leakage check (here)
   -> Parquet per split (`writer`) -> QC (balance tests, GC and length distributions, figures; `qc`).
+With `--bigwig` it makes a coverage (profile) dataset instead: windows from peaks or coverage
+tiles, base-resolution coverage per track beside the Parquet files (`prepare_profile`).
 
 Scale: records pass through in chunks (10,000 by default) and are staged to a Parquet file; only
 8-byte sequence digests and a few numbers per record stay in memory (~35 bytes a record, up to
@@ -31,7 +33,7 @@ import numpy as np
 from regdna._version import __version__
 from regdna.data.clean import dedup_mask, label_key
 from regdna.data.dataset import SPLITS, DatasetInfo, write_info
-from regdna.data.prepare_args import PrepareArgs, input_paths
+from regdna.data.prepare_args import PrepareArgs, ProfileArgs, input_paths
 from regdna.data.qc import check_leakage, dataset_qc, write_figures
 from regdna.data.splits import random_split
 from regdna.data.staging import Stage, Staging
@@ -50,9 +52,11 @@ def run_prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | No
                 test_chroms: Sequence[str] | str = ("chr8", "chr9"), val_chroms: Sequence[str] | str = ("chr10",),
                 fractions=(0.725, 0.1275, 0.15), split_column: str | None = None, task: str | None = None,
                 seed: int = 0, export: Sequence[str] = (), chunk_size: int = 10_000, progress: bool = False,
-                figures: bool = True, classes: Sequence[str] | str | None = None, overwrite: bool = False) -> Path:
+                figures: bool = True, classes: Sequence[str] | str | None = None, bigwig: Sequence = (),
+                selection: str | None = None, coverage_threshold: float = 2.0, margin: int | None = None,
+                bin_size: int = 1, chroms: Sequence[str] | str | None = None, overwrite: bool = False) -> Path:
     """`regdna prepare`: build a dataset dir (`dataset.json` + `{train,val,test}.parquet` +
-    `figures/`) at `out`.
+    `figures/`) at `out`; with `bigwig`, a coverage dataset (+ `{split}.coverage.npy`).
 
     Parameters
     ----------
@@ -89,6 +93,21 @@ def run_prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | No
     figures : write QC figures to `out/figures/`.
     classes : order of named labels (`yes`/`no`, `GATA1`...), first = class 0; default sorted.
         The names are stored as `classes` in `dataset.json`.
+    bigwig : (path, name) pairs or 'path[:name]' strings, one bigWig coverage track each (name
+        default: the file stem): makes a coverage dataset (task "profile", Toneyan et al. 2022)
+        from `genome`, with `length`, split by chromosome; `bed` then gives peaks ('path:track'
+        applies to one track, no label to every track), `blacklist` and `max_n` filter windows
+        (`max_n` as a fraction of the stored window) (`regdna.data.prepare_profile`).
+    selection : "peaks" (a window centred on each `bed` peak's summit or midpoint; the default
+        with `bed`) or "coverage" (chromosomes tiled from 0, tiles whose max coverage of any track
+        exceeds `coverage_threshold` kept; the default without `bed`).
+    coverage_threshold : coverage selection: a tile is kept when a track's max coverage in it
+        is above this.
+    margin : bp stored on each side of the `length` window (room for shift augmentation);
+        default `length // 4` (Toneyan et al. 2022 store 3072 bp for 2048).
+    bin_size : default target resolution of training, bp per bin; must divide `length`.
+    chroms : chromosomes windows are drawn from (list or comma list); default: the canonical
+        (or `contigs`) chromosomes of the genome present in every bigWig.
     overwrite : replace `out` even when it holds something other than an earlier `prepare`
         output (an `out` holding an input is always refused).
 
@@ -100,9 +119,20 @@ def run_prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | No
     """
 
     out = Path(out)
-    inputs = input_paths(fasta, bed, table, npz, genome, blacklist, intersect, exclude)
+    inputs = input_paths(fasta, bed, table, npz, genome, blacklist, intersect, exclude, bigwig)
     check_out_dir(out, "prepare", inputs, overwrite)      # before any work: a refusal costs nothing
-    args = PrepareArgs.build(**{k: v for k, v in locals().items() if k not in ("out", "inputs", "overwrite")})
+    kw = {k: v for k, v in locals().items() if k not in ("out", "inputs", "overwrite")}
+    if bigwig:
+        from regdna.data.prepare_profile import build_profile
+
+        profile_args = ProfileArgs.build(**kw)
+        try:
+            with output_dir(out, "prepare", inputs, overwrite) as tmp:
+                build_profile(profile_args, tmp)
+        finally:
+            profile_args.close()
+        return out
+    args = PrepareArgs.build(**kw)
     try:
         with output_dir(out, "prepare", inputs, overwrite) as tmp:
             _build(args, tmp)
@@ -110,7 +140,6 @@ def run_prepare(out: str | Path, *, fasta: Sequence = (), table: str | Path | No
         if args.genome is not None:
             args.genome.close()
     return out
-
 
 
 

@@ -2,7 +2,7 @@
 
 Every verb declares a shared idea through the factory here, so that the idea has one name and
 one short flag everywhere (`--out/-o`, `--data/-d`, `--model/-m`, `--run`, `--split`, `--n`,
-`--target`, `--device`, `--rc/--no-rc`, `--seed`, `--set`, `--overwrite`); only the help text
+`--target`, `--device`, `--rc/--no-rc`, `--scalar`, `--seed`, `--set`, `--overwrite`); only the help text
 differs per verb. The table of these options is docs/CLI.md, checked against the app by
 tests/cli/test_vocabulary.py.
 
@@ -66,6 +66,14 @@ def target_option(help: str = "Model output to explain: index or label name."):
 def rc_option(help: str):
     """`--rc/--no-rc`: average over both strands; unset = as the run's config says."""
     return typer.Option(None, "--rc/--no-rc", help=help)
+
+
+def scalar_option(help: str = "Profile runs: the number of the predicted coverage to "
+                                "explain, sum (the whole window, default) or center:W (the "
+                                "central W bp); refused for other runs."):
+    """`--scalar sum|center:W`: which scalar of a profile run's coverage a verb scores
+    (`regdna.models.scalar`); unset = sum, and an error for a run that predicts no profile."""
+    return typer.Option(None, "--scalar", help=help)
 
 
 def seed_option(help: str, default: Optional[int] = 0):

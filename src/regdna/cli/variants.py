@@ -10,7 +10,8 @@ import typer
 
 from regdna.cli import app
 from regdna.cli.options import (DEVICE, OVERWRITE, data_option, model_option, n_option, old_spelling,
-                                out_option, rc_option, renamed, run_option, split_option, target_option)
+                                out_option, rc_option, renamed, run_option, scalar_option,
+                                split_option, target_option)
 
 
 def _echo_summary(summary: dict) -> None:
@@ -43,7 +44,8 @@ def vep_cmd(
                                    "predict.rc_average, like `regdna predict`)."),
     shifts: int = typer.Option(0, "--shifts", help="K > 1 adds the shift-robust score "
                                "(Toneyan et al. 2022): probabilities averaged over K windows "
-                               "shifted within +-max-shift bp."),
+                               "shifted within +-max-shift bp (profile runs: shifts rounded to "
+                               "whole bins, coverage summed over the bins all windows share)."),
     max_shift: Optional[int] = typer.Option(None, "--max-shift", help="Largest shift in bp for --shifts "
                                             "(default: window length / 10)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: score only chunks k with k % n == i; "
@@ -60,6 +62,10 @@ def vep_cmd(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow hub model code "
                                            "(--zero-shot with custom architectures)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    scalar: Optional[str] = scalar_option("Profile runs: the predicted coverage scored, sum (the "
+                                          "whole window, default) or center:W (the central W "
+                                          "bp); log2_ratio = log2((1 + alt) / (1 + ref)) per "
+                                          "track, plus the output mean over tracks."),
     overwrite: bool = OVERWRITE,
 ):
     """Score variants: p_ref, p_alt, delta, log2_ratio, logit_diff per output (+ robust / zero-shot)."""
@@ -68,7 +74,8 @@ def vep_cmd(
     summary = run_vep(variants, out, run=run, genome=genome, zero_shot=zero_shot, model=model,
                       length=length, rc=rc, shifts=shifts, max_shift=max_shift, strict=strict,
                       chunk_size=chunk_size, batch_size=batch_size, shard=shard, device=device,
-                      trust_remote_code=trust_remote_code, progress=progress, overwrite=overwrite)
+                      trust_remote_code=trust_remote_code, progress=progress, scalar=scalar,
+                      overwrite=overwrite)
     _echo_summary(summary)
 
 
@@ -100,6 +107,7 @@ def ism_cmd(
                               "plain up to float rounding, checked on a few edits first); --plain "
                               "runs every mutant in full."),
     batch_size: int = typer.Option(512, "--batch-size", help="Mutants per forward pass."),
+    scalar: Optional[str] = scalar_option(),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
@@ -110,7 +118,8 @@ def ism_cmd(
 
     result = run_ism(run, out, fasta=fasta, data=data, split=split, n=n, select=select,
                      region=region, output=target, top_k=top_k, fast=fast, batch_size=batch_size,
-                     scale=scale, device=device, overwrite=overwrite, notice=typer.echo)
+                     scale=scale, scalar=scalar, device=device, overwrite=overwrite,
+                     notice=typer.echo)
     typer.echo(f"ISM of {result['n_sequences']} sequences x {result['length']} bp "
                f"({result['label']}, {result['path']} path) -> {out}")
     top = result["top"].drop(columns="scale").head(10)

@@ -42,10 +42,10 @@ from regdna.encode.onehot import ALPHABET, one_hot, one_hot_to_strings
 from regdna.errors import RegdnaError
 from regdna.models.base import activate
 from regdna.plot.variants import ism_heatmap, topk_bar
-from regdna.runs import load_predictor
 from regdna.utils.jsonio import write_json
 from regdna.utils.output import check_out_dir, output_dir
 from regdna.utils.paths import safe_filename
+from regdna.variants.effects import load_scored_predictor
 from regdna.variants.fast_ism import FastISM
 
 # --data splits can hold thousands of sequences: without `n`, ISM takes this many (and says so)
@@ -287,7 +287,7 @@ def select_sequences(predictor, fasta=None, data=None, split: str = "test", n: i
 def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | None = None,
             select: str = "first", region: str | tuple | None = None, output: str | int = 0,
             top_k: int = 25, fast: bool = True, batch_size: int = 512, scale: str = "logit",
-            device=None, overwrite: bool = False, notice=None) -> dict:
+            scalar: str | None = None, device=None, overwrite: bool = False, notice=None) -> dict:
     """`regdna ism`: ISM of sequences from `fasta` or a dataset split `data`/`split`, written to
     the directory `out` (atomically).
 
@@ -306,6 +306,8 @@ def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | No
     output : model output to explain, index or label name.
     top_k : rows of topk.tsv and bars of topk.png.
     fast, batch_size, scale : as `saturation_mutagenesis` (scale "logit" or "probability").
+    scalar : profile runs: which number of the predicted coverage is explained, "sum"
+        (default) or "center:W" (`regdna.models.scalar`); refused for other runs.
     device : torch device (default: CUDA when present).
     notice : called with one line saying how many sequences are mutated, before the work.
 
@@ -320,7 +322,7 @@ def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | No
     region = parse_region(region)
     inputs = [run, fasta, data]
     check_out_dir(out, "ism", inputs=inputs, overwrite=overwrite)
-    predictor = load_predictor(run, device=device)
+    predictor = load_scored_predictor(run, scalar, device=device)
     index = predictor.output_index(output)
     ids, seqs, note = select_sequences(predictor, fasta, data, split, n, select, index)
     if notice is not None:

@@ -10,7 +10,15 @@ Koo 2024):
 - `--shifts K` (variants on a genome): the shift-robust score of Toneyan et al. 2022 ("robust"
   CAGI5 predictions): K windows shifted evenly within +-max_shift bp around the centred one,
   probabilities averaged over the K windows for each allele, then `p_ref_robust`,
-  `p_alt_robust`, `log2_ratio_robust`, `delta_robust`.
+  `p_alt_robust`, `log2_ratio_robust`, `delta_robust`. Profile models: the shifts are rounded
+  to whole bins, each window's predicted profile is aligned to the genome and summed over the
+  bins every window covers (within the scalar's bins of the centred window,
+  `regdna.variants.windows.shared_bins`), the sums are averaged over the windows, then the log
+  ratio with a pseudocount of 1.
+- profile models (coverage runs): one score per track on the scalar chosen by `--scalar`
+  (`regdna.models.scalar`: the summed predicted coverage, p_ref / p_alt, and its log2 ratio with
+  a pseudocount of 1; `regdna.variants.effects`), and with several tracks the output `mean`,
+  each score averaged over the tracks.
 - zero-shot (Tang & Koo 2024, pretrained language models, no training): `cosine_distance` = 1 -
   cos(embed(ref window), embed(alt window)) and `mlm_llr` = masked_log_likelihood(alt) -
   masked_log_likelihood(ref) with the token covering the variant's first base masked.
@@ -26,6 +34,7 @@ are read from the environment.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -37,14 +46,14 @@ import pandas as pd
 from regdna.errors import RegdnaError
 from regdna.io.genome import Genome
 from regdna.io.vcf import allele_problem, iter_variants
-from regdna.runs import load_predictor
 from regdna.utils.output import check_out_file
 from regdna.utils.progress import progress as progress_bar
 from regdna.variants.effects import (ROBUST_NAMES, SCORE_NAMES, allele_scores, averaged_scores,
-                                     probabilities)
+                                     load_scored_predictor, probabilities, with_track_mean)
 from regdna.variants.parts import (PartStore, job_fingerprint, language_model_identity, merge_parts,
                                    identity_of_run, weights_identity)
-from regdna.variants.windows import AlleleWindows, make_windows, sequence_windows, shift_offsets
+from regdna.variants.windows import (AlleleWindows, make_windows, sequence_windows, shared_bins,
+                                     shift_offsets)
 
 ZERO_SHOT_LENGTH = 512  # window length of --zero-shot without a run or --length
 
@@ -112,46 +121,63 @@ def score_chunk(chunk: pd.DataFrame, predictor=None, genome=None, settings: Scor
     return out
 
 
-def _logits(predictor, seqs: list[str], rc: bool) -> np.ndarray:
+@contextlib.contextmanager
+def _strands(predictor, rc: bool):
+    """The predictor averaging over both strands (or not) for the duration of a block."""
     saved = predictor.rc_average
     predictor.rc_average = rc
     try:
-        return predictor.logits(seqs) if seqs else np.zeros((0, predictor.n_outputs), np.float32)
+        yield predictor
     finally:
         predictor.rc_average = saved
+
+
+def _logits(predictor, seqs: list[str], rc: bool) -> np.ndarray:
+    with _strands(predictor, rc):
+        return predictor.logits(seqs) if seqs else np.zeros((0, predictor.n_outputs), np.float32)
+
+
+def _columns(labels: list[str], scores: dict, names, suffix: str = "") -> dict:
+    """Score columns `<name><suffix>` (one output) or `<name><suffix>.<label>` (several)."""
+    out = {}
+    for t, lab in enumerate(labels):
+        for name in names:
+            out[f"{name}{suffix}" if len(labels) == 1 else f"{name}{suffix}.{lab}"] = scores[name][:, t]
+    return out
 
 
 def _model_scores(predictor, windows: AlleleWindows, settings: ScoreSettings) -> dict:
     n = len(windows.ref)
     z = _logits(predictor, windows.ref + windows.alt, settings.rc)
-    scores = allele_scores(z[:n], z[n:], predictor.task)
-    labels = predictor.labels
-    out = {}
-    for t, lab in enumerate(labels):
-        for name in SCORE_NAMES:
-            out[name if len(labels) == 1 else f"{name}.{lab}"] = scores[name][:, t]
-    return out
+    labels, scores = with_track_mean(predictor.labels, allele_scores(z[:n], z[n:], predictor.task),
+                                     predictor.task)
+    return _columns(labels, scores, SCORE_NAMES)
 
 
 def _robust_scores(chunk, predictor, genome, settings: ScoreSettings, usable, where) -> dict:
     length = settings.length
     max_shift = settings.max_shift if settings.max_shift is not None else max(1, length // 10)
+    profile = predictor.profile_model is not None
+    step = predictor.bin_size if profile else 1
+    offsets = shift_offsets(settings.shifts, max_shift, step)
+    regions = shared_bins(offsets, length, step, predictor.model.first, predictor.model.last) \
+        if profile else None
     p_ref = p_alt = 0.0
-    offsets = shift_offsets(settings.shifts, max_shift)
-    for shift in offsets:
+    for k, shift in enumerate(offsets):
         win = _windows(chunk, genome, settings, shift, where)
         n = len(win.ref)
-        z = _logits(predictor, win.ref + win.alt, settings.rc)
-        p_ref = p_ref + probabilities(z[:n], predictor.task)
-        p_alt = p_alt + probabilities(z[n:], predictor.task)
-    scores = averaged_scores(p_ref / len(offsets), p_alt / len(offsets))
-    out = {}
-    labels = predictor.labels
-    for t, lab in enumerate(labels):
-        sfx = "" if len(labels) == 1 else f".{lab}"
-        for name in ROBUST_NAMES:
-            out[f"{name}_robust{sfx}"] = scores[name][:, t]
-    return out
+        if profile:   # summed coverage (coverage x bp) over the bins every window shares
+            a, b = regions[k]
+            with _strands(predictor, settings.rc):
+                totals = predictor.profile(win.ref + win.alt)[:, a:b].sum(axis=1) * step
+            p_ref, p_alt = p_ref + totals[:n], p_alt + totals[n:]
+        else:
+            z = _logits(predictor, win.ref + win.alt, settings.rc)
+            p_ref = p_ref + probabilities(z[:n], predictor.task)
+            p_alt = p_alt + probabilities(z[n:], predictor.task)
+    scores = averaged_scores(p_ref / len(offsets), p_alt / len(offsets), predictor.task)
+    labels, scores = with_track_mean(predictor.labels, scores, predictor.task)
+    return _columns(labels, scores, ROBUST_NAMES, "_robust")
 
 
 def _zero_shot_scores(lm, windows: AlleleWindows) -> dict:
@@ -231,7 +257,7 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
             max_shift: int | None = None, strict: bool = False, chunk_size: int = 4096,
             batch_size: int = 256, shard: str | tuple[int, int] | None = None,
             device: str | None = None, trust_remote_code: bool = False, progress: bool = True,
-            overwrite: bool = False, notice=None) -> dict:
+            scalar: str | None = None, overwrite: bool = False, notice=None) -> dict:
     """`regdna vep`: load the model(s), then `score_variants`.
 
     Parameters
@@ -246,6 +272,8 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     batch_size : windows per forward pass.
     shard : "i/n" or (i, n) (default: from a torchrun / SLURM environment).
     device : torch device (default: cuda:<LOCAL_RANK> under torchrun, else CUDA if present).
+    scalar : profile runs: which number of the predicted coverage is scored, "sum" (default)
+        or "center:W" (`regdna.models.scalar`); refused for other runs.
     Other parameters: as `score_variants`.
 
     Returns
@@ -262,7 +290,7 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     device = device or _torchrun_device()
     predictor = language_model = None
     if run is not None:
-        predictor = load_predictor(run, device=device, batch_size=batch_size)
+        predictor = load_scored_predictor(run, scalar, device=device, batch_size=batch_size)
     if zero_shot:
         from regdna.models.hf import load_language_model
 
@@ -331,6 +359,8 @@ def score_variants(variants: str | Path | pd.DataFrame, out: str | Path, predict
         raise RegdnaError("the window length is unknown: pass --length (the model has no fixed input length).")
     settings = ScoreSettings(length=length, rc=rc, shifts=shifts, max_shift=max_shift, strict=strict,
                              zero_shot=predictor is None)
+    if predictor is not None and predictor.profile_model is not None:
+        settings.extra["scalar"] = predictor.model.scalar   # profile runs: the scored bins
     shard = shard or shard_from_env()
     where = "variants" if isinstance(variants, pd.DataFrame) else str(variants)
     if isinstance(variants, pd.DataFrame):

@@ -141,9 +141,36 @@ def _first_difference(a: str, b: str) -> int:
     return min(len(a), len(b)) // 2
 
 
-def shift_offsets(k: int, max_shift: int) -> list[int]:
+def shift_offsets(k: int, max_shift: int, step: int = 1) -> list[int]:
     """K window offsets in bp, evenly spaced in [-max_shift, max_shift] (K <= 1: [0]); the shifts
-    of the shift-robust score (Toneyan et al. 2022)."""
+    of the shift-robust score (Toneyan et al. 2022).
+
+    `step` rounds each offset to a multiple of it (a profile model's bin size, so the shifted
+    windows' bins line up on the genome); offsets that round to the same value are kept once."""
     if k <= 1:
         return [0]
-    return sorted({int(round(v)) for v in np.linspace(-max_shift, max_shift, k)})
+    return sorted({int(round(v / step)) * step for v in np.linspace(-max_shift, max_shift, k)})
+
+
+def shared_bins(offsets: list[int], length: int, bin_size: int, first: int, last: int
+                ) -> list[tuple[int, int]]:
+    """For each shifted window, the bins [a, b) of its predicted profile that cover the region
+    every window shares, within the bins [first, last) of the centred window (the scalar's).
+
+    A window shifted by s (a multiple of `bin_size`, `shift_offsets`) starts s bp to the right
+    of the centred one on the genome, so its bin j covers the centred window's bin j + s /
+    bin_size; the region all windows cover is [max(offsets), length + min(offsets)) bp of the
+    centred window.
+
+    Returns
+    -------
+    list of (a, b), one per offset, in the shifted windows' own bins; all of length b - a >= 1.
+    """
+    if any(s % bin_size for s in offsets):
+        raise RegdnaError(f"window shifts {offsets} must be multiples of the bin size {bin_size}.")
+    lo = max(first, max(offsets) // bin_size)
+    hi = min(last, (length + min(offsets)) // bin_size)
+    if hi <= lo:
+        raise RegdnaError(f"shifted windows of {length} bp (shifts {min(offsets)}..{max(offsets)} "
+                          f"bp) share no bin of the scored region; use a smaller --max-shift.")
+    return [(lo - s // bin_size, hi - s // bin_size) for s in offsets]

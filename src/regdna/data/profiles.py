@@ -10,18 +10,21 @@ an array of length L and bin size B is reshaped to (L / B, B) and averaged over 
 
 Batches are dicts `{"x": (N, 4, L) float32, "y": (N, L / B, T) float32, "index": (N,)}`. Memory
 holds the sequences as uint8 base codes (1 byte per base); the coverage stays memory-mapped on
-disk and is read per batch, so memory is flat in the number of windows.
+disk and is read per batch, so memory is flat in the number of windows. torch is imported
+only where batches are built: `prepare` checks bin sizes here without loading it.
 """
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torch.utils.data import DataLoader, Dataset
 
 from regdna.encode.onehot import base_indices
 from regdna.errors import RegdnaError
 
-_ONEHOT_TABLE = torch.cat([torch.eye(4), torch.zeros(1, 4)])   # code 4 (N) -> zeros
+
+def _onehot_table():
+    import torch
+
+    return torch.cat([torch.eye(4), torch.zeros(1, 4)])   # code 4 (N) -> zeros
 
 
 def check_bin_size(length: int, bin_size: int) -> None:
@@ -49,7 +52,7 @@ def bin_mean(values, bin_size: int):
     length = values.shape[-2]
     check_bin_size(length, bin_size)
     shape = (*values.shape[:-2], length // bin_size, bin_size, values.shape[-1])
-    if isinstance(values, torch.Tensor):
+    if type(values).__module__.startswith("torch"):      # a tensor: stays on its device
         return values.reshape(shape).mean(dim=-2)
     return np.asarray(values, dtype=np.float32).reshape(shape).mean(axis=-2)
 
@@ -66,13 +69,16 @@ def central(seqs, length: int) -> list[str]:
     return out
 
 
-class ProfileDataset(Dataset):
+class ProfileDataset:
     """Stored windows of one split: base codes (N, S) uint8 in memory and coverage (N, S, T)
     (a memory-mapped float16 array, or any array indexable by a sorted index list).
 
-    Item i is the index i; `ProfileCollate` cuts, augments and bins the batch."""
+    A map-style dataset (item i is the index i); `ProfileCollate` cuts, augments and bins the
+    batch."""
 
     def __init__(self, sequences, coverage, length: int, margin: int):
+        import torch
+
         if len(sequences) != len(coverage):
             raise RegdnaError(f"{len(sequences)} sequences but {len(coverage)} coverage rows: the "
                               "dataset dir is inconsistent; re-run `regdna prepare`.")
@@ -93,6 +99,8 @@ class ProfileDataset(Dataset):
 
     def subset(self, keep: np.ndarray) -> "ProfileDataset":
         """The items `keep` (sorted indices), sharing the memory-mapped coverage."""
+        import torch
+
         out = ProfileDataset.__new__(ProfileDataset)
         out.codes, out.coverage, out.rows = self.codes[torch.as_tensor(keep)], self.coverage, self.rows[keep]
         out.length, out.margin = self.length, self.margin
@@ -115,8 +123,11 @@ class ProfileCollate:
         self.dataset, self.bin_size = dataset, int(bin_size)
         self.max_shift = min(int(max_shift), dataset.margin)
         self.rc = rc
+        self.table = _onehot_table()
 
     def __call__(self, indices: list[int]) -> dict:
+        import torch
+
         d = self.dataset
         index = torch.as_tensor(indices, dtype=torch.long)
         n = len(indices)
@@ -131,7 +142,7 @@ class ProfileCollate:
         positions = offsets[:, None] + torch.arange(d.length)[None, :]   # (N, L)
         codes = torch.gather(d.codes[index].long(), 1, positions)
         y = torch.gather(cover, 1, positions[:, :, None].expand(-1, -1, cover.shape[2]))
-        x = _ONEHOT_TABLE[codes].transpose(1, 2).contiguous()           # (N, 4, L)
+        x = self.table[codes].transpose(1, 2).contiguous()           # (N, 4, L)
         if self.rc:
             flip = torch.rand(n) < 0.5
             if bool(flip.any()):
@@ -154,9 +165,11 @@ def load_profile_dataset(data_dir, split: str, info) -> ProfileDataset:
 
 def make_profile_loader(dataset: ProfileDataset, batch_size: int, bin_size: int, *, train: bool,
                         seed: int = 0, num_workers: int = 0, rc: bool = False,
-                        max_shift: int = 0) -> DataLoader:
-    """A DataLoader over a ProfileDataset; shuffling is a pure function of (seed, epoch) as for
-    label datasets (`regdna.data.torch_data.EpochShuffleSampler`)."""
+                        max_shift: int = 0):
+    """A torch DataLoader over a ProfileDataset; shuffling is a pure function of (seed, epoch)
+    as for label datasets (`regdna.data.torch_data.EpochShuffleSampler`)."""
+    from torch.utils.data import DataLoader
+
     from regdna.data.torch_data import EpochShuffleSampler, _seed_worker
 
     collate = ProfileCollate(dataset, bin_size, max_shift=max_shift if train else 0, rc=rc and train)

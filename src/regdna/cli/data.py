@@ -104,8 +104,8 @@ def prepare_cmd(
                                                        "divide --length."),
     chroms: Optional[str] = typer.Option(None, "--chroms", help="Coverage dataset: comma-separated chromosomes "
                                                                 "windows are drawn from (default: the canonical "
-                                                                "chromosomes of the genome present in every "
-                                                                "bigWig)."),
+                                                                "chromosomes of the genome but chrY and chrM, "
+                                                                "present in every bigWig)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write QC figures to OUT/figures/."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
     overwrite: bool = OVERWRITE,

@@ -269,8 +269,8 @@ class ProfileArgs:
         return self
 
     def _chromosomes(self, kw: dict, requested: list[str]) -> None:
-        """`chroms` (--chroms, or the canonical / --contigs chromosomes of the genome present in
-        every bigWig) and `split_chroms`; a bigWig naming no chromosome of the genome is refused."""
+        """`chroms` (--chroms, or the canonical chromosomes of the genome but chrY and chrM, or
+        the --contigs ones, present in every bigWig) and `split_chroms`; a bigWig naming no chromosome of the genome is refused."""
         genome = self.genome
         for (path, _), bigwig in zip(self.tracks_spec, self.bigwigs):
             if not set(bigwig.chrom_sizes) & set(genome.chrom_sizes):
@@ -284,6 +284,9 @@ class ProfileArgs:
             candidates = list(genome.chrom_sizes)
             if kw["canonical"] or kw["contigs"]:
                 candidates = [c for c, ok in zip(candidates, canonical_mask(candidates, kw["contigs"])) if ok]
+            if not kw["contigs"]:
+                # Toneyan et al. 2022 leave out chrY; chrM's coverage is organelle copy number
+                candidates = [c for c in candidates if c.upper().removeprefix("CHR") not in ("Y", "M", "MT")]
             chroms = [c for c in candidates if all(c in b.chrom_sizes for b in self.bigwigs)]
             if not chroms:
                 raise RegdnaError(f"no chromosome of genome {genome.path} is canonical (or matches --contigs) "

@@ -68,12 +68,12 @@ def build_profile(a, tmp: Path) -> None:
                           "windows (--test-chroms / --val-chroms) or loosen the selection.")
     peak_sets = {t: IntervalSet(pd.concat([f[f["chrom"].notna()] for label, f in peaks if label in (None, t)],
                                           ignore_index=True)) for t in a.peak_tracks}
-    totals, clipped = {}, {}
+    totals, clipped, negative = {}, {}, {}
     with progress(total=len(windows), desc="writing windows", unit="win", enabled=a.progress) as bar:
         for i, split in enumerate(SPLITS):
             part = windows[splits == i].reset_index(drop=True)
-            totals[split], clipped[split] = write_split(a, tmp, split, part, peak_sets, bar)
-    info = _info(a, totals, clipped, counts)
+            totals[split], clipped[split], negative[split] = write_split(a, tmp, split, part, peak_sets, bar)
+    info = _info(a, totals, clipped, negative, counts)
     write_info(tmp, info)
     if a.figures:
         from regdna.plot.coverage import plot_coverage_distributions
@@ -238,13 +238,13 @@ def window_coverage(bigwigs, chrom: str, starts: np.ndarray, length: int) -> np.
 
 # -- writing --------------------------------------------------------------------------------------
 def write_split(a, tmp: Path, split: str, windows: pd.DataFrame, peak_sets: dict[str, IntervalSet],
-                bar=None) -> tuple[np.ndarray, int]:
+                bar=None) -> tuple[np.ndarray, int, int]:
     """Write `{split}.parquet` and `{split}.coverage.npy` for the windows of one split.
 
     Returns
     -------
     (totals (N, T) float64: each track's coverage summed over the central `length` bp,
-     the number of coverage values clipped to the float16 range).
+     the number of coverage values clipped to the float16 range, the number of negative values).
     """
     from numpy.lib.format import open_memmap
 
@@ -255,7 +255,7 @@ def write_split(a, tmp: Path, split: str, windows: pd.DataFrame, peak_sets: dict
                        [(f"peak_{t}", pa.float64()) for t in a.peak_tracks])
     cover = open_memmap(coverage_path(tmp, split), mode="w+", dtype=np.float16, shape=(n, size, width))
     totals = np.zeros((n, width), dtype=np.float64)
-    clipped = 0
+    clipped = negative = 0
     chroms, starts = windows["chrom"].to_numpy(object), windows["start"].to_numpy()
     with pq.ParquetWriter(tmp / f"{split}.parquet", schema) as writer:
         for chrom, rows in _batches(chroms, _batch_size(a)):
@@ -263,6 +263,7 @@ def write_split(a, tmp: Path, split: str, windows: pd.DataFrame, peak_sets: dict
             end = begin + size
             values = window_coverage(a.bigwigs, chrom, begin, size)
             totals[rows] = values[:, lo:hi].sum(axis=1, dtype=np.float64)
+            negative += int((values < 0).sum())
             over = np.abs(values) > FLOAT16_MAX
             if over.any():
                 clipped += int(over.sum())
@@ -282,7 +283,7 @@ def write_split(a, tmp: Path, split: str, windows: pd.DataFrame, peak_sets: dict
                 bar.update(k)
     cover.flush()
     del cover
-    return totals, clipped
+    return totals, clipped, negative
 
 
 def coverage_qc(totals: np.ndarray) -> dict:
@@ -295,18 +296,23 @@ def coverage_qc(totals: np.ndarray) -> dict:
             "zero_fraction": float((totals == 0).mean()), "mean": float(totals.mean())}
 
 
-def _info(a, totals: dict[str, np.ndarray], clipped: dict[str, int], counts: dict) -> DatasetInfo:
+def _info(a, totals: dict[str, np.ndarray], clipped: dict[str, int], negative: dict[str, int],
+          counts: dict) -> DatasetInfo:
     """The `dataset.json` of the run."""
     splits = {s: {"n": int(len(totals[s])),
                   "per_class": {t: float(totals[s][:, j].mean()) for j, t in enumerate(a.tracks)}}
               for s in SPLITS}
     qc: dict = {"coverage": {t: {s: coverage_qc(totals[s][:, j]) for s in SPLITS} for j, t in enumerate(a.tracks)},
-                "clipped_float16": clipped, "warnings": []}
+                "clipped_float16": clipped, "negative_values": negative, "warnings": []}
     if sum(clipped.values()):
         detail = ", ".join(f"{s} {n}" for s, n in clipped.items() if n)
         qc["warnings"].append(f"{sum(clipped.values())} coverage values beyond +-{FLOAT16_MAX:g} (the float16 "
                               f"range of {{split}}.coverage.npy) were clipped ({detail}); the label columns keep "
                               "the exact sums. Scale the tracks down (e.g. fold change over control) to avoid it.")
+    if sum(negative.values()):
+        qc["warnings"].append(f"{sum(negative.values())} coverage values are negative (e.g. a log-ratio "
+                              "track): train with --set train.loss=mse or pearson (the Poisson and multinomial "
+                              "losses need coverage >= 0).")
     profile = ProfileInfo(
         tracks=a.tracks, bigwigs=[str(p.resolve()) for p, _ in a.tracks_spec], margin=a.margin,
         stored_length=a.stored_length, bin_size=a.bin_size, selection=a.selection,

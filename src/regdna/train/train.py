@@ -269,6 +269,11 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
                              profile=info.profile.model_dump() if info.profile else None)
     loss = cfg.train.loss if cfg.train.loss != "auto" else default_loss(info.task, info.regression_loss)
     _check_loss(loss, info.task)
+    if loss in ("poisson", "multinomial") and info.task == "profile" and \
+            sum((info.qc.get("negative_values") or {}).values()):
+        raise RegdnaError(f"{data_dir} has negative coverage values (dataset.json qc.negative_values) "
+                          f"and train.loss={loss} needs coverage >= 0; train with --set "
+                          f"train.loss=mse (or pearson).")
     monitor, mode = cfg.monitor_metric(info.task)
 
     on_gpu = _on_gpu(cfg.train.accelerator)

@@ -1,6 +1,6 @@
-"""`regdna attribute`, `regdna faithfulness`, `regdna motifs`, `regdna gia`: options and printed
-lines only; each verb is one function of `regdna.interpret` (`run_attribute`,
-`run_faithfulness`, `run_motifs`, `run_gia`), which checks `--out` against the output policy
+"""`regdna attribute`, `regdna faithfulness`, `regdna motifs`, `regdna gia`, `regdna embed`:
+options and printed lines only; each verb is one function of `regdna.interpret`
+(`run_attribute`, `run_faithfulness`, `run_motifs`, `run_gia`, `run_embed`), which checks `--out` against the output policy
 (`regdna.utils.output`) before it loads a model or computes anything, so a refused `--out` costs
 nothing, and writes it atomically at the end."""
 from __future__ import annotations
@@ -12,7 +12,8 @@ import typer
 
 from regdna.cli import app
 from regdna.cli.options import (DEVICE, OVERWRITE, data_option, n_option, n_per_class_option, old_spelling,
-                                out_option, renamed, run_option, seed_option, split_option, target_option)
+                                out_option, renamed, run_option, scalar_option, seed_option, split_option,
+                                target_option)
 from regdna.errors import RegdnaError
 
 
@@ -48,6 +49,7 @@ def attribute_cmd(
                                 "(integrated_gradients)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Sequences per backward pass."),
     seed: int = seed_option("Seed of the shuffled references."),
+    scalar: Optional[str] = scalar_option(),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
@@ -59,7 +61,8 @@ def attribute_cmd(
     summary = run_attribute(run, out, method=method, fasta=fasta, data=data, split=split,
                             label=label, n=n, motifs=motifs, output=target, logos=logos,
                             n_references=n_references, n_steps=n_steps, batch_size=batch_size,
-                            seed=seed, device=device, overwrite=overwrite, say=typer.echo)
+                            seed=seed, scalar=scalar, device=device, overwrite=overwrite,
+                            say=typer.echo)
     typer.echo(f"{method}: {summary['n_sequences']} sequences -> {out}/attributions.npz, "
                f"{summary['n_logos']} logos in {out}/logos")
     if "site_auroc" in summary:
@@ -151,6 +154,7 @@ def motifs_cmd(
     min_seqlets: int = typer.Option(50, "--min-seqlets", help="Fewest seqlets of a class and "
                                     "sign worth clustering."),
     q_threshold: float = typer.Option(0.05, "--q", help="q-value threshold of a filter hit."),
+    scalar: Optional[str] = scalar_option(),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
@@ -164,8 +168,8 @@ def motifs_cmd(
                         label=label, target=chosen, method=method, n_per_class=n_per_class,
                         jaspar_release=jaspar_release, collection=collection,
                         tax_group=tax_group, top=top, max_seqlets=max_seqlets,
-                        min_seqlets=min_seqlets, q_threshold=q_threshold, device=device,
-                        overwrite=overwrite, say=typer.echo)
+                        min_seqlets=min_seqlets, q_threshold=q_threshold, scalar=scalar,
+                        device=device, overwrite=overwrite, say=typer.echo)
     for group in report["classes"]:
         typer.echo(f"class {group['class']} ({group['n_sequences']} sequences): "
                    f"{len(group['motifs'])} motifs")
@@ -217,6 +221,7 @@ def gia_cmd(
     output: Optional[str] = old_spelling("--output"),
     jaspar_release: Optional[str] = typer.Option(None, "--jaspar-release", help="JASPAR release."),
     seed: int = seed_option("Seed of backgrounds and sampled sites."),
+    scalar: Optional[str] = scalar_option(),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
@@ -228,12 +233,43 @@ def gia_cmd(
     report = run_gia(run, motif, out, motif2=motif2, data=data, split=split,
                      n_backgrounds=n, sample=sample, flanks=flanks,
                      distances=_integers(distances, "--distances", "-20,12,30") or None,
-                     output=target, jaspar_release=jaspar_release, seed=seed, device=device,
-                     overwrite=overwrite)
+                     output=target, jaspar_release=jaspar_release, seed=seed, scalar=scalar,
+                     device=device, overwrite=overwrite)
     for e in report["effects"]:
         typer.echo(f"{e['label']}: mean effect {e['mean']:+.4g} "
                    f"[95% CI {e['lo']:+.4g}, {e['hi']:+.4g}] over {e['n']} backgrounds")
     typer.echo(f"-> {out}/gia.json, effects.tsv, gia_effects.png")
+
+
+# -- embed ----------------------------------------------------------------------------------------
+@app.command("embed")
+def embed_cmd(
+    run: Path = run_option(),
+    data: Path = data_option("Dataset dir whose --split sequences are embedded (its labels "
+                             "or coverage give the colours).", required=True),
+    out: Path = out_option("Output dir: embedding.tsv (id, x, y, colour), umap.png, "
+                           "summary.json."),
+    split: str = split_option(),
+    color_by: str = typer.Option("class", "--color-by", help="Colour: class (binary / "
+                                 "multiclass label; coverage datasets: the first track's peak "
+                                 "column), coverage (log(1 + total coverage) of the first "
+                                 "track), or a track, peak column or label name."),
+    n: Optional[int] = n_option("Sequences embedded at most, drawn at random from the split "
+                                "(--seed).", default=2000, min=4),
+    seed: int = seed_option("Seed of the draw and of UMAP."),
+    device: Optional[str] = DEVICE,
+    overwrite: bool = OVERWRITE,
+):
+    """UMAP of the model's penultimate embeddings (the input of its output layer, averaged over
+    positions for convolutional outputs), one point per sequence, coloured by class or
+    coverage."""
+    from regdna.interpret.embed import run_embed
+
+    summary = run_embed(run, data, out, split=split, color_by=color_by, n=n, seed=seed,
+                        device=device, overwrite=overwrite)
+    typer.echo(f"UMAP of {summary['n']} sequences: input of {summary['layer']} "
+               f"({summary['dim']} dims, pooling: {summary['pooling']}), coloured by "
+               f"{summary['colour']} -> {out}/embedding.tsv, umap.png")
 
 
 def _names(text: str) -> list[str]:

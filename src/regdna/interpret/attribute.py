@@ -19,11 +19,11 @@ from regdna.interpret.attributions import attribute, check_method
 from regdna.interpret.inputs import check_length
 from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
 from regdna.plot.logos import plot_attribution_logo
-from regdna.runs import load_predictor
 from regdna.runs.config import dataset_info_of_run, read_run_config
 from regdna.utils.jsonio import write_json
 from regdna.utils.output import check_out_dir, output_dir
 from regdna.utils.paths import safe_filename
+from regdna.variants.effects import load_scored_predictor
 
 VERB = "attribute"
 
@@ -33,7 +33,7 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
                   split: str = "test", label: str | None = None, n: int | None = None,
                   motifs: str | Path | None = None, output: str = "0", logos: int = 6,
                   n_references: int = 8, n_steps: int = 20, batch_size: int = 32, seed: int = 0,
-                  device: str | None = None, overwrite: bool = False,
+                  scalar: str | None = None, device: str | None = None, overwrite: bool = False,
                   say: Callable[[str], None] = print) -> dict:
     """Explain output `output` of the run's model for every record of `fasta` (or of split
     `split` of the dataset dir `data`, optionally only class `label`; `n` keeps the first n).
@@ -52,6 +52,8 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
     output : output index or label name.
     logos : number of per-sequence logos (sequences with known sites first).
     n_references, n_steps, batch_size, seed : see `regdna.interpret.attributions.attribute`.
+    scalar : profile runs: which number of the predicted coverage is explained, "sum"
+        (default) or "center:W" (`regdna.models.scalar`); refused for other runs.
     device : torch device (default: CUDA when present, else CPU).
     overwrite : replace a foreign `out` (see the output policy).
     say : called with each note for the user (e.g. that `n` cut the records), as it arises.
@@ -66,7 +68,7 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
     """
     inputs = [run, fasta, data, motifs]
     check_out_dir(out, VERB, inputs, overwrite)
-    predictor = load_predictor(run, device=device)
+    predictor = load_scored_predictor(run, scalar, device=device)
     check_method(predictor, method)
     table = load_records(fasta, data, split, n, label)
     check_length(predictor, table)

@@ -30,10 +30,10 @@ from regdna.encode.onehot import reverse_complement
 from regdna.errors import RegdnaError
 from regdna.io.jaspar import load_motif
 from regdna.plot.gia import plot_gia_distance, plot_gia_effects, plot_gia_flanks
-from regdna.runs import load_predictor
 from regdna.runs.config import read_run_config
 from regdna.utils.jsonio import write_json
 from regdna.utils.output import check_out_dir, output_dir
+from regdna.variants.effects import load_scored_predictor
 
 VERB = "gia"
 
@@ -196,7 +196,7 @@ def run_gia(run: str | Path, motif: str, out: str | Path, motif2: str | None = N
             data: str | Path | None = None, split: str = "test", n_backgrounds: int = 1000,
             sample: bool = False, flanks: int = 0, distances: Sequence[int] | None = None,
             output: str = "0", jaspar_release: str | None = None, seed: int = 0,
-            device: str | None = None, overwrite: bool = False) -> dict:
+            scalar: str | None = None, device: str | None = None, overwrite: bool = False) -> dict:
     """Global importance of `motif` (and of `motif2`, with the distance / orientation sweep of
     the two; and the sweep of `flanks` bases on each side of `motif`) for the run's model, on
     dinucleotide shuffles of split `split` of `data` (default: the run's dataset).
@@ -211,6 +211,8 @@ def run_gia(run: str | Path, motif: str, out: str | Path, motif2: str | None = N
     sample : sample each site from the JASPAR PWM instead of embedding the consensus.
     distances : distances (bp, start to start) of `motif2` from `motif`; None: the window.
     output : output index or label name; effects are changes of its logit.
+    scalar : profile runs: which number of the predicted coverage is explained, "sum"
+        (default) or "center:W" (`regdna.models.scalar`); refused for other runs.
 
     Returns
     -------
@@ -225,7 +227,7 @@ def run_gia(run: str | Path, motif: str, out: str | Path, motif2: str | None = N
             raise RegdnaError(f"the run's dataset ({data}) is not available; pass --data")
     inputs = [run, data]
     check_out_dir(out, VERB, inputs, overwrite)
-    predictor = load_predictor(run, device=device)
+    predictor = load_scored_predictor(run, scalar, device=device)
     index = predictor.output_index(output)
     seqs = list(read_split(data, split, columns=["sequence"]).sequence)
     backgrounds = make_backgrounds(seqs, n=n_backgrounds, seed=seed)

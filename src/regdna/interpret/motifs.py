@@ -49,11 +49,11 @@ from regdna.interpret.inputs import check_length
 from regdna.interpret.modisco import discover_motifs
 from regdna.interpret.motif_match import load_targets, match_motifs
 from regdna.plot.logos import plot_motif_match
-from regdna.runs import load_predictor
 from regdna.runs.config import dataset_info_of_run, read_run_config
 from regdna.utils.jsonio import read_json, write_json
 from regdna.utils.output import check_out_dir, output_dir
 from regdna.utils.paths import safe_filename
+from regdna.variants.effects import load_scored_predictor
 
 VERB = "motifs"
 MAX_DEFAULT_GROUPS = 8   # without --class / --target: every class or output up to this many
@@ -87,8 +87,8 @@ def run_motifs(out: str | Path, attributions: str | Path | None = None,
                method: str = "deeplift_shap", n_per_class: int = 500,
                jaspar_release: str | None = None, collection: str = "CORE",
                tax_group: str = "vertebrates", top: int = 5, max_seqlets: int = 2000,
-               min_seqlets: int = 50, q_threshold: float = 0.05, device: str | None = None,
-               overwrite: bool = False, say: Callable[[str], None] = print) -> dict:
+               min_seqlets: int = 50, q_threshold: float = 0.05, scalar: str | None = None,
+               device: str | None = None, overwrite: bool = False, say: Callable[[str], None] = print) -> dict:
     """Discover motifs per class in attributions and name them by JASPAR; match a CNN's
     filters too.
 
@@ -111,6 +111,8 @@ def run_motifs(out: str | Path, attributions: str | Path | None = None,
     max_seqlets : seqlets clustered per class and sign (`discover_motifs`).
     min_seqlets : fewest seqlets of one class and sign worth clustering.
     q_threshold : q-value below which a filter's best match is a hit.
+    scalar : profile runs: which number of the predicted coverage is explained, "sum"
+        (default) or "center:W" (`regdna.models.scalar`); refused for other runs.
     say : called with each note for the user (that `n_per_class` cut a class, that a class has
         no sequences), as it arises.
 
@@ -132,7 +134,7 @@ def run_motifs(out: str | Path, attributions: str | Path | None = None,
     if attributions is not None:
         onehot, hyp, saved = _saved_attributions(attributions)
         if run is not None:  # the model whose first-layer filters are matched too
-            predictor = load_predictor(run, device=device)
+            predictor = load_scored_predictor(run, scalar, device=device)
             seqs = one_hot_to_strings(onehot)
             if predictor.input_kind != "onehot":
                 predictor = None
@@ -141,7 +143,7 @@ def run_motifs(out: str | Path, attributions: str | Path | None = None,
     else:
         if data is None:
             raise RegdnaError("--run needs --data DATASET_DIR")
-        predictor = load_predictor(run, device=device)
+        predictor = load_scored_predictor(run, scalar, device=device)
         check_method(predictor, method)
         if predictor.input_kind != "onehot":
             raise RegdnaError("motif discovery needs a one-hot (CNN) model's attributions")

@@ -13,8 +13,15 @@ RUN/
                          "split": "val", "f1": ...}; written last, so a run without it is unfinished
   resources.json         parameter count, seconds per epoch, peak memory
   metrics_<split>.json   `regdna evaluate` of one split (`metrics_<split>_<dataset>.json` for
-                         another dataset than the one the run was trained on)
-  figures/               evaluation and training figures (PNG)
+                         another dataset than the one the run was trained on; every file below
+                         named `_<split>` takes the same suffix, `split_suffix`)
+  shifts_<split>.tsv     shortcut diagnostics of binary / multi-label runs (`regdna evaluate`)
+  predictions_<split>/   profile runs: <track>.bw, the predicted coverage over the tiled
+                         whole chromosomes of the split (`regdna evaluate`)
+  robustness_<split>.json, robustness_<split>.tsv   `regdna robustness`: the variation score
+                         (summary; one row per window and track: id, track, variation)
+  figures/               evaluation and training figures (PNG; profile runs add
+                         tracks_<split>.png, `regdna robustness` robustness_<split>.png)
   .regdna-output.json    marks the dir as a run dir (`regdna.utils.output`)
 
 Every writer is atomic (`regdna.utils.atomic`); a reader of an optional file returns None (or an
@@ -39,6 +46,8 @@ THRESHOLD = "threshold.json"
 RESOURCES = "resources.json"
 CHECKPOINTS = "checkpoints"
 FIGURES = "figures"
+PREDICTIONS = "predictions"
+ROBUSTNESS = "robustness"
 # the first columns of metrics.csv, in this order; other logged values follow alphabetically
 METRIC_COLUMNS = ["epoch", "train_loss", "val_loss", "val_auroc", "val_pr_auc", "lr", "seconds", "step"]
 
@@ -110,11 +119,17 @@ def read_resources(run_dir: str | Path) -> dict:
     return read_json(Path(run_dir) / RESOURCES) or {}
 
 
+def split_suffix(split: str, data_dir: str | Path, trained_on: str | None) -> str:
+    """The name of an evaluated split in file names: <split> on the dataset the run was trained
+    on, <split>_<dataset dir name> on another one."""
+    same = trained_on is not None and Path(trained_on).resolve() == Path(data_dir).resolve()
+    return split if same else f"{split}_{Path(data_dir).name}"
+
+
 def split_metrics_name(split: str, data_dir: str | Path, trained_on: str | None) -> str:
     """File name of an evaluation: metrics_<split>.json on the dataset the run was trained on,
     metrics_<split>_<dataset dir name>.json on another one."""
-    same = trained_on is not None and Path(trained_on).resolve() == Path(data_dir).resolve()
-    return f"metrics_{split}.json" if same else f"metrics_{split}_{Path(data_dir).name}.json"
+    return f"metrics_{split_suffix(split, data_dir, trained_on)}.json"
 
 
 def write_split_metrics(run_dir: str | Path, name: str, report: dict) -> Path:
@@ -131,6 +146,49 @@ def all_split_metrics(run_dir: str | Path) -> dict[str, dict]:
     """Every evaluation of a run: {"test": {...}, "val": {...}, "test_<dataset>": {...}}."""
     return {path.stem[len("metrics_"):]: read_json(path) or {}
             for path in sorted(Path(run_dir).glob("metrics_*.json"))}
+
+
+def predictions_dir(run_dir: str | Path, suffix: str) -> Path:
+    """RUN/predictions_<suffix>/: a profile run's predicted bigWigs, one per track."""
+    return Path(run_dir) / f"{PREDICTIONS}_{suffix}"
+
+
+def prediction_bigwig_name(track: str) -> str:
+    """<track>.bw, the track name made safe for a file name."""
+    from regdna.utils.paths import safe_filename
+
+    return f"{safe_filename(track, 80)}.bw"
+
+
+def prediction_bigwig(run_dir: str | Path, suffix: str, track: str) -> Path:
+    """RUN/predictions_<suffix>/<track>.bw: one track's predicted coverage."""
+    return predictions_dir(run_dir, suffix) / prediction_bigwig_name(track)
+
+
+def tracks_figure(run_dir: str | Path, suffix: str) -> Path:
+    """RUN/figures/tracks_<suffix>.png: measured against predicted tracks of a profile run."""
+    return figures_dir(run_dir) / f"tracks_{suffix}.png"
+
+
+def robustness_path(run_dir: str | Path, suffix: str, ext: str = "json") -> Path:
+    """RUN/robustness_<suffix>.json (summary) or .tsv (ext="tsv": id, track, variation)."""
+    return Path(run_dir) / f"{ROBUSTNESS}_{suffix}.{ext}"
+
+
+def robustness_figure(run_dir: str | Path, suffix: str) -> Path:
+    """RUN/figures/robustness_<suffix>.png: the distribution of variation scores per track."""
+    return figures_dir(run_dir) / f"{ROBUSTNESS}_{suffix}.png"
+
+
+def write_robustness(run_dir: str | Path, suffix: str, record: dict) -> Path:
+    """Write RUN/robustness_<suffix>.json: {"split", "kind", "n", "n_shifts", "region_bp",
+    "mean_variation", "median_variation", "per_track": {track: mean}, ...}."""
+    return write_json(robustness_path(run_dir, suffix), record)
+
+
+def read_robustness(run_dir: str | Path, split: str) -> dict | None:
+    """RUN/robustness_<split>.json (`split` may carry a dataset suffix), or None."""
+    return read_json(robustness_path(run_dir, split))
 
 
 # -- CSV files ------------------------------------------------------------------------------------

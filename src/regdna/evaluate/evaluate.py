@@ -20,7 +20,15 @@ Keys of the JSON:
 - binary and multilabel runs of one-hot models (or `shifts=True`): `shortcuts`, the shortcut
   diagnostics of `regdna.evaluate.shifts` on a fixed subsample (`n`, `shifts` table, `attribution`
   summary with `follows` / `stays`, `warnings`, `notes`); the shifts table is also written as
-  `RUN/shifts_<split>.tsv` and drawn in `RUN/figures/shortcuts_<split>.png`.
+  `RUN/shifts_<split>.tsv` and drawn in `RUN/figures/shortcuts_<split>.png`;
+- profile runs (coverage datasets, `regdna.evaluate.profile.profile_report`): `bin_size`,
+  `tracks`, `per_track` {track: pearson, spearman, mse (per window, over bins), pearson_whole,
+  mse_whole, mse_whole_scaled, scale (whole chromosomes), auroc, pr_auc (summed coverage vs the
+  peak column)}, their means over tracks, `whole` and `bigwigs` (RUN/predictions_<split>/), and
+  the track figure `RUN/figures/tracks_<split>.png`;
+- a binary or multilabel run on a coverage dataset (`regdna.evaluate.profile.conversion_report`):
+  `conversion` {per_track: {track: pearson, spearman, pearson_whole of the logit vs the total
+  coverage}}, with the usual metrics against the peak columns when each output has one.
 """
 from __future__ import annotations
 
@@ -59,7 +67,10 @@ def predict_split(predictor, data_dir, split: str, info, chunk_size: int = 8192)
 
 
 def check_compatible(run_info, data_info, data_dir) -> None:
-    """The evaluated dataset must have the run's task and labels (order included)."""
+    """The evaluated dataset must have the run's task and labels (order included); a binary or
+    multilabel run may also be evaluated on a coverage dataset (task conversion)."""
+    if run_info.task in ("binary", "multilabel") and data_info.task == "profile":
+        return
     if run_info.task != data_info.task:
         raise RegdnaError(f"{data_dir} has task '{data_info.task}' but the run was trained for "
                           f"'{run_info.task}'; evaluate on a dataset of the same task.")
@@ -175,7 +186,8 @@ def _wants_shortcuts(shifts: bool | None, task: str, input_kind: str) -> bool:
 
 def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
                  figures: bool = True, device=None, shifts: bool | None = None,
-                 shift_sizes=None, n_shift: int = 500) -> dict:
+                 shift_sizes=None, n_shift: int = 500, whole: bool | None = None,
+                 regions=None) -> dict:
     """`regdna evaluate`: evaluate a run on a split of its dataset (or of `data_dir`, same
     task and labels); the run dir is updated in place.
 
@@ -201,6 +213,13 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         Shifts in bp, each applied as -s and +s (default 1, 2, 5, 10, 20).
     n_shift : int, default 500
         Sequences of the fixed random subsample (seed 0) the diagnostics use.
+    whole : bool, optional
+        Coverage datasets: whole-chromosome evaluation over the split's tiled chromosomes
+        (`regdna.evaluate.profile`); default: when the genome and bigWigs recorded in
+        dataset.json exist (a warning when they moved); True requires them.
+    regions : sequence of str, optional
+        Profile runs: "chrom:start-end" regions whose windows the track figure shows (default:
+        the 3 windows with the highest measured coverage).
 
     Returns
     -------
@@ -210,7 +229,8 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         auroc_ci95 / pr_auc_ci95 ([lo, hi]), f1 at the validation threshold, ece...;
         multilabel / multiclass per_label / per_class and macro / micro values; regression
         pearson, spearman, mse, r2; `shortcuts` when the diagnostics ran (its `warnings`:
-        one-line strings).
+        one-line strings); profile runs and runs on coverage datasets: see the module doc, with
+        `warnings` (one-line strings, e.g. whole-chromosome evaluation skipped).
     """
     from regdna.io.tables import write_tsv
     from regdna.runs import load_predictor
@@ -226,10 +246,16 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     info = load_info(data_dir)
     check_compatible(run_info, info, data_dir)
     threshold = layout.read_threshold(run_dir)   # checked before the split is predicted
-    if info.task in ("binary", "multilabel") and threshold is None:
+    if run_info.task in ("binary", "multilabel") and threshold is None:
         raise RegdnaError(f"{run_dir} has no threshold.json (written at the end of training); "
                           f"finish the run with `regdna train --resume --out {run_dir} ...`.")
     predictor = load_predictor(run_dir, device=device)
+    name = layout.split_metrics_name(split, data_dir, config.dataset.path)
+    suffix = layout.split_suffix(split, data_dir, config.dataset.path)
+    if info.task == "profile":
+        return _evaluate_coverage(run_dir, config, run_info, predictor, data_dir, info, split,
+                                  name, suffix, threshold, n_boot=n_boot, figures=figures,
+                                  shifts=shifts, whole=whole, regions=regions)
     with_shortcuts = _wants_shortcuts(shifts, info.task, predictor.input_kind)
     y, probs, _ = predict_split(predictor, data_dir, split, info)
     if info.task == "binary":
@@ -242,8 +268,6 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         report = regression_report(y, probs, info.labels, n_boot=n_boot)
     report = {"task": info.task, "split": split, "data": str(data_dir.resolve()),
               "model": config.model.spec, "threshold_source": "val", **report}
-    name = layout.split_metrics_name(split, data_dir, config.dataset.path)
-    suffix = Path(name).stem[len("metrics_"):]
     profile = None
     if with_shortcuts:
         report["shortcuts"] = shortcut_diagnostics(predictor, data_dir, split, y, threshold,
@@ -257,4 +281,51 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
 
         evaluation_figures(run_dir, info, y, probs, threshold, suffix,
                            shortcuts=report.get("shortcuts"), profile=profile)
+    return report
+
+
+def _evaluate_coverage(run_dir, config, run_info, predictor, data_dir, info, split: str,
+                       name: str, suffix: str, threshold, n_boot: int, figures: bool,
+                       shifts: bool | None, whole: bool | None, regions) -> dict:
+    """`run_evaluate` on a coverage dataset: a profile run (`profile_report`), or a binary /
+    multilabel run (`conversion_report`, with its usual metrics against the peak columns)."""
+    from regdna.evaluate import profile as P
+
+    head = {"task": run_info.task, "split": split, "data": str(Path(data_dir).resolve()),
+            "model": config.model.spec}
+    if shifts:
+        raise RegdnaError("shift diagnostics (--shifts) need a label dataset; on a coverage "
+                          "dataset use `regdna robustness` (shifted sub-windows).")
+    if run_info.task == "profile":
+        report = {**head, **P.profile_report(predictor, data_dir, info, split, run_dir, suffix,
+                                             whole=whole, regions=regions, figures=figures)}
+        layout.write_split_metrics(run_dir, name, report)
+        if figures:
+            from regdna.evaluate.figures import training_figures   # matplotlib
+
+            training_figures(run_dir)
+        return report
+    if regions:
+        raise RegdnaError("--region chooses the windows of a profile run's track figure; this "
+                          f"run is {run_info.task}.")
+    part = P.conversion_report(predictor, data_dir, info, split, whole=whole)
+    y, probs = part["y"], part["probs"]
+    report = dict(head, threshold_source="val", n=int(len(probs)))
+    if y is not None and run_info.task == "binary":
+        report.update(binary_report(y[:, 0], probs[:, 0], threshold, n_boot=n_boot))
+    elif y is not None:
+        report.update(multilabel_report(y, probs, run_info.labels, threshold,
+                                        n_boot=min(n_boot, 200)))
+    else:
+        part["warnings"].append(f"no usual {run_info.task} metrics: no output of the run has "
+                                f"one peak column of {data_dir} to compare with.")
+    report.update(conversion=part["conversion"], warnings=part["warnings"])
+    layout.write_split_metrics(run_dir, name, report)
+    if figures:
+        from regdna.evaluate.figures import evaluation_figures, training_figures   # matplotlib
+
+        if y is not None:
+            evaluation_figures(run_dir, run_info, y, probs, threshold, suffix)
+        else:
+            training_figures(run_dir)
     return report

@@ -1,4 +1,5 @@
-"""CLI verbs of the evaluation domain: `regdna evaluate`, `regdna predict`, `regdna compare`."""
+"""CLI verbs of the evaluation domain: `regdna evaluate`, `regdna robustness`, `regdna predict`,
+`regdna compare`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,10 +27,21 @@ def evaluate_command(
                                           "binary and multilabel one-hot models)."),
     shift_sizes: str = typer.Option("1,2,5,10,20", "--shift-sizes", help="Comma list of shifts "
                                     "in bp for --shifts (each applied as -s and +s)."),
+    whole: Optional[bool] = typer.Option(None, "--whole/--no-whole", help="Coverage datasets: "
+                                         "whole-chromosome Pearson r and MSE over the split's "
+                                         "chromosomes tiled from the genome, predicted bigWigs "
+                                         "in RUN/predictions_<split>/ (default: on when the "
+                                         "genome and bigWigs of dataset.json exist)."),
+    region: Optional[List[str]] = typer.Option(None, "--region", help="Profile runs: a region "
+                                               "chrom:start-end whose window the track figure "
+                                               "shows (repeatable; default: the 3 windows with "
+                                               "the highest measured coverage)."),
     device: Optional[str] = DEVICE,
 ):
     """Metrics with bootstrap intervals (threshold from validation), evaluation figures, and
-    shortcut diagnostics (does the model read sequence or window positions?)."""
+    shortcut diagnostics (does the model read sequence or window positions?); on a coverage
+    dataset, per-track profile metrics (per window and whole chromosome) or, for a binary run,
+    its logits against coverage."""
     from regdna.evaluate.evaluate import run_evaluate
 
     try:
@@ -38,14 +50,57 @@ def evaluate_command(
         raise RegdnaError(f"--shift-sizes '{shift_sizes}': give a comma list of whole numbers of "
                           f"bp, e.g. 1,2,5,10,20.") from None
     report = run_evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures,
-                          device=device, shifts=shifts, shift_sizes=sizes)
+                          device=device, shifts=shifts, shift_sizes=sizes, whole=whole,
+                          regions=region or None)
     keys = ["n", "auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece", "accuracy",
-            "pearson", "spearman", "mse", "r2"]
-    shown = ", ".join(f"{k}={report[k]:.4g}" if isinstance(report[k], float) else f"{k}={report[k]}"
-                      for k in keys if k in report and report[k] is not None)
-    typer.echo(f"{run} [{split}]: {shown}")
-    for line in report.get("shortcuts", {}).get("warnings", []):
+            "pearson", "spearman", "mse", "r2", "pearson_whole"]
+    typer.echo(f"{run} [{split}]: {_shown(report, keys)}")
+    for track, values in report.get("per_track", {}).items():
+        shown = _shown(values, ["pearson", "spearman", "mse", "pearson_whole", "scale", "auroc"])
+        typer.echo(f"  {track}: {shown}")
+    for track, values in report.get("conversion", {}).get("per_track", {}).items():
+        typer.echo(f"  {track} (output {values['output']}, logit vs coverage): "
+                   f"{_shown(values, ['pearson', 'spearman', 'pearson_whole'])}")
+    for line in [*report.get("shortcuts", {}).get("warnings", []), *report.get("warnings", [])]:
         typer.echo(f"warning: {line}", err=True)
+
+
+def _shown(values: dict, keys: list[str]) -> str:
+    """key=value for the keys present and not None (floats to 4 significant digits)."""
+    return ", ".join(f"{k}={values[k]:.4g}" if isinstance(values[k], float) else f"{k}={values[k]}"
+                     for k in keys if values.get(k) is not None)
+
+
+@app.command("robustness")
+def robustness_command(
+    run: Path = run_option("Run dir written by `regdna train` (a profile run, or a binary / "
+                           "multilabel run scored with its probability)."),
+    data: Optional[Path] = data_option("Coverage dataset dir (default: the run's; a binary run "
+                                       "needs one: its stored windows carry the margins)."),
+    split: str = split_option("Split to score: train, val or test."),
+    n_shifts: int = typer.Option(20, "--n-shifts", help="Shifted sub-windows per stored window, "
+                                 "offsets evenly spread over +-margin in whole bins."),
+    peaks_only: Optional[bool] = typer.Option(None, "--peaks-only/--all-windows", help="Score "
+                                              "only windows with a peak of the track (default: "
+                                              "when the dataset has peak columns)."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Write "
+                                 "RUN/figures/robustness_<split>.png."),
+    device: Optional[str] = DEVICE,
+):
+    """Variation score under shifts of the input window (Toneyan et al. 2022): per window, the
+    per-bin standard deviation over shifted sub-windows divided by the mean prediction; writes
+    RUN/robustness_<split>.json / .tsv and a figure."""
+    from regdna.evaluate.robustness import run_robustness
+
+    record = run_robustness(run, data_dir=data, split=split, n_shifts=n_shifts,
+                            peaks_only=peaks_only, device=device, figures=figures)
+    typer.echo(f"{run} [{split}]: {record['kind']} variation over {record['n']} windows, "
+               f"{record['n_shifts']} sub-windows, shared region {record['region_bp']} bp: "
+               f"mean {record['mean_variation']:.4g}, median {record['median_variation']:.4g}")
+    for track, mean in record["per_track"].items():
+        median = record["median_per_track"][track]
+        typer.echo(f"  {track}: " + ("no window scored" if mean is None else
+                                    f"mean {mean:.4g}, median {median:.4g}"))
 
 
 @app.command("predict")

@@ -353,16 +353,20 @@ def _write_readme(tmp: Path, seed: int, chrom_size: int, motifs, sites, variants
         for factor, motif in zip(FACTORS, motifs) for cell, fp in FOOTPRINTS[factor].items())
     programs = "; ".join(f"{name} {int(100 * share)}% ({', '.join(motifs[i].name for i in factors)})"
                          for name, factors, share in PROGRAMS)
+    spacing = "-".join(map(str, ELEMENT_SPACING))
+    per_element = "-".join(map(str, SITES_PER_ELEMENT))
+    counts = ", ".join(f"{c}: {n}" for c, n in n_peaks.items())
     text = f"""regdna profile example (regdna example --profile --seed {seed} --chrom-size {chrom_size})
 
 A synthetic genome with base-resolution coverage of two cell types whose footprints are known.
 
 Genome: chr1..chr{N_CHROMS}, {chrom_size} bp each, i.i.d. background (GC {GC_MEAN}); {n_elements} regulatory
-elements, one every {ELEMENT_SPACING[0]}-{ELEMENT_SPACING[1]} bp, each a cluster of {SITES_PER_ELEMENT[0]}-{SITES_PER_ELEMENT[1]} planted JASPAR ({motifs[0].release})
+elements, one every {spacing} bp, each a cluster of {per_element} planted JASPAR ({motifs[0].release})
 sites ({len(sites)} in all), random strand, strength exp(N(0, {STRENGTH_SD}^2)); an element's factors come
 from one program: {programs}.
 
-Coverage of a cell = background U{BACKGROUND} per {BACKGROUND_BLOCK}-bp block + over the sites of its active factors
+Coverage of a cell = background U{BACKGROUND} per {BACKGROUND_BLOCK}-bp block
+  + over the sites of its active factors
   strength * height * exp(-z^2 / (2 sigma^2)) * (1 - dip within the site),  |z| <= {TRUNCATE:g} sigma,
   z = distance of the base centre from the site centre. Footprints (inactive factors add nothing):
 {footprints}
@@ -371,7 +375,7 @@ Files
   genome.fa, genome.fa.fai       the genome (test chr8,chr9; validation chr10)
   tracks/<cell>.bw               coverage at base resolution (erythroid, myeloid)
   peaks/<cell>.narrowPeak        elements whose coverage exceeds {PEAK_THRESHOLD:g} in that cell
-                                 ({', '.join(f'{c}: {n}' for c, n in n_peaks.items())}); summit offset in column 10
+                                 ({counts}); summit offset in column 10
   truth/sites.tsv                every planted site: chrom, start, end (0-based, half-open), motif,
                                  matrix_id, strand, strength, element, height_<cell> (= strength x
                                  height, 0 where inactive), site (on the motif's strand)
@@ -379,7 +383,8 @@ Files
   variants.vcf, truth/variants.tsv
                                  {n_mb} motif_breaking SNVs (most informative position of a site ->
                                  least probable base; expected = down on the `affected` tracks) and
-                                 {len(variants) - n_mb} neutral SNVs (> {NEUTRAL_DISTANCE} bp from every site). POS is 1-based.
+                                 {len(variants) - n_mb} neutral SNVs (> {NEUTRAL_DISTANCE} bp from every site).
+                                 POS is 1-based.
 
 Next
   {next_commands('OUT')}

@@ -70,8 +70,9 @@ def central(seqs, length: int) -> list[str]:
 
 
 class ProfileDataset:
-    """Stored windows of one split: base codes (N, S) uint8 in memory and coverage (N, S, T)
-    (a memory-mapped float16 array, or any array indexable by a sorted index list).
+    """Stored windows of one split: base codes (N, S) uint8 in memory (given as strings or as
+    `base_indices` codes) and coverage (N, S, T) (a memory-mapped float16 array, or any array
+    indexable by a sorted index list).
 
     A map-style dataset (item i is the index i); `ProfileCollate` cuts, augments and bins the
     batch."""
@@ -82,7 +83,8 @@ class ProfileDataset:
         if len(sequences) != len(coverage):
             raise RegdnaError(f"{len(sequences)} sequences but {len(coverage)} coverage rows: the "
                               "dataset dir is inconsistent; re-run `regdna prepare`.")
-        self.codes = torch.from_numpy(base_indices(list(sequences)))
+        codes = sequences if isinstance(sequences, np.ndarray) else base_indices(list(sequences))
+        self.codes = torch.from_numpy(codes)
         self.coverage = coverage
         self.rows = np.arange(len(coverage))          # coverage row of each item
         self.length, self.margin = int(length), int(margin)
@@ -152,15 +154,24 @@ class ProfileCollate:
 
 
 def load_profile_dataset(data_dir, split: str, info) -> ProfileDataset:
-    """One split of a coverage dataset dir as a ProfileDataset (coverage memory-mapped)."""
-    from regdna.data.dataset import read_coverage, read_split
+    """One split of a coverage dataset dir as a ProfileDataset (coverage memory-mapped; the
+    sequences read in record batches straight into base codes, 1 byte per base)."""
+    from regdna.data.dataset import iter_split, read_coverage
 
     if info.profile is None:
         raise RegdnaError(f"{data_dir} is not a coverage dataset (dataset.json has no profile); "
                           "make one with `regdna prepare --bigwig TRACK.bw:NAME ...`.")
-    frame = read_split(data_dir, split, columns=["sequence"])
-    return ProfileDataset(frame["sequence"].tolist(), read_coverage(data_dir, split), info.length,
-                          info.profile.margin)
+    coverage = read_coverage(data_dir, split)
+    codes = np.full((len(coverage), info.profile.stored_length), 4, dtype=np.uint8)
+    filled = 0
+    for frame in iter_split(data_dir, split, batch_size=4096, columns=["sequence"]):
+        part = base_indices(frame["sequence"].tolist(), info.profile.stored_length)
+        codes[filled:filled + len(part)] = part[: len(codes) - filled]
+        filled += len(part)
+    if filled != len(codes):
+        raise RegdnaError(f"{data_dir}: {split}.parquet has {filled} rows but {split}.coverage.npy "
+                          f"{len(codes)}; the dataset dir is inconsistent, re-run `regdna prepare`.")
+    return ProfileDataset(codes, coverage, info.length, info.profile.margin)
 
 
 def make_profile_loader(dataset: ProfileDataset, batch_size: int, bin_size: int, *, train: bool,

@@ -1,7 +1,9 @@
 """Gather what a report shows from run dirs, dataset dirs and extra output dirs.
 
 Everything is optional: a run without `metrics_test.json`, without `metrics.csv` or without
-figures still yields a `RunSummary` with what is there, and `missing` says what was not. A run
+figures still yields a `RunSummary` with what is there, and `missing` says what was not. A
+profile run's track figures and any run's `robustness_<split>.json` (`regdna robustness`) with
+its figure are collected per split, to be shown beside the numbers they illustrate. A run
 dir's files are read through the run dir contract (`regdna.runs.layout`, `regdna.runs.config`), a
 dataset dir's `dataset.json` through the dataset dir contract (`regdna.data.dataset.load_info`).
 """
@@ -41,6 +43,9 @@ class RunSummary:
     Attributes:
         metrics: split name ("test", "val", "test_otherdata") -> the metrics_<split>.json dict.
         history: rows of metrics.csv as dicts (epoch, train_loss, val_loss, val_auroc, ...).
+        robustness: split name -> the robustness_<split>.json dict.
+        split_figures: split name -> {"tracks": path, "robustness": path} of the figures that
+            exist (left out of `figures`, shown with the split's numbers instead).
     """
 
     name: str
@@ -53,6 +58,8 @@ class RunSummary:
     history: list[dict] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    robustness: dict[str, dict] = field(default_factory=dict)
+    split_figures: dict[str, dict[str, Path]] = field(default_factory=dict)
 
 
 def caption_from_name(name: str) -> str:
@@ -72,14 +79,18 @@ def caption_from_name(name: str) -> str:
     return " ".join(shown) or name
 
 
-def find_figures(root: Path, label: str, limit: int | None = None) -> tuple[list[Figure], int]:
-    """PNGs under `root`, sorted by folder then name; (figures, number left out by `limit`).
+def find_figures(root: Path, label: str, limit: int | None = None,
+                 exclude=()) -> tuple[list[Figure], int]:
+    """PNGs under `root` (but those in `exclude`), sorted by folder then name; (figures, number
+    left out by `limit`).
 
     Groups are `label` for files directly in `root` and `label / sub/folder` otherwise.
     """
     if not root.is_dir():
         return [], 0
-    paths = sorted((p for p in root.rglob("*") if p.suffix.lower() in FIGURE_SUFFIXES and p.is_file()),
+    exclude = set(exclude)
+    paths = sorted((p for p in root.rglob("*") if p.suffix.lower() in FIGURE_SUFFIXES and p.is_file()
+                    and p not in exclude),
                    key=lambda p: (p.parent.relative_to(root).parts, _natural(p.name)))
     figures: list[Figure] = []
     left_out = 0
@@ -128,10 +139,34 @@ def read_run(path: str | Path, max_figures: int | None = None) -> RunSummary:
     summary.history = layout.read_history(path)
     if not summary.history:
         summary.missing.append(layout.METRICS)
-    summary.figures, left_out = find_figures(layout.figures_dir(path), layout.FIGURES, max_figures)
+    summary.robustness = _robustness(path)
+    summary.split_figures = _split_figures(path, [*summary.metrics, *summary.robustness])
+    shown = {p for figures in summary.split_figures.values() for p in figures.values()}
+    summary.figures, left_out = find_figures(layout.figures_dir(path), layout.FIGURES, max_figures,
+                                             exclude=shown)
     if left_out:
         summary.missing.append(f"{left_out} more figures not shown (--max-figures)")
     return summary
+
+
+def _robustness(run: Path) -> dict[str, dict]:
+    """Every RUN/robustness_<split>.json: {split: record}."""
+    pattern = layout.robustness_path(run, "*")
+    prefix = len(layout.robustness_path(run, "").stem)
+    return {path.stem[prefix:]: layout.read_robustness(run, path.stem[prefix:]) or {}
+            for path in sorted(pattern.parent.glob(pattern.name))}
+
+
+def _split_figures(run: Path, splits) -> dict[str, dict[str, Path]]:
+    """The track and robustness figures of each split that exist."""
+    found = {}
+    for split in dict.fromkeys(splits):
+        figures = {kind: path for kind, path in (("tracks", layout.tracks_figure(run, split)),
+                                                 ("robustness", layout.robustness_figure(run, split)))
+                   if path.is_file()}
+        if figures:
+            found[split] = figures
+    return found
 
 
 def read_dataset(path: str | Path) -> dict | None:

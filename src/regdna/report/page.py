@@ -1,10 +1,16 @@
 """The HTML page of `regdna report`: sections, tables with the best value per column
 highlighted, embedded figures, a table of contents, and the inline CSS.
 
-`Page` is filled section by section (`add_overview`, `add_metrics`, `add_curves`, `add_dataset`,
-`add_figures`, `add_extra`) and `render`ed to one self-contained HTML string: figures are
-embedded as base64 PNG, the CSS is inline, nothing is loaded from the network. The figures it
-embeds are drawn by `regdna.plot` (into a temporary file, then read back).
+`Page` is filled section by section (`add_overview`, `add_metrics` with `add_profiles`,
+`add_curves`, `add_dataset`, `add_figures`, `add_extra`) and `render`ed to one self-contained
+HTML string: figures are embedded as base64 PNG, the CSS is inline, nothing is loaded from the
+network. The figures it embeds are drawn by `regdna.plot` (into a temporary file, then read
+back).
+
+Profile runs (coverage tracks) sit in the same metrics tables as binary runs (their means over
+tracks: pearson, spearman, mse, pearson_whole, auroc); `add_profiles` adds, per run and split,
+the per-track table, the track figure, and the variation score of `regdna robustness` (Toneyan
+et al. 2022) of every run that has one.
 
 (Over 400 lines for one reason: it is one page, and about 50 of its lines are the CSS.)
 """
@@ -29,12 +35,15 @@ from regdna.report.collect import RunSummary, find_figures, read_json, scalar_it
 # metrics where larger is better / smaller is better; others are not ranked
 HIGHER = {"auroc", "pr_auc", "f1", "precision", "recall", "specificity", "accuracy", "mcc",
           "pearson", "spearman", "r2", "macro_auroc", "micro_auroc", "macro_pr_auc",
-          "micro_pr_auc", "balanced_accuracy"}
-LOWER = {"ece", "mse", "loss", "brier", "mae", "log_loss"}
+          "micro_pr_auc", "balanced_accuracy", "pearson_whole"}
+LOWER = {"ece", "mse", "loss", "brier", "mae", "log_loss", "mse_whole", "mse_whole_scaled"}
 # column order of the metrics tables; other scalar keys follow alphabetically
 ORDER = ["n", "n_pos", "auroc", "pr_auc", "f1", "precision", "recall", "specificity", "accuracy",
          "threshold", "ece", "macro_auroc", "micro_auroc", "macro_pr_auc", "micro_pr_auc",
          "pearson", "spearman", "mse", "r2"]
+# column order of a profile run's per-track table (keys of metrics_<split>.json "per_track")
+TRACK_ORDER = ["pearson", "pearson_whole", "spearman", "mse", "auroc", "pr_auc", "mse_whole",
+               "mse_whole_scaled", "scale"]
 
 
 # --- formatting -----------------------------------------------------------------------------
@@ -75,12 +84,16 @@ def _is_number(value) -> bool:
         isinstance(value, float) and math.isnan(value))
 
 
-def _metric_columns(metrics: list[dict]) -> list[str]:
+def _metric_columns(metrics: list[dict], order: list[str] = ORDER,
+                    keep_empty: bool = False) -> list[str]:
+    """Numeric keys of `metrics`, those in `order` first; `keep_empty`: also keys of `order`
+    whose value is null (a column of '–', e.g. pearson_whole when it was not computed)."""
     keys = set()
     for m in metrics:
-        keys |= {k for k, v in m.items() if _is_number(v) or (isinstance(v, float))}
+        keys |= {k for k, v in m.items() if _is_number(v) or (isinstance(v, float))
+                 or (keep_empty and v is None and k in order)}
     keys -= {k for k in keys if k.endswith("_ci95")}
-    ordered = [k for k in ORDER if k in keys]
+    ordered = [k for k in order if k in keys]
     return ordered + sorted(keys - set(ordered))
 
 
@@ -155,6 +168,7 @@ class Page:
             if summaries:
                 self.section("Metrics", "<p class='muted'>No <code>metrics_&lt;split&gt;.json</code> "
                              "in any run: run <code>regdna evaluate --run RUN</code>.</p>")
+            self.add_profiles(summaries)
             return
         body = ["<p class='muted'>Best value per column in <span class='best'>bold green</span> "
                 "(higher is better except ECE and MSE). Intervals are bootstrap 95% CIs; the "
@@ -185,29 +199,83 @@ class Page:
             body.append("".join(block))
         self.section("Metrics", "".join(body),
                      children=[(f"metrics-{_slug(split)}", split) for split in splits])
+        self.add_profiles(summaries)
 
     @staticmethod
     def _nested(present: list[tuple[str, dict]]) -> list[str]:
-        """Per-label / per-class tables of multi-output runs (one table per run)."""
+        """Per-label / per-class tables of multi-output runs, and the per-track conversion of a
+        classifier evaluated on coverage (one table per run)."""
         out = []
         for name, m in present:
-            for key in ("per_label", "per_class"):
-                per = m.get(key)
+            conversion = m.get("conversion")
+            for key, per in (("per_label", m.get("per_label")), ("per_class", m.get("per_class")),
+                             ("conversion per_track", conversion.get("per_track")
+                              if isinstance(conversion, dict) else None)):
                 if not isinstance(per, dict) or not per:
                     continue
-                columns = _metric_columns([v for v in per.values() if isinstance(v, dict)])
-                rows = []
-                for label, values in per.items():
-                    if not isinstance(values, dict):
-                        continue
-                    rows.append([f"<td>{esc(label)}</td>"] + [
-                        f"<td class='num'>{_fmt(values.get(k)) if values.get(k) is not None else '–'}</td>"
-                        for k in columns])
+                track = "track" in key
+                columns = _metric_columns([v for v in per.values() if isinstance(v, dict)],
+                                          TRACK_ORDER if track else ORDER, keep_empty=track)
                 out.append(f"<details><summary>{esc(name)}: {esc(key.replace('_', ' '))} "
-                           f"({len(rows)})</summary>"
-                           + _table([key.split('_')[1]] + [_header_label(k) for k in columns], rows)
+                           f"({len(per)})</summary>" + _per_table(per, columns, key.split("_")[-1])
                            + "</details>")
         return out
+
+    def add_profiles(self, summaries: list[RunSummary]) -> None:
+        """Profile runs per split: the per-track metrics, the track figure; and the variation
+        score (`regdna robustness`) of every run that has one."""
+        splits = sorted({split for s in summaries for split in [*s.metrics, *s.robustness]},
+                        key=lambda sp: (sp != "test", sp != "val", sp))
+        blocks, children = [], []
+        for split in splits:
+            block = []
+            for s in summaries:
+                m = s.metrics.get(split) or {}
+                if m.get("task") != "profile":
+                    continue
+                per = m.get("per_track") if isinstance(m.get("per_track"), dict) else {}
+                facts = [("bin size (bp)", m.get("bin_size")), ("windows", m.get("n"))]
+                whole = m.get("whole") if isinstance(m.get("whole"), dict) else {}
+                if whole:
+                    facts += [("whole chromosomes", ", ".join(map(str, whole.get("chroms") or []))),
+                              ("tiled windows", whole.get("n_windows"))]
+                block.append(f"<h4>{esc(s.name)}</h4><dl class='facts'>" + "".join(
+                    f"<dt>{esc(k)}</dt><dd>{esc(_fmt(v))}</dd>" for k, v in facts
+                    if v not in (None, "")) + "</dl>")
+                if per:
+                    columns = _metric_columns([v for v in per.values() if isinstance(v, dict)],
+                                              TRACK_ORDER, keep_empty=True)
+                    block.append(_per_table(per, columns, "track"))
+                block.append(_figure(s.split_figures.get(split, {}).get("tracks"),
+                                     f"Measured and predicted coverage ({s.name}, {split})"))
+            rows, figures = [], []
+            for s in summaries:
+                record = s.robustness.get(split)
+                if record is None:
+                    continue
+                tracks = record.get("per_track") if isinstance(record.get("per_track"), dict) else {}
+                rows.append([f"<td><b>{esc(s.name)}</b></td>"] + [
+                    f"<td class='num'>{esc(_fmt(record.get(k)))}</td>" if record.get(k) is not None
+                    else "<td class='num'>–</td>"
+                    for k in ("kind", "n", "n_shifts", "region_bp", "mean_variation",
+                              "median_variation")]
+                    + [f"<td>{esc(_track_means(tracks)) or '–'}</td>"])
+                figures.append(_figure(s.split_figures.get(split, {}).get("robustness"),
+                                       f"Variation scores ({s.name}, {split})"))
+            if rows:
+                block.append("<h4>Robustness to shifts</h4><p class='muted'>Variation score "
+                             "(Toneyan et al. 2022): the standard deviation of predictions over "
+                             "shifted windows, averaged over the region they share and divided "
+                             "by the mean prediction; lower is more robust.</p>"
+                             + _table(["run", "kind", "windows", "shifts", "region (bp)",
+                                       "mean variation", "median variation", "mean per track"],
+                                      rows) + "".join(figures))
+            if block:
+                anchor = f"profiles-{_slug(split)}"
+                blocks.append(f"<h3 id='{anchor}'>{esc(split)}</h3>" + "".join(block))
+                children.append((anchor, split))
+        if blocks:
+            self.section("Profiles", "".join(blocks), children=children)
 
     def add_curves(self, summaries: list[RunSummary]) -> None:
         histories = {s.name: s.history for s in summaries if s.history}
@@ -329,6 +397,27 @@ def _drawn(draw, *args) -> bytes | None:
         return path.read_bytes() if path is not None else None
 
 
+def _per_table(per: dict, columns: list[str], first: str) -> str:
+    """A table with one row per label / class / track of `per` ({name: {metric: value}})."""
+    rows = [[f"<td>{esc(label)}</td>"] + [
+        f"<td class='num'>{_fmt(values.get(k)) if values.get(k) is not None else '–'}</td>"
+        for k in columns] for label, values in per.items() if isinstance(values, dict)]
+    return _table([esc(first)] + [_header_label(k) for k in columns], rows)
+
+
+def _track_means(tracks: dict) -> str:
+    """{"K562": 0.14, "HepG2": None} -> 'K562 0.140, HepG2 –'."""
+    return ", ".join(f"{t} {_fmt(v) if v is not None else '–'}" for t, v in tracks.items())
+
+
+def _figure(path: Path | None, caption: str) -> str:
+    """One embedded figure with its caption ("" when there is no file)."""
+    if path is None:
+        return ""
+    return (f"<figure class='wide'>{_img(path.read_bytes(), caption)}<figcaption>"
+            f"{esc(caption)}<span class='file'>{esc(path.name)}</span></figcaption></figure>")
+
+
 def _bars_table(split: str, present: list[tuple[str, dict]]) -> pd.DataFrame:
     """Rows (run, split, auroc, pr_auc and their 95% interval as _lo / _hi) for
     `regdna.plot.compare.metric_bars`, from the metrics of each run on `split`."""
@@ -389,6 +478,7 @@ header h1{margin:0 0 2px;font-size:28px}
 section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:8px 24px 20px;margin:22px 0;scroll-margin-top:12px}
 h2{font-size:21px;margin:16px 0 10px;padding-bottom:6px;border-bottom:2px solid var(--line)}
 h3{font-size:16px;margin:20px 0 8px;color:#33405a}
+h4{font-size:14px;margin:16px 0 6px;color:#33405a}
 h3.group{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:14px;color:var(--muted)}
 .muted{color:var(--muted);font-size:13px}
 .scroll{overflow-x:auto}

@@ -211,7 +211,7 @@ def test_per_window_metrics_and_conversion_equal_direct_numpy(coverage_data, tmp
 
 
 def test_flat_windows_are_skipped_and_counted():
-    from regdna.evaluate.profile import row_correlation
+    from regdna.evaluate.correlation import row_correlation
 
     a = np.array([[1.0, 2.0, 3.0], [2.0, 2.0, 2.0], [1.0, 0.0, 1.0]])
     b = np.array([[1.0, 2.0, 4.0], [1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])

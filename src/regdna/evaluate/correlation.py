@@ -4,7 +4,8 @@ The one correlation module: `correlation(x, y, method)` is Pearson or Spearman (
 ties, as scipy) with its p-value over the finite pairs; it is NaN with a `note` when fewer than 3
 pairs remain or when one side is constant (a correlation is undefined when a variance is zero),
 `undefined_reason` says which. `coefficient` is the same r without the p-value, for the metrics
-and the bootstrap that call it thousands of times (`regdna.evaluate.metrics`).
+and the bootstrap that call it thousands of times (`regdna.evaluate.metrics`); `row_correlation`
+correlates each row pair of two matrices (profiles of windows, attribution maps).
 """
 from __future__ import annotations
 
@@ -109,3 +110,19 @@ def correlation(pred, measured, method: str = "pearson") -> dict:
         return {"r": np.nan, "p": np.nan, "n": n, "note": note}
     r, p = stats.pearsonr(x, y) if method == "pearson" else stats.spearmanr(x, y)
     return {"r": float(r), "p": float(p), "n": n, "note": ""}
+
+
+def row_correlation(a: np.ndarray, b: np.ndarray, method: str = "pearson") -> np.ndarray:
+    """Correlation of each row pair of (N, B) arrays over B: Pearson, or Spearman (Pearson of
+    average ranks, as scipy); NaN where either row is flat (all B values equal) or B < 2."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    flat = (np.ptp(a, axis=1) == 0) | (np.ptp(b, axis=1) == 0) if a.shape[1] else \
+        np.ones(len(a), dtype=bool)
+    if method == "spearman":
+        a, b = rankdata(a, axis=1), rankdata(b, axis=1)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    norm = np.sqrt((a ** 2).sum(axis=1) * (b ** 2).sum(axis=1))
+    ok = ~flat & (norm > 0)
+    return np.where(ok, (a * b).sum(axis=1) / np.where(ok, norm, 1.0), np.nan)

@@ -40,30 +40,13 @@ import numpy as np
 
 from regdna.errors import RegdnaError
 from regdna.evaluate import metrics as M
+from regdna.evaluate.correlation import row_correlation
 
 TILE_BATCH = 256           # tiled windows predicted together (memory: this many windows)
 N_FIGURE_WINDOWS = 3       # windows drawn in the track figure by default
 
 
 # -- correlations ---------------------------------------------------------------------------------
-def row_correlation(a: np.ndarray, b: np.ndarray, method: str = "pearson") -> np.ndarray:
-    """Correlation of each row pair of (N, B) arrays over B: Pearson, or Spearman (Pearson of
-    average ranks, as scipy); NaN where either row is flat (all B values equal) or B < 2."""
-    from scipy.stats import rankdata
-
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    flat = (np.ptp(a, axis=1) == 0) | (np.ptp(b, axis=1) == 0) if a.shape[1] else \
-        np.ones(len(a), dtype=bool)
-    if method == "spearman":
-        a, b = rankdata(a, axis=1), rankdata(b, axis=1)
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    norm = np.sqrt((a ** 2).sum(axis=1) * (b ** 2).sum(axis=1))
-    ok = ~flat & (norm > 0)
-    return np.where(ok, (a * b).sum(axis=1) / np.where(ok, norm, 1.0), np.nan)
-
-
 class Moments:
     """Streaming sufficient statistics of paired values per track: count, means, centred sums of
     squares and of cross products (batches merged as Chan et al. 1979, stable for millions of

@@ -28,6 +28,7 @@ import numpy as np
 from regdna.data.augment import shift_string
 from regdna.errors import RegdnaError
 from regdna.evaluate import metrics as M
+from regdna.evaluate.correlation import row_correlation
 from regdna.models.base import activate
 
 SHIFT_SIZES = (1, 2, 5, 10, 20)      # each applied as +s and -s
@@ -140,14 +141,6 @@ def attribution_mass(predictor, seqs: Sequence[str], output: int = 0) -> np.ndar
     return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
 
 
-def _row_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r of each row pair of (N, P) arrays; NaN where a row is constant."""
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    norm = np.sqrt((a ** 2).sum(axis=1) * (b ** 2).sum(axis=1))
-    return np.where(norm > 0, (a * b).sum(axis=1) / np.where(norm > 0, norm, 1), np.nan)
-
-
 def follows_or_stays(original: np.ndarray, shifted: np.ndarray, shift: int) -> np.ndarray:
     """Whether each attribution map moved with its sequence: +1 follows, -1 stays, 0 neither.
 
@@ -163,8 +156,8 @@ def follows_or_stays(original: np.ndarray, shifted: np.ndarray, shift: int) -> n
     length = original.shape[1]
     kept = slice(shift, length) if shift >= 0 else slice(0, length + shift)
     moved = slice(0, length - shift) if shift >= 0 else slice(-shift, length)
-    follow = np.nan_to_num(_row_correlation(shifted[:, kept], original[:, moved]), nan=-2.0)
-    stay = np.nan_to_num(_row_correlation(shifted[:, kept], original[:, kept]), nan=-2.0)
+    follow = np.nan_to_num(row_correlation(shifted[:, kept], original[:, moved]), nan=-2.0)
+    stay = np.nan_to_num(row_correlation(shifted[:, kept], original[:, kept]), nan=-2.0)
     return (follow > stay).astype(int) - (stay > follow).astype(int)
 
 

@@ -176,6 +176,14 @@ def test_scalar_refused_for_a_run_without_profile(monkeypatch, tmp_path):
         run_ism(tmp_path / "run", tmp_path / "ism", fasta=fasta, scalar="center:8")
 
 
+def test_scalar_without_a_run_is_refused(tmp_path):
+    from regdna.variants.vep import run_vep
+
+    with pytest.raises(RegdnaError, match=r"^--scalar sum chooses .* give --run RUN"):
+        run_vep(tmp_path / "v.vcf", tmp_path / "s.tsv", zero_shot=True, model="hf:none",
+                scalar="sum")
+
+
 def test_ism_explains_the_chosen_scalar(monkeypatch, tmp_path, genome):
     from regdna.variants.ism import run_ism
 

@@ -284,6 +284,9 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
         raise RegdnaError("give --run RUN (a trained model) or --zero-shot --model hf:<id>.")
     if zero_shot and not model:
         raise RegdnaError("--zero-shot needs --model hf:<hub id or local dir>.")
+    if scalar is not None and run is None:
+        raise RegdnaError(f"--scalar {scalar} chooses what a profile run's scores sum; give "
+                          "--run RUN (a run trained on a coverage dataset) or drop --scalar.")
     shard_range = parse_shard(shard)
     inputs = [variants, genome, run, local_model_dir(model)]
     check_out_file(out, "vep", inputs=inputs, overwrite=overwrite)

@@ -1,5 +1,6 @@
 """The verb `regdna embed`: a 2-D map of what a trained model's last layer reads, one point per
-sequence of a dataset split (UMAP, McInnes et al. 2018), coloured by class or by coverage.
+sequence of a dataset split (UMAP, McInnes et al. 2018), coloured by class or by coverage, as
+Toneyan et al. 2022 embedded the penultimate (bottleneck) representations of test sequences.
 
 The embedding of a sequence is the input of the model's output layer: a forward hook on every
 `nn.Linear` and `nn.Conv1d` of the model records its input, and the one that runs last in the

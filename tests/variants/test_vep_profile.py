@@ -102,6 +102,8 @@ def test_removing_the_motif_lowers_its_track_only(tmp_path, genome):
 def test_robust_score_aligns_two_windows_on_the_genome(tmp_path, genome):
     path, chrom = genome
     assert shift_offsets(2, 5, BIN) == [-4, 4]     # rounded to whole bins
+    assert shift_offsets(3, 25, 16) == [-16, 0, 16]   # within +-max_shift
+    assert shift_offsets(5, 20, 1) == [-20, -10, 0, 10, 20]
     row = _score(tmp_path, path, _predictor(), shifts=2, max_shift=5)
     # by hand: windows start at 77 and 85 (centred one: 81); both cover genome [85, 117), which
     # is bins [2, 10) of the first window and [0, 8) of the second

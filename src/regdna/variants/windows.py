@@ -146,10 +146,13 @@ def shift_offsets(k: int, max_shift: int, step: int = 1) -> list[int]:
     of the shift-robust score (Toneyan et al. 2022).
 
     `step` rounds each offset to a multiple of it (a profile model's bin size, so the shifted
-    windows' bins line up on the genome); offsets that round to the same value are kept once."""
+    windows' bins line up on the genome) within +-max_shift; offsets that round to the same value
+    are kept once."""
     if k <= 1:
         return [0]
-    return sorted({int(round(v / step)) * step for v in np.linspace(-max_shift, max_shift, k)})
+    limit = (max_shift // step) * step
+    return sorted({int(np.clip(round(v / step) * step, -limit, limit))
+                   for v in np.linspace(-max_shift, max_shift, k)})
 
 
 def shared_bins(offsets: list[int], length: int, bin_size: int, first: int, last: int

@@ -7,7 +7,8 @@ reference r by multipliers m with sum(m * (x - r)) == f(x) - f(r); DeepSHAP (Lun
 nonlinear module passes back, instead of its local gradient, its DeepLIFT multiplier between
 the input and the reference activations:
 
-  - elementwise activations (ReLU, the `Exponential` of `regdna.models.cnn`, ELU, GELU,
+  - elementwise activations (ReLU, the `Exponential` of `regdna.models.cnn`, the `Log1p` of a
+    profile model's scalar (`regdna.models.scalar`), ELU, GELU,
     Softplus, Sigmoid, Tanh, ...): the secant (f(a) - f(a_ref)) / (a - a_ref); where the two
     activations are closer than 1e-6 the secant is all rounding, so the derivative at their
     midpoint is used (its contribution is then below rounding anyway);
@@ -35,12 +36,13 @@ from torch import nn
 
 from regdna.errors import RegdnaError
 from regdna.models.cnn import Exponential
+from regdna.models.scalar import Log1p
 
 # closer activations than this take the midpoint derivative instead of the secant
 SECANT_EPS = 1e-6
 
 ELEMENTWISE = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU,
-               nn.Mish, nn.Softplus, nn.Sigmoid, nn.Tanh, nn.LogSigmoid, Exponential)
+               nn.Mish, nn.Softplus, nn.Sigmoid, nn.Tanh, nn.LogSigmoid, Exponential, Log1p)
 MAX_POOLS = (nn.MaxPool1d, nn.AdaptiveMaxPool1d)
 
 

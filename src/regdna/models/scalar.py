@@ -39,6 +39,14 @@ def scalar_bins(scalar: str, length: int, bin_size: int) -> tuple[int, int]:
                       f"central W bp, e.g. center:200).")
 
 
+class Log1p(torch.nn.Module):
+    """log(1 + x) as a module, so DeepLIFT's elementwise rule (`regdna.interpret.deeplift`)
+    sees it and contributions still add up to the scalar's difference."""
+
+    def forward(self, x):
+        return torch.log1p(x)
+
+
 class ProfileScalar(torch.nn.Module):
     """(N, 4, L) -> (N, T): log(1 + bin_size * sum of the predicted coverage over the chosen bins).
 
@@ -58,7 +66,10 @@ class ProfileScalar(torch.nn.Module):
         self.first, self.last = scalar_bins(scalar, length, self.bin_size)
         self.scalar = scalar
         self.n_outputs = getattr(profile_model, "n_outputs", None)
+        # modules, not functions: attribution rules attach to them (the sum is linear)
+        self.nonnegative = torch.nn.ReLU()
+        self.log1p = Log1p()
 
     def forward(self, x):
-        coverage = self.profile_model(x)[:, self.first:self.last, :]
-        return torch.log1p(coverage.clamp(min=0).sum(dim=1) * self.bin_size)
+        coverage = self.nonnegative(self.profile_model(x)[:, self.first:self.last, :])
+        return self.log1p(coverage.sum(dim=1) * self.bin_size)

@@ -75,3 +75,19 @@ def test_inconsistent_dataset_is_one_clear_error():
         ProfileDataset(["ACGT"] * 2, np.zeros((3, 4, 1)), 4, 0)
     with pytest.raises(RegdnaError, match="stored windows"):
         ProfileDataset(["ACGTAC"], np.zeros((1, 6, 1)), 4, 0)
+
+
+def test_records_of_a_coverage_dataset_are_its_input_windows(tmp_path):
+    """ism / attribute / motifs / gia / embed read `load_records`: the central `length` bp."""
+    from profile_helpers import LENGTH, MARGIN, write_coverage_dataset
+    from regdna.data.dataset import read_split
+    from regdna.data.records import load_records
+
+    data = write_coverage_dataset(tmp_path)[0]
+    stored = read_split(data, "test")
+    records = load_records(data=data, split="test")
+    assert records.sequence.str.len().eq(LENGTH).all()
+    assert records.sequence.tolist() == [s[MARGIN:MARGIN + LENGTH] for s in stored.sequence]
+    assert (records.start == stored.start + MARGIN).all() and (records.end - records.start == LENGTH).all()
+    with pytest.raises(RegdnaError, match="no classes"):
+        load_records(data=data, split="test", label="1")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from regdna.runs.predictor import Predictor
-from test_profile_eval import (BIN, LENGTH, MARGIN, MeanLogit, profile_predictor, use_predictor,
+from profile_helpers import (BIN, LENGTH, MARGIN, MeanLogit, profile_predictor, use_predictor,
                                write_coverage_dataset, write_run)
 
 

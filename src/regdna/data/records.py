@@ -19,7 +19,9 @@ def load_records(fasta: str | Path | None = None, data: str | Path | None = None
     Exactly one of `fasta` (coordinates from `chr:start-end` record names, else NaN) or `data`
     (a dataset dir, split `split`, optionally only class `label`) is given; `n` keeps the first
     n records (None: every record). `table.attrs["n_available"]` is the number of records there
-    were before `n` cut them, so a verb can say when it analyses fewer (`subset_note`).
+    were before `n` cut them, so a verb can say when it analyses fewer (`subset_note`). Records
+    of a coverage dataset are its input windows: the central `length` bp of each stored window
+    (coordinates moved with it), as its models see them.
     """
     if (fasta is None) == (data is None):
         raise RegdnaError("give exactly one of --fasta FILE or --data DATASET_DIR.")
@@ -28,7 +30,12 @@ def load_records(fasta: str | Path | None = None, data: str | Path | None = None
     else:
         info = load_info(data)
         table = read_split(data, split)
-        if label is not None:
+        if info.task == "profile":
+            if label is not None:
+                raise RegdnaError(f"--class selects a class of a label dataset; {data} is a coverage "
+                                  "dataset (no classes): drop --class.")
+            table = _input_windows(table, info.length, info.profile.margin)
+        elif label is not None:
             table = table[table[info.labels[0]] == class_value(info, label)]
     available = len(table)
     if n is not None:
@@ -37,6 +44,15 @@ def load_records(fasta: str | Path | None = None, data: str | Path | None = None
         raise RegdnaError("no sequences to analyse (empty input or --class filter).")
     table = table.reset_index(drop=True)
     table.attrs["n_available"] = available
+    return table
+
+
+def _input_windows(table: pd.DataFrame, length: int, margin: int) -> pd.DataFrame:
+    """Stored windows of a coverage dataset -> their central `length` bp (and coordinates)."""
+    table = table.copy()
+    table["sequence"] = table["sequence"].str.slice(margin, margin + length)
+    table["start"] = table["start"] + margin
+    table["end"] = table["start"] + length
     return table
 
 

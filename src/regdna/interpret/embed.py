@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regdna.data.dataset import load_info, read_split
-from regdna.data.profiles import central
+from regdna.data.dataset import load_info
+from regdna.data.records import load_records
 from regdna.errors import RegdnaError
 from regdna.interpret.inputs import check_length
 from regdna.plot.embedding import embedding_scatter
@@ -180,7 +180,7 @@ def run_embed(run: str | Path, data: str | Path, out: str | Path, split: str = "
     inputs = [run, data]
     check_out_dir(out, VERB, inputs, overwrite)
     info = load_info(data)
-    table = read_split(data, split)
+    table = load_records(data=data, split=split)          # input windows, label columns kept
     if n is not None and len(table) > n:
         keep = np.sort(np.random.default_rng(seed).choice(len(table), size=n, replace=False))
         table = table.iloc[keep]
@@ -188,9 +188,7 @@ def run_embed(run: str | Path, data: str | Path, out: str | Path, split: str = "
     values, column, categorical = colour_values(info, table, color_by)
     predictor = load_predictor(run, device=device)
     seqs = list(table.sequence)
-    if info.profile is not None and predictor.length is not None:
-        seqs = central(seqs, predictor.length)   # stored windows carry margins
-    check_length(predictor, pd.DataFrame({"id": table.id, "sequence": seqs}))
+    check_length(predictor, table)
     features, layer, pooling = penultimate(predictor, seqs)
     points = umap_2d(features, seed=seed)
     summary = {"run": str(run), "data": str(data), "split": split, "n": len(table),

@@ -199,6 +199,10 @@ def run_faithfulness(run: str | Path, data: str | Path, out: str | Path, split: 
     for method in methods:
         check_method(predictor, method)
     info = load_info(data)
+    if info.task == "profile":
+        raise RegdnaError(f"faithfulness compares attributions per class; {data} is a coverage "
+                          "dataset (no classes): run it on a label dataset, or use `regdna ism` / "
+                          "`regdna attribute --sites` on coverage runs.")
     table = read_split(data, split)
     column = info.labels[0]
     table = table[table[column].notna()]

@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from regdna.data.dataset import read_split
+from regdna.data.records import load_records
 from regdna.data.shuffle import dinucleotide_shuffle
 from regdna.encode.onehot import reverse_complement
 from regdna.errors import RegdnaError
@@ -229,7 +229,7 @@ def run_gia(run: str | Path, motif: str, out: str | Path, motif2: str | None = N
     check_out_dir(out, VERB, inputs, overwrite)
     predictor = load_scored_predictor(run, scalar, device=device)
     index = predictor.output_index(output)
-    seqs = list(read_split(data, split, columns=["sequence"]).sequence)
+    seqs = load_records(data=data, split=split)["sequence"].tolist()   # input windows
     backgrounds = make_backgrounds(seqs, n=n_backgrounds, seed=seed)
     first = resolve_motif(motif, jaspar_release)
     effects = [{"label": first.name, **motif_effect(predictor, backgrounds, first,

@@ -28,7 +28,8 @@ def first_activation(exp_activation: bool) -> nn.Module:
     return Exponential() if exp_activation else nn.ReLU()
 
 
-def _scaled(n: int, filters: float) -> int:
+def scaled(n: int, filters: float) -> int:
+    """A published channel count `n` scaled by `filters` (at least 4)."""
     return max(4, int(round(n * filters)))
 
 
@@ -88,7 +89,7 @@ def basset(n_outputs: int, filters: float = 1.0, hidden: int = 1000, dropout: fl
     """Basset (Kelley et al. 2016): conv 300/200/200, widths 19/11/7, batch norm, max-pool 3/4/4,
     two dense layers of `hidden` (1000) with dropout; `conv_dropout` after each conv block (0 as
     published)."""
-    c1, c2, c3 = _scaled(300, filters), _scaled(200, filters), _scaled(200, filters)
+    c1, c2, c3 = scaled(300, filters), scaled(200, filters), scaled(200, filters)
     trunk = nn.Sequential(
         conv_block(4, c1, 19, 3, first_activation(exp_activation), conv_dropout),
         conv_block(c1, c2, 11, 4, nn.ReLU(), conv_dropout),
@@ -101,7 +102,7 @@ def deepsea(n_outputs: int, filters: float = 1.0, hidden: int = 925,
             exp_activation: bool = False, bins: int = 4) -> CNNClassifier:
     """DeepSEA (Zhou & Troyanskaya 2015): conv 320/480/960 of width 8 (valid padding), max-pool 4
     after the first two, dropout 0.2/0.2/0.5, one dense layer of 925."""
-    c1, c2, c3 = _scaled(320, filters), _scaled(480, filters), _scaled(960, filters)
+    c1, c2, c3 = scaled(320, filters), scaled(480, filters), scaled(960, filters)
     trunk = nn.Sequential(
         nn.Conv1d(4, c1, 8), first_activation(exp_activation), nn.MaxPool1d(4), nn.Dropout(0.2),
         nn.Conv1d(c1, c2, 8), nn.ReLU(), nn.MaxPool1d(4), nn.Dropout(0.2),
@@ -136,7 +137,7 @@ def residualbind(n_outputs: int, filters: float = 1.0, exp_activation: bool = Tr
                  n_dilated: int = 3, hidden: int = 256, bins: int = 1) -> CNNClassifier:
     """ResidualBind-like (Tang & Koo 2024, Methods): conv 96 width 19 (exponential by default) ->
     dilated residual block -> max-pool 10 -> conv 192 width 7 -> global pooling -> dense."""
-    c1, c2 = _scaled(96, filters), _scaled(192, filters)
+    c1, c2 = scaled(96, filters), scaled(192, filters)
     trunk = nn.Sequential(
         conv_block(4, c1, 19, 1, first_activation(exp_activation), dropout=0.1),
         DilatedResidualBlock(c1, n_dilated, dropout=0.1),
@@ -166,7 +167,7 @@ def cnn_baseline(n_outputs: int, filters: float = 1.0, exp_activation: bool = Fa
     norm -> activation -> max-pool -> dropout (conv 64/96/128, widths 19/7/7, pools 4/4/2,
     dropout 0.1/0.2/0.3), flattened (`bins` positions kept) into a dense bottleneck of
     `bottleneck` units with batch norm and dropout 0.5, then the output layer."""
-    c1, c2, c3 = _scaled(64, filters), _scaled(96, filters), _scaled(128, filters)
+    c1, c2, c3 = scaled(64, filters), scaled(96, filters), scaled(128, filters)
     trunk = nn.Sequential(
         conv_block(4, c1, 19, 4, first_activation(exp_activation), dropout=0.1),
         conv_block(c1, c2, 7, 4, nn.ReLU(), dropout=0.2),
@@ -181,7 +182,7 @@ def shallow_cnn(n_outputs: int, filters: float = 1.0, exp_activation: bool = Fal
     then 64 of width 7) and global max-pooling into one linear layer. Global pooling sees
     which motifs occur, not where (Koo & Eddy 2019 use such shallow CNNs to study what
     first-layer filters learn)."""
-    c1, c2 = _scaled(64, filters), _scaled(64, filters)
+    c1, c2 = scaled(64, filters), scaled(64, filters)
     trunk = nn.Sequential(
         conv_block(4, c1, width, 1, first_activation(exp_activation)),
         conv_block(c1, c2, 7, 1, nn.ReLU()),

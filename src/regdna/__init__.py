@@ -1,7 +1,7 @@
 """regdna: deep learning on regulatory DNA.
 
 Stages read and write plain files (see docs/ARCHITECTURE.md):
-prepare -> train -> evaluate / predict / vep / ism / attribute / motifs -> report.
+prepare -> train -> evaluate / robustness / predict / vep / ism / attribute / motifs / embed -> report.
 
 The public Python API (documented with examples in docs/API.md) is one function per CLI verb,
 `run_<verb>(..., out, overwrite=False, ...)`, plus `load_predictor(run_dir)` and `Predictor`
@@ -24,6 +24,7 @@ _LAZY = {
     "Predictor": "regdna.runs.predictor",
     "load_predictor": "regdna.runs.predictor",
     "run_evaluate": "regdna.evaluate.evaluate",
+    "run_robustness": "regdna.evaluate.robustness",
     "run_predict": "regdna.evaluate.predict",
     "run_compare": "regdna.evaluate.compare",
     "run_train": "regdna.train.train",
@@ -35,6 +36,7 @@ _LAZY = {
     "run_faithfulness": "regdna.interpret.faithfulness",
     "run_motifs": "regdna.interpret.motifs",
     "run_gia": "regdna.interpret.gia",
+    "run_embed": "regdna.interpret.embed",
     "run_report": "regdna.report.report",
 }
 

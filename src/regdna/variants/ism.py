@@ -133,6 +133,8 @@ def scale_label(task: str, scale: str) -> str:
         return "Δ output"
     if task == "poisson":
         return "Δ log rate" if scale == "logit" else "Δ rate"
+    if task == "profile":      # the scalar of regdna.models.scalar
+        return "Δ log(1 + summed coverage)" if scale == "logit" else "Δ summed coverage"
     if task == "multiclass" and scale == "logit":
         return "Δ log-probability"
     return f"Δ {scale}"

@@ -32,8 +32,8 @@ that divides the input length, from 1 (base resolution) to the whole window (one
 0.25, which trains on CPU at 1-2 kb inputs; GPU runs can raise it). Where the max-pools cannot
 reach the bin size exactly (a bin size with a prime factor above 8, or more pooling than the
 stages hold) the remainder is average-pooled after the last stage. Every nonlinearity is a module
-(nn.ReLU, nn.Softplus, ...), so the DeepLIFT rules of `regdna.interpret.deeplift` apply; BPNet's
-count-head output (softmax x exp) has no such rule.
+(nn.ReLU, nn.Softplus, ...), so the DeepLIFT rules of `regdna.interpret.deeplift` apply (BPNet's
+count-head output, softmax x exp, has no rule of its own; DeepLIFT's summation check decides).
 """
 from __future__ import annotations
 

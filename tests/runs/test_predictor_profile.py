@@ -70,3 +70,13 @@ def test_profile_model_refuses_other_lengths():
     label_model = Predictor(torch.nn.Conv1d(4, 1, 32), "binary", ["y"], length=32, device="cpu")
     with pytest.raises(RegdnaError, match="not a coverage profile"):
         label_model.profile(SEQS)
+
+
+def test_center_scalar_covers_the_central_bases_rounded_out_to_whole_bins():
+    from regdna.models.scalar import scalar_bins
+
+    # the central 200 bp of 512 are bp 156-356: bins 4 (128-160) to 11 (352-384) inclusive
+    assert scalar_bins("center:200", 512, 32) == (4, 12)
+    assert scalar_bins("center:50", 500, 10) == (22, 28)       # bp 225-275
+    assert scalar_bins("center:64", 512, 32) == (7, 9)          # exactly two bins
+    assert scalar_bins("sum", 512, 32) == (0, 16)

@@ -32,9 +32,8 @@ def scalar_bins(scalar: str, length: int, bin_size: int) -> tuple[int, int]:
         if not 0 < width <= length:
             raise RegdnaError(f"--scalar {scalar}: W must be a whole number of bp between 1 and "
                               f"the input length {length}, e.g. center:{min(length, 200)}.")
-        wanted = -(-width // bin_size)                      # bins covering W, rounded up
-        first = (n_bins - wanted) // 2
-        return first, first + wanted
+        start = (length - width) // 2                        # the central W bp ...
+        return start // bin_size, -(-(start + width) // bin_size)   # ... rounded out to bins
     raise RegdnaError(f"--scalar {scalar}: choose sum (the whole window) or center:W (the "
                       f"central W bp, e.g. center:200).")
 

@@ -118,3 +118,16 @@ def test_benchmark_variants_writes_everything(tmp_path):
     for name in ("scatter_density.png", "updown_heatmap.png", "pvalue_strata.png", "ld_block_topk.png",
                  "summary.tsv", "pvalue_strata.tsv", "agreement_topk.tsv"):
         assert (tmp_path / "bench" / name).stat().st_size > 0
+
+
+def test_profile_scores_are_benchmarked_on_their_track_mean(tmp_path):
+    """vep on a profile run writes log2_ratio.<track> and log2_ratio.mean: the mean is used."""
+    ids = [f"v{i}" for i in range(6)]
+    a = np.array([-1.0, -2.0, -0.5, 0.0, 0.01, -0.02])
+    b = np.array([0.0, -0.1, -0.4, 0.02, 0.0, 0.01])
+    scores = pd.DataFrame({"id": ids, "log2_ratio.a": a, "log2_ratio.b": b,
+                           "log2_ratio.mean": (a + b) / 2})
+    measured = pd.DataFrame({"id": ids, "effect": [-1.2, -2.5, -0.9, 0.1, 0.0, 0.05]})
+    result = run_benchmark_variants(scores, measured, tmp_path / "out")
+    assert result["score_column"] == "log2_ratio.mean"
+    assert result["overall"]["pearson"] == pytest.approx(np.corrcoef((a + b) / 2, measured.effect)[0, 1])

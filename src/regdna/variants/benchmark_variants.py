@@ -71,7 +71,8 @@ def run_benchmark_variants(scores, measured, out, *, score_column: str | None = 
     ----------
     scores : path or DataFrame
         `regdna vep` output (.tsv / .parquet), one row per variant; rows with a non-empty
-        `reason` are left out.
+        `reason` are left out. The score is `score_column`, else the first of SCORE_COLUMNS
+        present, else (a profile run's per-track scores) its `<score>.mean` over the tracks.
     measured : path or DataFrame
         Table with an id (or chrom/pos/ref/alt) and a measured effect column (any unit, e.g.
         log2 fold change); optional p-value, dataset / cell-line, `block` + `is_causal` (LD
@@ -97,6 +98,8 @@ def run_benchmark_variants(scores, measured, out, *, score_column: str | None = 
     score_frame = scores if isinstance(scores, pd.DataFrame) else _whole_table(scores)
     meas_frame = measured if isinstance(measured, pd.DataFrame) else _whole_table(measured)
     score_col = _pick(score_frame, score_column, SCORE_COLUMNS, "score", scores)
+    if score_col is None:     # a profile run's scores per track: their mean over the tracks
+        score_col = _pick(score_frame, None, tuple(f"{c}.mean" for c in SCORE_COLUMNS), "score", scores)
     if score_col is None:
         raise RegdnaError(f"{scores}: no score column found ({', '.join(SCORE_COLUMNS)}); pass "
                           "--score-column.")

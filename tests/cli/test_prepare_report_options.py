@@ -20,7 +20,11 @@ def calls(monkeypatch):
     recorded = {}
 
     def fake_prepare(out, **kwargs):
+        from regdna.data.dataset import DatasetInfo, write_info
+
         recorded.setdefault("prepare", []).append(kwargs)
+        Path(out).mkdir(parents=True, exist_ok=True)     # the CLI reads its QC warnings back
+        write_info(out, DatasetInfo(task="binary", labels=["label"]))
         return out
 
     def fake_report(runs, out, **kwargs):

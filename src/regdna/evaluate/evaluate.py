@@ -42,7 +42,7 @@ from regdna.evaluate import metrics as M
 from regdna.evaluate.bootstrap import bootstrap_ci
 from regdna.evaluate.calibration import expected_calibration_error
 from regdna.runs import layout
-from regdna.runs.config import read_run_config, dataset_info_of_run
+from regdna.runs.config import dataset_dir_of_run, dataset_info_of_run, read_run_config
 
 
 def predict_split(predictor, data_dir, split: str, info, chunk_size: int = 8192):
@@ -239,10 +239,7 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
     run_info = dataset_info_of_run(config)
-    data_dir = Path(data_dir) if data_dir is not None else Path(config.dataset.path or "")
-    if not (data_dir / "dataset.json").is_file() and data_dir == Path(config.dataset.path or ""):
-        raise RegdnaError(f"the dataset {data_dir} the run was trained on is gone; pass its new "
-                          f"location with --data.")
+    data_dir = dataset_dir_of_run(config, data_dir)
     info = load_info(data_dir)
     check_compatible(run_info, info, data_dir)
     threshold = layout.read_threshold(run_dir)   # checked before the split is predicted

@@ -134,14 +134,11 @@ def run_robustness(run_dir, data_dir=None, split: str = "test", n_shifts: int = 
     from regdna.evaluate.shifts import shifted_predictions
     from regdna.io.tables import write_tsv
     from regdna.runs import layout
-    from regdna.runs.config import read_run_config
+    from regdna.runs.config import dataset_dir_of_run, read_run_config
 
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
-    data_dir = Path(data_dir) if data_dir is not None else Path(config.dataset.path or "")
-    if not (data_dir / "dataset.json").is_file() and data_dir == Path(config.dataset.path or ""):
-        raise RegdnaError(f"the dataset {data_dir} the run was trained on is gone; pass its new "
-                          f"location with --data.")
+    data_dir = dataset_dir_of_run(config, data_dir)
     info = load_info(data_dir)
     if info.task != "profile" or info.profile is None:
         raise RegdnaError(f"{data_dir} is not a coverage dataset: the robustness test cuts "

@@ -275,3 +275,14 @@ def dataset_info_of_run(config: RunConfig) -> DatasetInfo:
                           "`regdna train`?")
     return DatasetInfo(task=ref.task, labels=ref.labels, classes=ref.classes, length=ref.length,
                        regression_loss=ref.regression_loss, profile=ref.profile)
+
+
+def dataset_dir_of_run(config: RunConfig, data_dir=None) -> Path:
+    """`data_dir`, or the dataset dir the run was trained on; one clear error when that one is
+    gone (the user passes its new location with --data)."""
+    trained_on = Path(config.dataset.path or "")
+    data_dir = Path(data_dir) if data_dir is not None else trained_on
+    if not (data_dir / "dataset.json").is_file() and data_dir == trained_on:
+        raise RegdnaError(f"the dataset {data_dir} the run was trained on is gone; pass its new "
+                          f"location with --data.")
+    return data_dir

@@ -36,12 +36,16 @@ def evaluate_command(
                                                "chrom:start-end whose window the track figure "
                                                "shows (repeatable; default: the 3 windows with "
                                                "the highest measured coverage)."),
+    coverage: float = typer.Option(0.9, "--coverage", help="Level of the split conformal "
+                                   "prediction sets (classification) or intervals (regression), "
+                                   "calibrated on the val split; label datasets only."),
     device: Optional[str] = DEVICE,
 ):
-    """Metrics with bootstrap intervals (threshold from validation), evaluation figures, and
-    shortcut diagnostics (does the model read sequence or window positions?); on a coverage
-    dataset, per-track profile metrics (per window and whole chromosome) or, for a binary run,
-    its logits against coverage."""
+    """Metrics with bootstrap intervals (threshold from validation), calibration before and
+    after temperature scaling, conformal coverage, evaluation figures, and shortcut
+    diagnostics (does the model read sequence or window positions?); on a coverage dataset,
+    per-track profile metrics (per window and whole chromosome) or, for a binary run, its
+    logits against coverage."""
     from regdna.evaluate.evaluate import run_evaluate
 
     try:
@@ -51,10 +55,14 @@ def evaluate_command(
                           f"bp, e.g. 1,2,5,10,20.") from None
     report = run_evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures,
                           device=device, shifts=shifts, shift_sizes=sizes, whole=whole,
-                          regions=region or None)
+                          regions=region or None, coverage=coverage)
     keys = ["n", "auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece", "accuracy",
             "pearson", "spearman", "mse", "r2", "pearson_whole"]
     typer.echo(f"{run} [{split}]: {_shown(report, keys)}")
+    if "calibration" in report:
+        typer.echo(_calibration_line(report["calibration"]))
+    if "conformal" in report:
+        typer.echo(_conformal_line(report["conformal"]))
     for track, values in report.get("per_track", {}).items():
         shown = _shown(values, ["pearson", "spearman", "mse", "pearson_whole", "scale", "auroc"])
         typer.echo(f"  {track}: {shown}")
@@ -63,6 +71,25 @@ def evaluate_command(
                    f"{_shown(values, ['pearson', 'spearman', 'pearson_whole'])}")
     for line in [*report.get("shortcuts", {}).get("warnings", []), *report.get("warnings", [])]:
         typer.echo(f"warning: {line}", err=True)
+
+
+def _calibration_line(calibration: dict) -> str:
+    """ECE before -> after temperature scaling, and the temperature(s)."""
+    t = calibration["temperature"]
+    shown = f"T={t:.3g}" if isinstance(t, float) else \
+        f"T={min(t):.3g}..{max(t):.3g} over {len(t)} outputs"
+    before, after = calibration["before"], calibration["after"]
+    return (f"  calibration: ECE {before['ece']:.4g} -> {after['ece']:.4g}, Brier "
+            f"{before['brier']:.4g} -> {after['brier']:.4g}, NLL {before['nll']:.4g} -> "
+            f"{after['nll']:.4g} ({shown}, from {calibration['source']})")
+
+
+def _conformal_line(conformal: dict) -> str:
+    """Empirical coverage at the asked level, and the mean set size or interval width."""
+    size = f"mean set size {conformal['mean_set_size']:.3g}" if "mean_set_size" in conformal \
+        else f"mean width {conformal['mean_width']:.4g}"
+    return (f"  conformal {conformal['coverage']:.0%}: empirical coverage "
+            f"{conformal['empirical_coverage']:.3f}, {size}")
 
 
 def _shown(values: dict, keys: list[str]) -> str:

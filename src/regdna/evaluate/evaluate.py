@@ -28,7 +28,12 @@ Keys of the JSON:
   the track figure `RUN/figures/tracks_<split>.png`;
 - a binary or multilabel run on a coverage dataset (`regdna.evaluate.profile.conversion_report`):
   `conversion` {per_track: {track: pearson, spearman, pearson_whole of the logit vs the total
-  coverage}}, with the usual metrics against the peak columns when each output has one.
+  coverage}}, with the usual metrics against the peak columns when each output has one;
+- binary, multilabel and multiclass runs on label datasets (`regdna.evaluate.uncertainty`):
+  `calibration` {temperature (from RUN/calibration.json, or fitted on val when the run has none),
+  source, before / after {ece, brier, nll} on the split}; all of them and regression runs:
+  `conformal` {coverage (the level asked for), empirical_coverage, qhat, mean_set_size
+  (classification) or mean_width (regression), n_calibration}, split conformal calibrated on val.
 """
 from __future__ import annotations
 
@@ -187,7 +192,7 @@ def _wants_shortcuts(shifts: bool | None, task: str, input_kind: str) -> bool:
 def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
                  figures: bool = True, device=None, shifts: bool | None = None,
                  shift_sizes=None, n_shift: int = 500, whole: bool | None = None,
-                 regions=None) -> dict:
+                 regions=None, coverage: float = 0.9) -> dict:
     """`regdna evaluate`: evaluate a run on a split of its dataset (or of `data_dir`, same
     task and labels); the run dir is updated in place.
 
@@ -220,6 +225,9 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     regions : sequence of str, optional
         Profile runs: "chrom:start-end" regions whose windows the track figure shows (default:
         the 3 windows with the highest measured coverage).
+    coverage : float, default 0.9
+        Level of the split conformal sets (classification) or intervals (regression),
+        calibrated on the val split; label datasets only.
 
     Returns
     -------
@@ -229,13 +237,16 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         auroc_ci95 / pr_auc_ci95 ([lo, hi]), f1 at the validation threshold, ece...;
         multilabel / multiclass per_label / per_class and macro / micro values; regression
         pearson, spearman, mse, r2; `shortcuts` when the diagnostics ran (its `warnings`:
-        one-line strings); profile runs and runs on coverage datasets: see the module doc, with
+        one-line strings); `calibration` (classification) and `conformal` (see the module doc);
+        profile runs and runs on coverage datasets: see the module doc, with
         `warnings` (one-line strings, e.g. whole-chromosome evaluation skipped).
     """
     from regdna.io.tables import write_tsv
     from regdna.runs import load_predictor
     from regdna.evaluate.shifts import TABLE_COLUMNS
+    from regdna.evaluate.uncertainty import check_coverage, uncertainty_report
 
+    check_coverage(coverage)
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
     run_info = dataset_info_of_run(config)
@@ -265,6 +276,9 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         report = regression_report(y, probs, info.labels, n_boot=n_boot)
     report = {"task": info.task, "split": split, "data": str(data_dir.resolve()),
               "model": config.model.spec, "threshold_source": "val", **report}
+    sections, calibrated = uncertainty_report(predictor, run_dir, data_dir, info, split, y, probs,
+                                              coverage)
+    report.update(sections)
     profile = None
     if with_shortcuts:
         report["shortcuts"] = shortcut_diagnostics(predictor, data_dir, split, y, threshold,
@@ -277,7 +291,8 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         from regdna.evaluate.figures import evaluation_figures   # matplotlib
 
         evaluation_figures(run_dir, info, y, probs, threshold, suffix,
-                           shortcuts=report.get("shortcuts"), profile=profile)
+                           shortcuts=report.get("shortcuts"), profile=profile,
+                           calibrated=calibrated)
     return report
 
 

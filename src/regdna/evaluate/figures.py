@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from regdna.evaluate import metrics as M
-from regdna.evaluate.calibration import expected_calibration_error, reliability_bins
+from regdna.evaluate.calibration import expected_calibration_error, reliability_bins, top_label
 from regdna.plot import curves, shortcuts as shortcut_plot
 from regdna.runs import layout
 from regdna.utils.paths import safe_filename
@@ -58,10 +58,14 @@ def confusion_figure(y, p, threshold: float | None, path: Path, title: str = "")
     return curves.confusion_pair(panels, path, title)
 
 
-def reliability_figure(y, p, path: Path, n_bins: int = 10, title: str = "") -> Path:
-    """Reliability diagram of probabilities p (N,) against 0/1 labels y (N,)."""
+def reliability_figure(y, p, path: Path, n_bins: int = 10, title: str = "",
+                       calibrated=None) -> Path:
+    """Reliability diagram of probabilities p (N,) against 0/1 labels y (N,); with `calibrated`
+    (N,), the temperature-scaled probabilities of the same rows, both curves in one axes."""
+    after = None if calibrated is None else \
+        (reliability_bins(y, calibrated, n_bins), expected_calibration_error(y, calibrated, n_bins))
     return curves.reliability(reliability_bins(y, p, n_bins),
-                              expected_calibration_error(y, p, n_bins), path, title)
+                              expected_calibration_error(y, p, n_bins), path, title, after=after)
 
 
 def scatter_figure(y, p, path: Path, label: str = "") -> Path:
@@ -93,7 +97,8 @@ def shortcuts_figure(shortcuts: dict, profile: dict | None, path: Path, title: s
 
 
 def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
-                       shortcuts: dict | None = None, profile: dict | None = None) -> list[Path]:
+                       shortcuts: dict | None = None, profile: dict | None = None,
+                       calibrated=None) -> list[Path]:
     """All figures of one evaluation under RUN/figures/ (file names end in `_<suffix>.png`).
 
     Parameters
@@ -105,6 +110,9 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
     suffix : the evaluation's name ("test", "test_otherdata").
     shortcuts, profile : the evaluation's `shortcuts` entry and mean attribution profiles
         (`regdna.evaluate.shifts`), drawn as shortcuts_<suffix>.png when given.
+    calibrated : (N, T) temperature-scaled probabilities (`regdna.evaluate.uncertainty`), or
+        None; when given the reliability diagram shows both curves (multi-class: the top-label
+        diagram of Guo et al. 2017, drawn only then).
     """
     out = layout.figures_dir(run_dir)
     made = training_figures(run_dir)
@@ -114,7 +122,8 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
         made.append(confusion_figure(y[:, 0], probs[:, 0], threshold,
                                      out / f"confusion_{suffix}.png"))
         made.append(reliability_figure(y[:, 0], probs[:, 0], out / f"reliability_{suffix}.png",
-                                       title=suffix))
+                                       title=suffix, calibrated=None if calibrated is None
+                                       else calibrated[:, 0]))
     elif info.task == "multilabel":
         thresholds = threshold if isinstance(threshold, list) else [threshold] * len(info.labels)
         for t, name in enumerate(info.labels[:8]):     # one page per label, the first eight
@@ -122,7 +131,8 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
                                       out / f"roc_pr_{suffix}_{t}_{safe_filename(name, 40)}.png",
                                       f"{name} ({suffix})"))
         made.append(reliability_figure(y.ravel(), probs.ravel(), out / f"reliability_{suffix}.png",
-                                       title=f"all labels ({suffix})"))
+                                       title=f"all labels ({suffix})", calibrated=None
+                                       if calibrated is None else calibrated.ravel()))
     elif info.task == "multiclass":
         known = y >= 0
         k = len(info.classes)
@@ -130,6 +140,11 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
         np.add.at(matrix, (y[known], probs[known].argmax(1)), 1)
         made.append(curves.multiclass_confusion(matrix, info.classes,
                                                 out / f"confusion_{suffix}.png"))
+        if calibrated is not None:
+            correct, confidence = top_label(y, probs)
+            made.append(reliability_figure(correct, confidence, out / f"reliability_{suffix}.png",
+                                           title=f"top label ({suffix})",
+                                           calibrated=top_label(y, calibrated)[1]))
     else:
         for t, name in enumerate(info.labels[:8]):
             made.append(scatter_figure(y[:, t], probs[:, t],

@@ -6,7 +6,8 @@ them from predictions and decides the file names):
   validation threshold; King et al. n.d., Figs 7-8);
 - `confusion_pair`: 2 x 2 confusion matrices at 0.5 and at the validation threshold (Figs 9-10);
 - `multiclass_confusion`: the argmax confusion matrix;
-- `reliability`: reliability diagram with the ECE (Tang 2024, ch. 4);
+- `reliability`: reliability diagram with the ECE (Tang 2024, ch. 4), before and after
+  temperature scaling when both are given;
 - `regression_scatter`: predicted against measured values;
 - `training_curves`: train / validation loss and validation metrics per epoch of one run;
 - `training_curves_compared`: loss, validation AUROC / PR-AUC and learning rate of several runs
@@ -102,9 +103,11 @@ def multiclass_confusion(matrix, classes: list[str], path: Path, title: str = ""
     return save(fig, path)
 
 
-def reliability(bins: dict, ece: float, path: Path, title: str = "") -> Path:
+def reliability(bins: dict, ece: float, path: Path, title: str = "",
+                after: tuple[dict, float] | None = None) -> Path:
     """Reliability diagram: observed fraction of positives against mean predicted probability
-    per bin, bin counts below and the ECE in the title.
+    per bin, bin counts below and the ECE in the title; with `after`, the curve after
+    temperature scaling (Guo et al. 2017) on the same axes.
 
     Parameters
     ----------
@@ -112,6 +115,7 @@ def reliability(bins: dict, ece: float, path: Path, title: str = "") -> Path:
         "observed" and "count" (B,), NaN for empty bins.
     ece : expected calibration error.
     path : PNG to write.
+    after : (bins, ece) of the temperature-scaled probabilities, or None.
     """
     plt = pyplot()
     centers = (bins["edges"][:-1] + bins["edges"][1:]) / 2
@@ -120,15 +124,28 @@ def reliability(bins: dict, ece: float, path: Path, title: str = "") -> Path:
                                    gridspec_kw={"height_ratios": [3, 1]})
     used = bins["count"] > 0
     ax.bar(centers[used], bins["observed"][used], width=width * 0.9, color="tab:blue",
-           alpha=0.7, edgecolor="black", label="observed fraction positive")
-    ax.plot(bins["confidence"][used], bins["observed"][used], "o-", color="tab:red",
-            label="(mean predicted, observed)")
+           alpha=0.7 if after is None else 0.3, edgecolor="black",
+           label="observed fraction positive")
+    name = "(mean predicted, observed)" if after is None else f"before scaling, ECE = {ece:.3f}"
+    ax.plot(bins["confidence"][used], bins["observed"][used], "o-", color="tab:red", label=name)
+    heading = f"Reliability (ECE = {ece:.3f})"
+    if after is not None:
+        scaled, ece_after = after
+        shown = scaled["count"] > 0
+        ax.plot(scaled["confidence"][shown], scaled["observed"][shown], "s-", color="tab:green",
+                label=f"after temperature scaling, ECE = {ece_after:.3f}")
+        heading = f"Reliability (ECE {ece:.3f} -> {ece_after:.3f})"
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label="perfect calibration")
     ax.set(ylabel="Fraction of positives", xlim=(0, 1), ylim=(0, 1),
-           title=(title + "\n" if title else "") + f"Reliability (ECE = {ece:.3f})")
+           title=(title + "\n" if title else "") + heading)
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
-    ax_n.bar(centers, bins["count"], width=width * 0.9, color="grey", edgecolor="black")
+    ax_n.bar(centers, bins["count"], width=width * 0.9, color="grey", edgecolor="black",
+             label="before scaling")
+    if after is not None:
+        ax_n.step(bins["edges"], np.r_[after[0]["count"], after[0]["count"][-1]], where="post",
+                  color="tab:green", label="after scaling")
+        ax_n.legend(fontsize=7)
     ax_n.set(xlabel="Predicted probability", ylabel="Count")
     return save(fig, path)
 

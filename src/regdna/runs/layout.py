@@ -11,6 +11,10 @@ RUN/
   checkpoints/best.ckpt  best validation checkpoint; checkpoints/last.ckpt: the latest epoch
   threshold.json         {"threshold": float | [float per label] | null, "metric": "f1",
                          "split": "val", "f1": ...}; written last, so a run without it is unfinished
+  calibration.json       binary / multi-label / multi-class runs: {"task", "split": "val", "n",
+                         "temperature": float | [float per label], "before", "after": {"ece",
+                         "brier", "nll"} on validation}, temperature scaling (Guo et al. 2017)
+                         fitted at the end of training, just before threshold.json
   resources.json         parameter count, seconds per epoch, peak memory
   metrics_<split>.json   `regdna evaluate` of one split (`metrics_<split>_<dataset>.json` for
                          another dataset than the one the run was trained on; every file below
@@ -43,6 +47,7 @@ FINGERPRINT = "fingerprint.json"
 METRICS = "metrics.csv"
 LR_SCHEDULE = "lr_schedule.csv"
 THRESHOLD = "threshold.json"
+CALIBRATION = "calibration.json"
 RESOURCES = "resources.json"
 CHECKPOINTS = "checkpoints"
 FIGURES = "figures"
@@ -107,6 +112,17 @@ def read_threshold(run_dir: str | Path) -> float | list[float] | None:
     (multi-class, regression, or no threshold.json)."""
     record = read_threshold_record(run_dir)
     return None if record is None else record.get("threshold")
+
+
+def write_calibration(run_dir: str | Path, record: dict) -> Path:
+    """Write RUN/calibration.json: {"task", "split", "n", "temperature", "before", "after"}."""
+    return write_json(Path(run_dir) / CALIBRATION, record)
+
+
+def read_calibration(run_dir: str | Path) -> dict | None:
+    """RUN/calibration.json as written by `write_calibration`, or None (a run trained before
+    calibration.json existed, or a regression / profile run)."""
+    return read_json(Path(run_dir) / CALIBRATION)
 
 
 def write_resources(run_dir: str | Path, info: dict) -> Path:

@@ -125,7 +125,7 @@ def reliability(bins: dict, ece: float, path: Path, title: str = "",
     used = bins["count"] > 0
     ax.bar(centers[used], bins["observed"][used], width=width * 0.9, color="tab:blue",
            alpha=0.7 if after is None else 0.3, edgecolor="black",
-           label="observed fraction positive")
+           label="observed fraction positive" + ("" if after is None else " (before)"))
     name = "(mean predicted, observed)" if after is None else f"before scaling, ECE = {ece:.3f}"
     ax.plot(bins["confidence"][used], bins["observed"][used], "o-", color="tab:red", label=name)
     heading = f"Reliability (ECE = {ece:.3f})"

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from regdna.data.dataset import iter_split, load_info
+from regdna.data.dataset import load_info
 from regdna.errors import RegdnaError
 from regdna.evaluate import metrics as M
 from regdna.evaluate.bootstrap import bootstrap_ci
@@ -51,24 +51,16 @@ from regdna.runs.config import dataset_dir_of_run, dataset_info_of_run, read_run
 
 
 def predict_split(predictor, data_dir, split: str, info, chunk_size: int = 8192):
-    """Stream a split through a Predictor.
+    """Stream a split through a Predictor (`regdna.evaluate.uncertainty.stream_split`).
 
     Returns:
         y: (N, T) float targets with NaN for missing, or (N,) int64 classes (multiclass);
         probs: (N, T) probabilities (values for regression);
         ids: list of N record ids.
     """
-    from regdna.data.torch_data import targets_from_frame
+    from regdna.evaluate.uncertainty import stream_split
 
-    ys, probs, ids = [], [], []
-    for frame in iter_split(data_dir, split, batch_size=chunk_size,
-                            columns=["id", "sequence", *info.labels]):
-        ys.append(targets_from_frame(frame, info))
-        probs.append(predictor.predict(frame["sequence"].tolist()))
-        ids += frame["id"].astype(str).tolist()
-    if not probs:
-        raise RegdnaError(f"{data_dir}: split '{split}' is empty; nothing to evaluate.")
-    return np.concatenate(ys), np.concatenate(probs), ids
+    return stream_split(predictor.predict, data_dir, split, info, chunk_size)
 
 
 def check_compatible(run_info, data_info, data_dir) -> None:
@@ -244,7 +236,8 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     from regdna.io.tables import write_tsv
     from regdna.runs import load_predictor
     from regdna.evaluate.shifts import TABLE_COLUMNS
-    from regdna.evaluate.uncertainty import check_coverage, uncertainty_report
+    from regdna.evaluate.uncertainty import check_coverage, stream_split, uncertainty_report
+    from regdna.models.base import activate
 
     check_coverage(coverage)
     run_dir = Path(run_dir)
@@ -265,7 +258,9 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
                                   name, suffix, threshold, n_boot=n_boot, figures=figures,
                                   shifts=shifts, whole=whole, regions=regions)
     with_shortcuts = _wants_shortcuts(shifts, info.task, predictor.input_kind)
-    y, probs, _ = predict_split(predictor, data_dir, split, info)
+    # logits once: the probabilities are their activation, and temperature scaling rescales them
+    y, logits, _ = stream_split(predictor.logits, data_dir, split, info)
+    probs = activate(logits, predictor.task)
     if info.task == "binary":
         report = binary_report(y[:, 0], probs[:, 0], threshold, n_boot=n_boot)
     elif info.task == "multilabel":
@@ -277,7 +272,7 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     report = {"task": info.task, "split": split, "data": str(data_dir.resolve()),
               "model": config.model.spec, "threshold_source": "val", **report}
     sections, calibrated = uncertainty_report(predictor, run_dir, data_dir, info, split, y, probs,
-                                              coverage)
+                                              coverage, logits=logits)
     report.update(sections)
     profile = None
     if with_shortcuts:

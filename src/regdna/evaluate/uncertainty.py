@@ -38,29 +38,31 @@ CONFORMAL_METHOD = "split conformal (Angelopoulos & Bates 2021), calibrated on t
 
 
 def stream_split(predict, data_dir, split: str, info, chunk_size: int = 8192):
-    """(targets, outputs (N, T) float64) of one split: `predict` (a Predictor's `logits` or
-    `predict`) over the Parquet split chunk by chunk, the targets as `targets_from_frame` makes
-    them ((N, T) with NaN = missing, or (N,) classes for multi-class). The loop of
-    `regdna.evaluate.evaluate.predict_split`, which this module cannot import (evaluate.py
-    imports it), with the function to apply as a parameter."""
+    """(targets, outputs (N, T), ids) of one split: `predict` (a Predictor's `logits` or
+    `predict`) over the Parquet split chunk by chunk (memory holds the N x T outputs, never the
+    encoded sequences), the targets as `targets_from_frame` makes them ((N, T) with NaN =
+    missing, or (N,) classes for multi-class), and the N record ids. THE loop over a split's
+    predictions (`regdna.evaluate.evaluate.predict_split` is it with probabilities)."""
     from regdna.data.dataset import iter_split
     from regdna.data.torch_data import targets_from_frame
 
-    ys, outs = [], []
+    ys, outs, ids = [], [], []
     for frame in iter_split(data_dir, split, batch_size=chunk_size,
-                            columns=["sequence", *info.labels]):
+                            columns=["id", "sequence", *info.labels]):
         ys.append(targets_from_frame(frame, info))
         outs.append(predict(frame["sequence"].tolist()))
+        ids += frame["id"].astype(str).tolist()
     if not outs:
-        raise RegdnaError(f"{data_dir}: split '{split}' is empty; conformal calibration and "
-                          f"temperature scaling need the val split.")
-    return np.concatenate(ys), np.concatenate(outs).astype(np.float64)
+        raise RegdnaError(f"{data_dir}: split '{split}' is empty; nothing to predict (evaluation, "
+                          f"temperature scaling and conformal calibration need it).")
+    return np.concatenate(ys), np.concatenate(outs), ids
 
 
 def split_logits(predictor, data_dir, split: str, info) -> tuple[np.ndarray, np.ndarray]:
-    """(targets, logits (N, T)) of one split (logits: float32 probabilities saturate at 0 and 1
-    and cannot be divided by a temperature again)."""
-    return stream_split(predictor.logits, data_dir, split, info)
+    """(targets, logits (N, T) float64) of one split (logits: float32 probabilities saturate at
+    0 and 1 and cannot be divided by a temperature again)."""
+    y, logits, _ = stream_split(predictor.logits, data_dir, split, info)
+    return y, logits.astype(np.float64)
 
 
 def fit_uncertainty(predictor, data_dir, info) -> dict:
@@ -132,7 +134,7 @@ def check_coverage(coverage: float) -> None:
 
 
 def uncertainty_report(predictor, run_dir, data_dir, info, split: str, y, values,
-                       coverage: float = 0.9) -> tuple[dict, np.ndarray | None]:
+                       coverage: float = 0.9, logits=None) -> tuple[dict, np.ndarray | None]:
     """The `calibration` and `conformal` sections of an evaluation, and the temperature-scaled
     probabilities of the evaluated split (None for regression) for the reliability figure.
 
@@ -142,8 +144,9 @@ def uncertainty_report(predictor, run_dir, data_dir, info, split: str, y, values
     run_dir : the run dir (its calibration.json, when written at training).
     data_dir, info : the evaluated dataset; its val split calibrates the conformal sets.
     split : the evaluated split.
-    y, values : the split's targets and regression values as `predict_split` returns them
-        (classification runs predict their logits again: probabilities cannot be rescaled).
+    y, values : the split's targets and regression values as `predict_split` returns them.
+    logits : the split's logits (classification runs), when the caller has them; else they are
+        predicted again (probabilities cannot be rescaled).
     coverage : the conformal level 1 - alpha, in (0, 1).
 
     Returns
@@ -158,7 +161,8 @@ def uncertainty_report(predictor, run_dir, data_dir, info, split: str, y, values
         notes.append("the evaluated split is the calibration split (val): coverage holds by "
                      "construction and the after-scaling scores are in-sample.")
     if info.task not in TASKS:
-        y_val, values_val = stream_split(predictor.predict, data_dir, "val", info)
+        y_val, values_val, _ = stream_split(predictor.predict, data_dir, "val", info)
+        values_val = values_val.astype(np.float64)
         conformal = conformal_report(y_val, values_val, y, values, info.task, info.labels,
                                      coverage)
         return {"conformal": dict(conformal, notes=notes)}, None
@@ -171,7 +175,10 @@ def uncertainty_report(predictor, run_dir, data_dir, info, split: str, y, values
                      f"was written): the temperature was fitted now on the val split.")
     else:
         temperature, source = record["temperature"], layout.CALIBRATION
-    y_eval, logits = split_logits(predictor, data_dir, split, info)
+    if logits is None:
+        y_eval, logits = split_logits(predictor, data_dir, split, info)
+    else:
+        y_eval, logits = y, np.asarray(logits, dtype=np.float64)
     calibrated = apply_temperature(logits, temperature, info.task)
     calibration = {"temperature": temperature, "source": source, "method": METHOD,
                    "before": calibration_summary(y_eval, apply_temperature(logits, 1.0, info.task),

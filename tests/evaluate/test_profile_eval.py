@@ -186,6 +186,27 @@ def test_binary_run_on_a_coverage_dataset_gets_the_conversion_section(tmp_path, 
     assert report["threshold"] == 0.5 and report["n"] == len(frame)
 
 
+def test_a_binary_output_named_after_one_of_two_tracks_is_scored_on_its_peaks(
+        coverage_data, tmp_path, monkeypatch):
+    """A classifier of track b's peaks, evaluated on a two-track coverage dataset: its logit is
+    compared with both tracks' coverage, and its AUROC is taken on peak_b."""
+    from sklearn.metrics import roc_auc_score
+
+    from regdna.evaluate.evaluate import run_evaluate
+
+    data_dir = coverage_data[0]
+    predictor = Predictor(MeanLogit(), task="binary", labels=["b"], length=LENGTH, device="cpu")
+    run = write_run(tmp_path / "run", data_dir.parent / "elsewhere", task="binary", labels=["b"],
+                    threshold=0.5)
+    use_predictor(monkeypatch, predictor)
+    report = run_evaluate(run, split="test", data_dir=data_dir, n_boot=20, figures=False,
+                          whole=False)
+    frame, seqs, _ = _test_windows(data_dir)
+    logits = predictor.logits(seqs)[:, 0]
+    assert set(report["conversion"]["per_track"]) == {"a", "b"}
+    assert report["auroc"] == pytest.approx(roc_auc_score(frame["peak_b"], logits), abs=1e-9)
+
+
 def test_cli_evaluate_prints_each_track(coverage_data, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 

@@ -510,8 +510,11 @@ def conversion_report(predictor, data_dir, info, split: str, whole: bool | None 
     length = int(predictor.length or info.length)
     offset = _central_offset(info, length)
     outputs = track_outputs(predictor.labels, tracks)
+    # an output's peak labels: the track it is named after, else the one track it alone faces
     label_of = {k: peak_column(info, t) for t, k in zip(tracks, outputs)
                 if outputs.count(k) == 1 or len(tracks) == 1}
+    label_of.update({k: peak_column(info, name) for k, name in enumerate(predictor.labels)
+                     if name in tracks})
     columns = ["sequence", *dict.fromkeys(c for c in label_of.values() if c)]
     logits, totals, y = [], [], []
     for frame, coverage in split_chunks(data_dir, split, columns, chunk_size):

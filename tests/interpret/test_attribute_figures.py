@@ -60,3 +60,19 @@ def test_onehot_contributions_stay_letter_logos():
     fig = attribution_figure(contrib, seq)
     assert len(fig.axes) == 1 and _glyphs(fig.axes[0]) == 60     # one glyph per base
     plt.close(fig)
+
+
+def test_a_long_window_is_a_track_with_its_zoom_in_letters():
+    """A 1 kb window's letters would need an 85-inch figure: the full width is the per-base
+    sum as a track, the zoom stays a letter logo, and the figure stays at most 24 inches."""
+    import matplotlib.pyplot as plt
+
+    seq = random_seq(1024, 4)
+    contrib = np.eye(4)[["ACGT".index(b) for b in seq]] * np.linspace(-1, 1, 1024)[:, None]
+    fig = attribution_figure(contrib, seq, zoom=(500, 560))
+    track, strip, zoomed = fig.axes
+    assert fig.get_size_inches()[0] <= 24
+    assert _glyphs(track) == 0 and _glyphs(zoomed) == 60
+    line = next(a for a in track.get_lines() if len(a.get_ydata()) > 2)
+    np.testing.assert_allclose(line.get_ydata(), contrib.sum(axis=1))
+    plt.close(fig)

@@ -18,6 +18,8 @@ BOX_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 LETTERS = {"A": "#008000", "C": "#0000ff", "G": "#ffa500", "T": "#ff0000"}  # logomaker "classic"
 TRACK_COLOUR = "#4c72b0"
 LETTERS_UP_TO = 120     # a track's strip spells the bases of windows up to this many bp
+BASES_PER_INCH = 12     # letters of a logo stay legible at this density
+MAX_WIDTH = 24.0        # inches: a 1 kb window's letters would need 85; beyond, a track
 
 
 def _frame(matrix: np.ndarray, start: int = 0) -> pd.DataFrame:
@@ -124,6 +126,9 @@ def attribution_figure(attr: np.ndarray, seq: str, boxes: Sequence[tuple] = (),
     """One sequence's attribution figure: a letter logo of (L, 4) contributions (one-hot
     models), or a track of (L,) base scores (token models; their letters would be a few
     hundredths high), over the full width and, when `zoom` is a (start, end) window, zoomed.
+    The figure is at most MAX_WIDTH inches wide: a panel with more bases than fit as legible
+    letters (BASES_PER_INCH) draws its per-base sum as a track (a 1 kb window), and the zoom
+    keeps the letters.
 
     Returns
     -------
@@ -137,12 +142,15 @@ def attribution_figure(attr: np.ndarray, seq: str, boxes: Sequence[tuple] = (),
         lo, hi = max(zoom[0], 0), min(zoom[1], length)
         sub = [(s - lo, e - lo, lab) for s, e, lab in boxes if s >= lo and e <= hi]
         panels.append((attr[lo:hi], seq[lo:hi], sub, f"zoom: bases {lo}-{hi}", lo))
-    track = attr.ndim == 1
-    fig = plt.figure(figsize=(max(10, length / 12), (2.9 if track else 2.6) * len(panels)),
+    width = min(MAX_WIDTH, max(10.0, length / BASES_PER_INCH))
+    as_track = [values.ndim == 1 or len(bases) > width * BASES_PER_INCH
+                for values, bases, *_ in panels]
+    fig = plt.figure(figsize=(width, sum(2.9 if t else 2.6 for t in as_track)),
                      layout="constrained")
     grid = fig.add_gridspec(len(panels), 1)
     for i, (values, bases, sites, heading, start) in enumerate(panels):
-        if track:   # the strip of bases right under its track
+        if as_track[i]:   # the strip of bases right under its track
+            values = values if values.ndim == 1 else values.sum(axis=1)
             pair = grid[i].subgridspec(2, 1, height_ratios=[1, 0.12], hspace=0.02)
             attribution_track(fig.add_subplot(pair[0]), fig.add_subplot(pair[1]), values, bases,
                               sites, heading, ylabel, start)

@@ -157,9 +157,11 @@ def _settings(cfg) -> dict:
 
 
 def fingerprint_of_run(data_dir: Path, cfg) -> dict:
-    """What a resumed run must share with its start: the dataset files' content and the settings."""
+    """What a resumed run must share with its start: the dataset files' content (a coverage
+    dataset's targets included) and the settings."""
     files = {}
-    for name in ("dataset.json", *(f"{split}.parquet" for split in SPLITS)):
+    coverage = [f"{split}.coverage.npy" for split in SPLITS if (data_dir / f"{split}.coverage.npy").is_file()]
+    for name in ("dataset.json", *(f"{split}.parquet" for split in SPLITS), *coverage):
         identity = file_identity(data_dir / name) if (data_dir / name).is_file() else None
         if identity:
             identity.pop("path")    # the same files moved elsewhere are the same dataset

@@ -11,6 +11,10 @@ the validation threshold of `threshold.json` (0.5 when the run has none) for bin
 multi-label runs, `call` = the arg-max class for multi-class runs. A binary run whose dataset
 named its classes (`classes` of dataset.json, index = class number) also gets `call`: the class
 name of the thresholded call.
+A run with RUN/ood.npz (`regdna.evaluate.ood_fit`) adds `ood_embedding` (Mahalanobis distance of
+the penultimate embedding from the train split's), `ood_stats` (distance of length, GC, N
+content and 4-mer spectrum) and `ood_flag` (1 when either passes its 0.99-quantile-on-val
+threshold); a run trained before ood.npz existed gets no such columns and one note line.
 
 `out` follows the output policy (`regdna.utils.output`): it is written atomically, and an
 existing file is replaced only when it is an unchanged earlier `predict` output or with
@@ -18,6 +22,7 @@ existing file is replaced only when it is an unchanged earlier `predict` output 
 """
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +30,7 @@ from typing import Iterator
 import numpy as np
 
 from regdna.errors import RegdnaError
+from regdna.evaluate.ood_fit import COLUMNS as OOD_COLUMNS, load_ood
 from regdna.io.fasta import read_fasta
 from regdna.io.tables import read_table, table_columns
 from regdna.runs.config import read_run_config, dataset_info_of_run
@@ -54,14 +60,28 @@ def table_chunks(path, chunk_size: int) -> Iterator[tuple[list[str], list[str]]]
         yield ids, seqs
 
 
-def predict_by_length(predictor, seqs: list[str]) -> np.ndarray:
-    """Probabilities (N, T) with sequences grouped by length (no padding inside a batch)."""
+def _length_groups(seqs: list[str]) -> list[list[int]]:
     groups: dict[int, list[int]] = defaultdict(list)
     for i, seq in enumerate(seqs):
         groups[len(seq)].append(i)
+    return list(groups.values())
+
+
+def predict_by_length(predictor, seqs: list[str]) -> np.ndarray:
+    """Probabilities (N, T) with sequences grouped by length (no padding inside a batch)."""
     out = np.zeros((len(seqs), predictor.n_outputs), dtype=np.float32)
-    for members in groups.values():
+    for members in _length_groups(seqs):
         out[members] = predictor.predict([seqs[i] for i in members])
+    return out
+
+
+def ood_by_length(scorer, predictor, seqs: list[str]) -> np.ndarray:
+    """(N, 3) ood_embedding, ood_stats, ood_flag, sequences grouped by length as
+    `predict_by_length`."""
+    out = np.zeros((len(seqs), len(OOD_COLUMNS)))
+    for members in _length_groups(seqs):
+        columns = scorer.columns(predictor, [seqs[i] for i in members])
+        out[members] = np.column_stack([columns[name] for name in OOD_COLUMNS])
     return out
 
 
@@ -82,7 +102,7 @@ def _header(predictor, classes=None) -> list[str]:
     return ["id", *names]
 
 
-def _rows(predictor, ids, probs, thresholds, classes=None) -> list[str]:
+def _rows(predictor, ids, probs, thresholds, classes=None, ood=None) -> list[str]:
     lines = []
     for i, row_id in enumerate(ids):
         values = [f"{v:.6g}" for v in probs[i]]
@@ -93,13 +113,16 @@ def _rows(predictor, ids, probs, thresholds, classes=None) -> list[str]:
                 values.append(classes[calls[0]])
         elif predictor.task == "multiclass":
             values.append(str(predictor.labels[int(np.argmax(probs[i]))]))
+        if ood is not None:
+            values += [f"{ood[i, 0]:.6g}", f"{ood[i, 1]:.6g}", str(int(ood[i, 2]))]
         lines.append("\t".join([row_id, *values]) + "\n")
     return lines
 
 
 def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = None,
                 chunk_size: int = 10_000, rc_average: bool | None = None,
-                checkpoint: str = "best", device=None, overwrite: bool = False) -> dict:
+                checkpoint: str = "best", device=None, overwrite: bool = False,
+                notice=None) -> dict:
     """`regdna predict`: predict every sequence of `fasta` or `table` with the model of
     `run_dir`; write `out` (TSV).
 
@@ -111,7 +134,8 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
         TSV to write (`regdna.utils.output` policy, checked before the model is loaded): `id`,
         one probability (or value, regression) column per output, and for binary / multilabel
         runs `<label>_call` (0/1 at the validation threshold, 0.5 without one) and `call`
-        (the class name, when the dataset named its classes); multiclass: `call`.
+        (the class name, when the dataset named its classes); multiclass: `call`; then
+        `ood_embedding`, `ood_stats`, `ood_flag` when the run has ood.npz (module doc).
     fasta, table : path
         Exactly one: a FASTA, or a CSV / TSV / Parquet with a `sequence` (and `id`) column.
         Sequences of any length are predicted in groups of equal length.
@@ -127,11 +151,13 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
         Torch device (default: CUDA when present, else CPU).
     overwrite : bool, default False
         Replace `out` even when it is not an unchanged earlier `predict` output.
+    notice : called with one line when the run has no ood.npz (default: printed on stderr).
 
     Returns
     -------
     dict
-        out (Path, the TSV), n (int, the number of sequences predicted).
+        out (Path, the TSV), n (int, the number of sequences predicted), ood (bool, whether
+        the OOD columns were written).
     """
     from regdna.runs import load_predictor
 
@@ -150,13 +176,23 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
         [0.5 if threshold is None else float(threshold)] * predictor.n_outputs
     chunks = fasta_chunks(fasta, chunk_size) if fasta is not None else table_chunks(table, chunk_size)
     classes = binary_classes(run_dir)
+    scorer = load_ood(run_dir)
+    if scorer is None:
+        (notice or _stderr)(f"note: {run_dir} has no ood.npz (trained before out-of-distribution "
+                            f"scores existed): no ood_* columns.")
+    header = _header(predictor, classes) + (list(OOD_COLUMNS) if scorer is not None else [])
     n = 0
     with output_file(out, "predict", inputs, overwrite) as handle:
-        handle.write("\t".join(_header(predictor, classes)) + "\n")
+        handle.write("\t".join(header) + "\n")
         for ids, seqs in chunks:
             probs = predict_by_length(predictor, seqs)
-            handle.writelines(_rows(predictor, ids, probs, thresholds, classes))
+            ood = ood_by_length(scorer, predictor, seqs) if scorer is not None else None
+            handle.writelines(_rows(predictor, ids, probs, thresholds, classes, ood))
             n += len(ids)
         if n == 0:   # inside the block: no empty output file is left behind
             raise RegdnaError(f"{fasta or table} holds no sequences; nothing was written.")
-    return {"out": Path(out), "n": n}
+    return {"out": Path(out), "n": n, "ood": scorer is not None}
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)

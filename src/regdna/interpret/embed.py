@@ -43,64 +43,9 @@ COLOURS = ("class", "coverage")   # or a track / peak column name
 
 def penultimate(predictor, seqs: list[str], batch_size: int | None = None
                 ) -> tuple[np.ndarray, str, str]:
-    """The input of the model's output layer, pooled to one vector per sequence (module doc).
-
-    Parameters
-    ----------
-    predictor : a `regdna.runs.predictor.Predictor` (one-hot or token model; profile models
-        read through `predictor.profile_model`).
-    seqs : N sequences of the model's input length.
-    batch_size : sequences per forward pass (default: the predictor's).
-
-    Returns
-    -------
-    (features, layer, pooling) : float32 (N, D), the name of the layer whose input they are,
-    and how that input was pooled.
-    """
-    import torch
-
-    model = predictor.profile_model if predictor.profile_model is not None else predictor.model
-    names = {module: name for name, module in model.named_modules()
-             if isinstance(module, (torch.nn.Linear, torch.nn.Conv1d))}
-    if not names:
-        raise RegdnaError(f"{type(model).__name__} has no Linear or Conv1d layer whose input "
-                          "could serve as the embedding.")
-    seen: list = []
-
-    def record(module, inputs):
-        seen.append((module, inputs[0]))
-
-    handles = [module.register_forward_pre_hook(record) for module in names]
-    batch_size = batch_size or predictor.batch_size
-    chunks, layer, pooling = [], None, None
-    try:
-        with torch.inference_mode():
-            for start in range(0, len(seqs), batch_size):
-                seen.clear()
-                model(predictor.encode(seqs[start:start + batch_size]))
-                module, value = seen[-1]
-                layer = names[module]
-                pooled, pooling = _pooled(module, value)
-                chunks.append(pooled.float().cpu().numpy())
-    finally:
-        for handle in handles:
-            handle.remove()
-    if not chunks:
-        raise RegdnaError("no sequences to embed.")
-    return np.concatenate(chunks), layer, pooling
-
-
-def _pooled(module, value):
-    """(N, D) and the rule: a Conv1d input averaged over positions, a Linear input over the
-    axes between the first and the last."""
-    import torch
-
-    if isinstance(module, torch.nn.Conv1d):
-        return value.mean(dim=-1), "mean over positions (Conv1d input)"
-    if value.dim() == 2:
-        return value, "none (Linear input, one vector per sequence)"
-    return value.reshape(value.shape[0], -1, value.shape[-1]).mean(dim=1), \
-        "mean over positions (Linear input)"
+    """(features float32 (N, D), layer, pooling): `regdna.runs.predictor.Predictor.embedding`,
+    the input of the model's output layer pooled to one vector per sequence (module doc)."""
+    return predictor.embedding(seqs, batch_size)
 
 
 def colour_values(info, table: pd.DataFrame, color_by: str) -> tuple[np.ndarray, str, bool]:

@@ -15,6 +15,10 @@ RUN/
                          "temperature": float | [float per label], "before", "after": {"ece",
                          "brier", "nll"} on validation}, temperature scaling (Guo et al. 2017)
                          fitted at the end of training, just before threshold.json
+  ood.npz                out-of-distribution reference (`regdna.evaluate.ood_fit`): Mahalanobis
+                         model of the train split's penultimate embeddings, sequence-statistics
+                         model, flag thresholds (0.99 quantile on val); written before
+                         calibration.json
   resources.json         parameter count, seconds per epoch, peak memory
   metrics_<split>.json   `regdna evaluate` of one split (`metrics_<split>_<dataset>.json` for
                          another dataset than the one the run was trained on; every file below
@@ -49,6 +53,7 @@ LR_SCHEDULE = "lr_schedule.csv"
 THRESHOLD = "threshold.json"
 CALIBRATION = "calibration.json"
 RESOURCES = "resources.json"
+OOD = "ood.npz"
 CHECKPOINTS = "checkpoints"
 FIGURES = "figures"
 PREDICTIONS = "predictions"
@@ -123,6 +128,11 @@ def read_calibration(run_dir: str | Path) -> dict | None:
     """RUN/calibration.json as written by `write_calibration`, or None (a run trained before
     calibration.json existed, or a regression / profile run)."""
     return read_json(Path(run_dir) / CALIBRATION)
+
+
+def ood_path(run_dir: str | Path) -> Path:
+    """RUN/ood.npz (written and read by `regdna.evaluate.ood_fit`)."""
+    return Path(run_dir) / OOD
 
 
 def write_resources(run_dir: str | Path, info: dict) -> Path:

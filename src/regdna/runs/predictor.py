@@ -11,9 +11,20 @@ A profile model (coverage datasets) is wrapped in `regdna.models.scalar.ProfileS
 `logits` and `predict` see one number per track (log(1 + summed predicted coverage) and the
 summed coverage), so every analysis works on it unchanged, and `profile(seqs)` gives the
 predicted coverage (N, L / bin_size, T) itself.
+
+`embed(seqs)` gives the penultimate embedding (N, D): the input of the model's output layer. A
+forward pre-hook on every `nn.Linear` and `nn.Conv1d` records its input, and the one that runs
+last in the forward pass is the output layer (for a profile model the profile model itself, not
+its scalar view). Its input is pooled to one vector per sequence: a `Conv1d` input (N, C,
+positions) is averaged over positions, a `Linear` input (N, ..., D) over every axis between the
+first and the last (already (N, D) for a classifier's dense head). Forward strand only.
+
+A model that accepts any input length but was trained on `length` bp warns once (Python
+`warnings`) on the first input of another length: its predictions there are extrapolations.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -95,6 +106,7 @@ class Predictor:
         self.rc_average = rc_average
         self.threshold = threshold
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self._length_warned = False
 
     @property
     def input_kind(self) -> str:
@@ -165,8 +177,23 @@ class Predictor:
                               f"{self.length} bp windows (the stored windows of a coverage dataset "
                               f"carry margins: regdna.data.profiles.central).")
 
-    def _logits_batch(self, chunk) -> np.ndarray:
+    def _check_length(self, chunk) -> None:
+        """Profile models: exactly `length` bp (an error); other models trained on `length` bp:
+        one warning on the first input of another length."""
         self._check_profile_length(chunk)
+        if self.length is None or self._length_warned:
+            return
+        lengths = {int(chunk.shape[-1])} if isinstance(chunk, (torch.Tensor, np.ndarray)) \
+            else {len(s) for s in chunk}
+        other = sorted(lengths - {self.length})
+        if other:
+            self._length_warned = True
+            warnings.warn(f"input of {', '.join(map(str, other))} bp for a model trained on "
+                          f"{self.length} bp windows: predictions at other lengths are "
+                          f"extrapolations (warned once per model).", stacklevel=4)
+
+    def _logits_batch(self, chunk) -> np.ndarray:
+        self._check_length(chunk)
         if isinstance(chunk, (torch.Tensor, np.ndarray)):
             x = torch.as_tensor(chunk, dtype=torch.float32, device=self.device)
             z = self._forward(x)
@@ -227,6 +254,48 @@ class Predictor:
             return np.zeros((0, n_bins, self.n_outputs), dtype=np.float32)
         return np.concatenate(outs)
 
+    # -- embeddings -----------------------------------------------------------------------------
+    def embed(self, seqs: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """Penultimate embeddings: float32 (N, D), the pooled input of the model's output layer
+        (module doc), in batches, without gradients."""
+        return self.embedding(seqs, batch_size)[0]
+
+    def embedding(self, seqs: Sequence[str], batch_size: int | None = None
+                  ) -> tuple[np.ndarray, str, str]:
+        """`embed` with its provenance: (features (N, D), the name of the layer whose input
+        they are, how that input was pooled)."""
+        model = self.profile_model if self.profile_model is not None else self.model
+        names = {module: name for name, module in model.named_modules()
+                 if isinstance(module, (torch.nn.Linear, torch.nn.Conv1d))}
+        if not names:
+            raise RegdnaError(f"{type(model).__name__} has no Linear or Conv1d layer whose input "
+                              "could serve as the embedding.")
+        seen: list = []
+
+        def record(module, inputs):
+            seen.append((module, inputs[0]))
+
+        handles = [module.register_forward_pre_hook(record) for module in names]
+        batch_size = batch_size or self.batch_size
+        chunks, layer, pooling = [], None, None
+        try:
+            with torch.inference_mode():
+                for start in range(0, len(seqs), batch_size):
+                    chunk = seqs[start:start + batch_size]
+                    self._check_length(chunk)
+                    seen.clear()
+                    model(self.encode(chunk))
+                    module, value = seen[-1]
+                    layer = names[module]
+                    pooled, pooling = _pooled(module, value)
+                    chunks.append(pooled.float().cpu().numpy())
+        finally:
+            for handle in handles:
+                handle.remove()
+        if not chunks:
+            raise RegdnaError("no sequences to embed.")
+        return np.concatenate(chunks), layer, pooling
+
     def predict_stream(self, chunks: Iterable[Sequence[str]]) -> Iterable[np.ndarray]:
         """Predict chunk by chunk: constant memory in the number of sequences."""
         for chunk in chunks:
@@ -284,6 +353,17 @@ class Predictor:
         if not outs:
             return np.zeros((0, self.length or 0, 4), dtype=np.float32)
         return np.concatenate(outs)
+
+
+def _pooled(module, value):
+    """(N, D) and the rule: a Conv1d input averaged over positions, a Linear input over the
+    axes between the first and the last."""
+    if isinstance(module, torch.nn.Conv1d):
+        return value.mean(dim=-1), "mean over positions (Conv1d input)"
+    if value.dim() == 2:
+        return value, "none (Linear input, one vector per sequence)"
+    return value.reshape(value.shape[0], -1, value.shape[-1]).mean(dim=1), \
+        "mean over positions (Linear input)"
 
 
 def load_predictor(run_dir: str | Path, device: str | torch.device | None = None,

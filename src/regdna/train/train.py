@@ -353,8 +353,10 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
         if stop.signal_name is not None:   # the signal came after the last batch
             raise _interrupted(out, stop.signal_name, trainer.current_epoch, len(metrics.rows))
     if trainer.is_global_zero and not worker:
+        from regdna.evaluate.ood_fit import write_run_ood
         from regdna.evaluate.uncertainty import write_calibration   # threshold.json stays last
 
+        write_run_ood(out, data_dir, info)
         write_calibration(out, data_dir, info)
         write_threshold(out, data_dir, info)
     return out

@@ -23,6 +23,10 @@ Koo 2024):
   cos(embed(ref window), embed(alt window)) and `mlm_llr` = masked_log_likelihood(alt) -
   masked_log_likelihood(ref) with the token covering the variant's first base masked.
 
+- out-of-distribution (runs with RUN/ood.npz, `regdna.evaluate.ood_fit`): `ood_embedding`,
+  `ood_stats` and `ood_flag` of the reference window, as `regdna predict` writes them (one extra
+  `Predictor.embed` per chunk; one-hot and token models alike).
+
 With more than one output, score columns are suffixed `.<label>` (e.g. `log2_ratio.K562`).
 Rows that cannot be scored keep NaN scores and a non-empty `reason`. Windows:
 `regdna.variants.windows`.
@@ -44,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from regdna.errors import RegdnaError
+from regdna.evaluate.ood_fit import load_ood
 from regdna.io.genome import Genome
 from regdna.io.vcf import allele_problem, iter_variants
 from regdna.utils.output import check_out_file
@@ -84,7 +89,7 @@ def _windows(chunk: pd.DataFrame, genome, settings: ScoreSettings, shift: int,
 
 
 def score_chunk(chunk: pd.DataFrame, predictor=None, genome=None, settings: ScoreSettings | None = None,
-                language_model=None, where: str = "variants") -> pd.DataFrame:
+                language_model=None, where: str = "variants", ood=None) -> pd.DataFrame:
     """Score one chunk of variants (columns as from `regdna.io.vcf.iter_variants`).
 
     Parameters
@@ -96,6 +101,8 @@ def score_chunk(chunk: pd.DataFrame, predictor=None, genome=None, settings: Scor
     settings : `ScoreSettings` (default: the predictor's length, nothing else).
     language_model : `regdna.models.hf.LanguageModel` or None.
     where : the input's name for error messages.
+    ood : a `regdna.evaluate.ood_fit.OODScorer` (the run's ood.npz) or None: adds
+        ood_embedding, ood_stats, ood_flag of the reference windows.
 
     Returns
     -------
@@ -112,6 +119,8 @@ def score_chunk(chunk: pd.DataFrame, predictor=None, genome=None, settings: Scor
         columns.update(_model_scores(predictor, windows, settings))
         if settings.shifts and settings.shifts > 1 and "chrom" in chunk.columns:  # needs a genome
             columns.update(_robust_scores(chunk, predictor, genome, settings, usable, where))
+        if ood is not None:
+            columns.update(ood.columns(predictor, windows.ref))
     if language_model is not None:
         columns.update(_zero_shot_scores(language_model, windows))
     for name, values in columns.items():
@@ -364,6 +373,9 @@ def score_variants(variants: str | Path | pd.DataFrame, out: str | Path, predict
                              zero_shot=predictor is None)
     if predictor is not None and predictor.profile_model is not None:
         settings.extra["scalar"] = predictor.model.scalar   # profile runs: the scored bins
+    ood = load_ood(predictor.run_dir) if predictor is not None else None
+    if ood is not None:
+        settings.extra["ood"] = True   # parts written without the ood columns are not reused
     shard = shard or shard_from_env()
     where = "variants" if isinstance(variants, pd.DataFrame) else str(variants)
     if isinstance(variants, pd.DataFrame):
@@ -386,7 +398,7 @@ def score_variants(variants: str | Path | pd.DataFrame, out: str | Path, predict
             continue
         if not parts.done(k):  # resume: parts of the same job are kept
             parts.write(k, score_chunk(chunk.reset_index(drop=True), predictor, genome, settings,
-                                       language_model, where))
+                                       language_model, where, ood))
         bar.update(len(chunk))
     bar.close()
     if not all(parts.done(k) for k in range(n_chunks)):

@@ -1,0 +1,146 @@
+"""A run's out-of-distribution reference, RUN/ood.npz, and the per-sequence OOD columns.
+
+`fit_ood` (called at the end of `regdna train`, or on an older run) draws at most `MAX_TRAIN`
+sequences of the train split (seed `SEED`) and fits
+- `ood_embedding`: the Mahalanobis distance (Lee et al. 2018) of the model's penultimate
+  embedding (`Predictor.embed`) from the training embeddings, with one mean per class for
+  binary and multi-class runs (`regdna.evaluate.ood.Mahalanobis`);
+- `ood_stats`: the distance of length, GC, N content and the 4-mer spectrum from the same
+  training sequences (`regdna.evaluate.ood.StatsOOD`);
+and sets each score's flag threshold to its `QUANTILE` quantile on (at most `MAX_TRAIN`
+sequences of) the val split: held-out in-distribution sequences, since both distances are
+smallest on the very sequences they were fitted on. `ood_flag` = 1 when either score passes its
+threshold. Coverage datasets: the central `length` bp of each stored window.
+
+`OODScorer.columns(predictor, seqs)` gives the three columns (`regdna predict`, `regdna vep`);
+`load_ood(run)` is None for a run trained before ood.npz existed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from regdna.data.dataset import read_split
+from regdna.errors import RegdnaError
+from regdna.evaluate.ood import Mahalanobis, StatsOOD
+from regdna.runs import layout
+from regdna.utils.atomic import atomic_file
+
+MAX_TRAIN = 5000
+SEED = 0
+QUANTILE = 0.99
+COLUMNS = ("ood_embedding", "ood_stats", "ood_flag")
+CLASS_TASKS = ("binary", "multiclass")
+
+
+class OODScorer:
+    """The two fitted distances and their flag thresholds (module doc)."""
+
+    def __init__(self, embedding: Mahalanobis, stats: StatsOOD, thresholds: dict, meta: dict):
+        self.embedding = embedding
+        self.stats = stats
+        self.thresholds = {k: float(v) for k, v in thresholds.items()}
+        self.meta = meta
+
+    def scores(self, predictor, seqs: list[str], embeddings=None) -> dict[str, np.ndarray]:
+        """{"ood_embedding", "ood_stats"} (N,) of `seqs` (`embeddings`: precomputed
+        `predictor.embed(seqs)`)."""
+        emb = predictor.embed(seqs) if embeddings is None else embeddings
+        return {"ood_embedding": self.embedding.score(emb), "ood_stats": self.stats.score(seqs)}
+
+    def columns(self, predictor, seqs: list[str]) -> dict[str, np.ndarray]:
+        """The scores plus `ood_flag` (int 0/1: either score above its threshold)."""
+        out = self.scores(predictor, seqs) if seqs else \
+            {name: np.zeros(0) for name in COLUMNS[:2]}
+        flag = np.zeros(len(seqs), dtype=bool)
+        for name in COLUMNS[:2]:
+            flag |= out[name] > self.thresholds[name]
+        out["ood_flag"] = flag.astype(np.int64)
+        return out
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {f"embedding_{k}": np.asarray(v) for k, v in self.embedding.to_dict().items()}
+        arrays.update({f"stats_{k}": np.asarray(v) for k, v in self.stats.to_dict().items()})
+        arrays.update({f"threshold_{k}": np.asarray(v) for k, v in self.thresholds.items()})
+        arrays.update({f"meta_{k}": np.asarray(v) for k, v in self.meta.items()})
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays) -> "OODScorer":
+        def part(prefix):
+            return {k[len(prefix):]: arrays[k] for k in arrays if k.startswith(prefix)}
+
+        meta = {k: v.item() for k, v in part("meta_").items()}
+        return cls(Mahalanobis.from_dict(part("embedding_")), StatsOOD.from_dict(part("stats_")),
+                   part("threshold_"), meta)
+
+
+def _draw(data_dir, split: str, info, length: int | None, n: int = MAX_TRAIN, seed: int = SEED
+          ) -> tuple[list[str], np.ndarray | None]:
+    """At most `n` sequences of one split (seed `seed`) and their classes (binary / multi-class
+    runs without missing labels, else None); coverage windows cut to their central `length`."""
+    columns = ["sequence", *info.labels] if info.task in CLASS_TASKS else ["sequence"]
+    frame = read_split(data_dir, split, columns=columns)
+    if len(frame) < 2:
+        raise RegdnaError(f"{data_dir}: split '{split}' holds {len(frame)} sequences; the "
+                          f"out-of-distribution reference needs at least 2.")
+    if len(frame) > n:
+        keep = np.sort(np.random.default_rng(seed).choice(len(frame), size=n, replace=False))
+        frame = frame.iloc[keep]
+    seqs = frame["sequence"].astype(str).str.upper().tolist()
+    if info.profile is not None and length is not None:
+        from regdna.data.profiles import central
+
+        seqs = central(seqs, length)
+    classes = None
+    if info.task in CLASS_TASKS:
+        values = frame[info.labels[0]].to_numpy(dtype=np.float64)
+        classes = None if np.isnan(values).any() else values.astype(np.int64)
+    return seqs, classes
+
+
+def fit_ood(predictor, data_dir, info) -> OODScorer:
+    """Fit the OOD reference of `predictor` on `data_dir`'s train split, thresholds on val."""
+    train, classes = _draw(data_dir, "train", info, predictor.length)
+    embeddings, layer, pooling = predictor.embedding(train)
+    embedding = Mahalanobis.fit(embeddings, classes)
+    stats = StatsOOD.fit(train)
+    val, _ = _draw(data_dir, "val", info, predictor.length)
+    scorer = OODScorer(embedding, stats, {}, {
+        "n_train": len(train), "n_val": len(val), "seed": SEED, "quantile": QUANTILE,
+        "layer": layer, "pooling": pooling, "class_means": classes is not None})
+    val_scores = scorer.scores(predictor, val)
+    scorer.thresholds = {name: float(np.quantile(v[np.isfinite(v)], QUANTILE))
+                         for name, v in val_scores.items()}
+    return scorer
+
+
+def write_ood(run_dir, scorer: OODScorer) -> Path:
+    """Write RUN/ood.npz atomically."""
+    path = layout.ood_path(run_dir)
+    with atomic_file(path, "wb") as handle:
+        np.savez(handle, **scorer.to_arrays())
+    return path
+
+
+def load_ood(run_dir) -> OODScorer | None:
+    """RUN/ood.npz, or None when the run has none (trained before it existed)."""
+    if run_dir is None or not layout.ood_path(run_dir).is_file():
+        return None
+    path = layout.ood_path(run_dir)
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return OODScorer.from_arrays(dict(arrays))
+    except (OSError, ValueError, KeyError) as err:
+        raise RegdnaError(f"{path} is damaged ({err}); delete it and refit it with "
+                          f"regdna.evaluate.ood_fit.write_run_ood.") from None
+
+
+def write_run_ood(run_dir, data_dir, info) -> OODScorer:
+    """Fit (`fit_ood`) with the run's best checkpoint and write RUN/ood.npz."""
+    from regdna.runs import load_predictor
+
+    scorer = fit_ood(load_predictor(run_dir, threshold=None), data_dir, info)
+    write_ood(run_dir, scorer)
+    return scorer

@@ -1,12 +1,18 @@
-"""One exception type for every problem the user can fix.
+"""One exception type for every problem the user can fix, and one warning type.
 
 A `RegdnaError` message says what is wrong, where (file, line, record, argument) and what to
-do. The CLI prints it without a traceback and exits with status 2.
+do. The CLI prints it without a traceback and exits with status 2. A `RegdnaWarning` (Python's
+`warnings.warn(..., RegdnaWarning)`) is something the user should know but that does not stop
+the job; the CLI prints it as one `warning: <message>` line on stderr.
 """
 
 
 class RegdnaError(Exception):
     """A user-facing error: bad input, a missing file, an argument that does not fit."""
+
+
+class RegdnaWarning(UserWarning):
+    """A user-facing warning (printed by the CLI as one `warning:` line)."""
 
 
 def where(path, line=None, record=None) -> str:

@@ -40,3 +40,17 @@ def test_interrupt_and_unexpected_errors(tmp_path, monkeypatch, capsys):
     assert exit_.value.code == 1 and len(err.splitlines()) == 1 and "--debug" in err
     with pytest.raises(ZeroDivisionError):
         main(["example", "--out", str(tmp_path / "ex"), "--debug"])
+
+
+def test_a_regdna_warning_is_one_line_on_stderr(capsys, monkeypatch):
+    import warnings
+
+    from regdna.cli import _one_line_warnings
+    from regdna.errors import RegdnaWarning
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)   # restored afterwards
+    _one_line_warnings()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("input of 160 bp for a model trained on 200 bp windows", RegdnaWarning)
+    assert capsys.readouterr().err == "warning: input of 160 bp for a model trained on 200 bp windows\n"

@@ -66,6 +66,24 @@ def _click_exceptions():
     return ClickException, Abort
 
 
+def _one_line_warnings() -> None:
+    """A `RegdnaWarning` prints as one `warning: <message>` line on stderr (no file and line of
+    the code that raised it); other warnings keep Python's format."""
+    import warnings
+
+    from regdna.errors import RegdnaWarning
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, RegdnaWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every failure a user can cause ends as one line and a non-zero exit status.
 
@@ -80,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("REGDNA_DEBUG", "") not in ("", "0")
+    _one_line_warnings()
     if "--debug" in argv:
         argv.remove("--debug")
         debug = True

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from regdna.encode.onehot import one_hot, one_hot_to_strings, reverse_complement
-from regdna.errors import RegdnaError
+from regdna.errors import RegdnaError, RegdnaWarning
 from regdna.models.base import activate
 from regdna.models.registry import build_model
 from regdna.runs.checkpoint import checkpoint_path, load_state_dict
@@ -190,7 +190,7 @@ class Predictor:
             self._length_warned = True
             warnings.warn(f"input of {', '.join(map(str, other))} bp for a model trained on "
                           f"{self.length} bp windows: predictions at other lengths are "
-                          f"extrapolations (warned once per model).", stacklevel=4)
+                          f"extrapolations (warned once per model).", RegdnaWarning, stacklevel=4)
 
     def _logits_batch(self, chunk) -> np.ndarray:
         self._check_length(chunk)

@@ -137,16 +137,17 @@ def load_ood(run_dir) -> OODScorer | None:
                           f"regdna.evaluate.ood_fit.write_run_ood.") from None
 
 
-def write_run_ood(run_dir, data_dir, info) -> OODScorer | None:
+def write_run_ood(run_dir, data_dir, info, predictor=None) -> OODScorer | None:
     """Fit (`fit_ood`) with the run's best checkpoint and write RUN/ood.npz. A model the fit
     cannot embed (no Linear / Conv1d output layer to hook) gets a one-line warning and no
-    ood.npz, instead of failing a finished training (predict and vep then say so)."""
+    ood.npz, instead of failing a finished training (predict and vep then say so). `predictor`:
+    the run's best checkpoint when already loaded."""
     import sys
 
     from regdna.runs import load_predictor
 
     try:
-        scorer = fit_ood(load_predictor(run_dir, threshold=None), data_dir, info)
+        scorer = fit_ood(predictor or load_predictor(run_dir, threshold=None), data_dir, info)
     except RegdnaError as err:
         print(f"warning: no out-of-distribution reference for {run_dir} ({err})", file=sys.stderr)
         return None

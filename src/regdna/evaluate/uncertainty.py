@@ -65,12 +65,12 @@ def split_logits(predictor, data_dir, split: str, info) -> tuple[np.ndarray, np.
     return y, logits.astype(np.float64)
 
 
-def fit_uncertainty(predictor, data_dir, info) -> dict:
+def fit_uncertainty(predictor, data_dir, info, val=None) -> dict:
     """The calibration.json record of a binary / multi-label / multi-class run: its validation
-    logits (`predictor` over `data_dir`'s val split) -> {"task", "split": "val", "n", "method",
-    "temperature" (float, or one per output for multi-label), "before" / "after" {"ece",
-    "brier", "nll"} on validation}."""
-    y, logits = split_logits(predictor, data_dir, "val", info)
+    logits (`predictor` over `data_dir`'s val split, or `val` = (targets, logits) already
+    predicted) -> {"task", "split": "val", "n", "method", "temperature" (float, or one per
+    output for multi-label), "before" / "after" {"ece", "brier", "nll"} on validation}."""
+    y, logits = val if val is not None else split_logits(predictor, data_dir, "val", info)
     temperature = fit_temperature(logits, y, info.task)
     return {"task": info.task, "split": "val", "n": int(len(logits)), "method": METHOD,
             "temperature": temperature,
@@ -79,14 +79,16 @@ def fit_uncertainty(predictor, data_dir, info) -> dict:
                                          info.task)}
 
 
-def write_calibration(run_dir, data_dir, info) -> dict | None:
-    """Fit and write RUN/calibration.json with the run's best checkpoint (binary, multi-label
-    and multi-class runs; None, nothing written, for the other tasks)."""
+def write_calibration(run_dir, data_dir, info, predictor=None, val=None) -> dict | None:
+    """Fit and write RUN/calibration.json with the run's best checkpoint (`predictor`, loaded
+    when None; `val`: its validation (targets, logits) when already predicted) for binary,
+    multi-label and multi-class runs; None, nothing written, for the other tasks."""
     if info.task not in TASKS:
         return None
     from regdna.runs import load_predictor
 
-    record = fit_uncertainty(load_predictor(run_dir, threshold=None), data_dir, info)
+    predictor = predictor or load_predictor(run_dir, threshold=None)
+    record = fit_uncertainty(predictor, data_dir, info, val)
     layout.write_calibration(run_dir, record)
     return record
 

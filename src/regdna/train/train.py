@@ -353,23 +353,39 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
         if stop.signal_name is not None:   # the signal came after the last batch
             raise _interrupted(out, stop.signal_name, trainer.current_epoch, len(metrics.rows))
     if trainer.is_global_zero and not worker:
-        from regdna.evaluate.ood_fit import write_run_ood
-        from regdna.evaluate.uncertainty import write_calibration   # threshold.json stays last
-
-        write_run_ood(out, data_dir, info)
-        write_calibration(out, data_dir, info)
-        write_threshold(out, data_dir, info)
+        finish_run(out, data_dir, info)
     return out
 
 
-def write_threshold(run_dir: Path, data_dir: Path, info) -> dict:
+def finish_run(run_dir: Path, data_dir: Path, info) -> None:
+    """What a trained run writes with its best checkpoint, loaded once, and its validation
+    logits, predicted once: ood.npz, calibration.json, then threshold.json, written last (a run
+    dir without it is an unfinished run)."""
+    from regdna.evaluate.ood_fit import write_run_ood
+    from regdna.evaluate.uncertainty import split_logits, write_calibration
+
+    predictor = load_predictor(run_dir, threshold=None)
+    write_run_ood(run_dir, data_dir, info, predictor)
+    val = split_logits(predictor, data_dir, "val", info) \
+        if info.task in ("binary", "multilabel", "multiclass") else None
+    write_calibration(run_dir, data_dir, info, predictor, val)
+    write_threshold(run_dir, data_dir, info, predictor, val)
+
+
+def write_threshold(run_dir: Path, data_dir: Path, info, predictor=None, val=None) -> dict:
     """Choose and write threshold.json: the best-F1 threshold on validation with the best
-    checkpoint, one per label for multi-label; null for multi-class (argmax) and regression."""
+    checkpoint (`predictor`, loaded when None; `val`: its validation (targets, logits) when
+    already predicted), one per label for multi-label; null for multi-class (argmax),
+    regression and profiles."""
+    from regdna.models.base import activate
 
     record: dict = {"threshold": None, "metric": "f1", "split": "val"}
     if info.task in ("binary", "multilabel"):
-        predictor = load_predictor(run_dir, threshold=None)
-        y, probs, _ = predict_split(predictor, data_dir, "val", info)
+        predictor = predictor or load_predictor(run_dir, threshold=None)
+        if val is None:
+            y, probs, _ = predict_split(predictor, data_dir, "val", info)
+        else:
+            y, probs = val[0], activate(val[1], predictor.task)
         chosen = [best_f1_threshold(y[:, t], probs[:, t]) for t in range(y.shape[1])]
         thresholds = [t for t, _ in chosen]
         record["threshold"] = thresholds[0] if info.task == "binary" else thresholds

@@ -279,7 +279,7 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
         report["shortcuts"] = shortcut_diagnostics(predictor, data_dir, split, y, threshold,
                                                    sizes=shift_sizes, n=n_shift)
         profile = report["shortcuts"]["attribution"].pop("profile", None)
-        write_tsv(run_dir / f"shifts_{suffix}.tsv", TABLE_COLUMNS,
+        write_tsv(layout.shifts_table(run_dir, suffix), TABLE_COLUMNS,
                   ([row[c] for c in TABLE_COLUMNS] for row in report["shortcuts"]["shifts"]))
     layout.write_split_metrics(run_dir, name, report)
     if figures:

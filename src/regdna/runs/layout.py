@@ -191,6 +191,11 @@ def prediction_bigwig(run_dir: str | Path, suffix: str, track: str) -> Path:
     return predictions_dir(run_dir, suffix) / prediction_bigwig_name(track)
 
 
+def shifts_table(run_dir: str | Path, suffix: str) -> Path:
+    """RUN/shifts_<suffix>.tsv: the shortcut diagnostics' prediction change under shifts."""
+    return Path(run_dir) / f"shifts_{suffix}.tsv"
+
+
 def tracks_figure(run_dir: str | Path, suffix: str) -> Path:
     """RUN/figures/tracks_<suffix>.png: measured against predicted tracks of a profile run."""
     return figures_dir(run_dir) / f"tracks_{suffix}.png"

@@ -14,7 +14,8 @@ from regdna.io.genome import Genome
 from regdna.io.vcf import iter_table, iter_variants, iter_vcf
 from regdna.variants.effects import allele_scores, margin_logits
 from regdna.variants.vep import score_variants
-from regdna.variants.windows import make_windows, shift_offsets
+from regdna.data.windows import shift_offsets
+from regdna.variants.windows import make_windows
 
 HEADER = "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 RECORDS = [

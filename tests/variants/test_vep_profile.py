@@ -16,7 +16,8 @@ from regdna.errors import RegdnaError
 from regdna.models.base import RegdnaModel
 from regdna.runs.predictor import Predictor
 from regdna.variants.vep import score_variants
-from regdna.variants.windows import shared_bins, shift_offsets
+from regdna.data.windows import shift_offsets
+from regdna.variants.windows import shared_bins
 
 LENGTH, BIN = 40, 4
 MOTIF_AT, OTHER_AT = 100, 90          # 0-based starts of GATA (track "bump") and TTTT ("other")

@@ -21,12 +21,6 @@ from regdna.encode.onehot import base_indices
 from regdna.errors import RegdnaError
 
 
-def _onehot_table():
-    import torch
-
-    return torch.cat([torch.eye(4), torch.zeros(1, 4)])   # code 4 (N) -> zeros
-
-
 def check_bin_size(length: int, bin_size: int) -> None:
     """A clear error unless `bin_size` divides the input `length` (bins never straddle the end)."""
     if bin_size < 1 or length % bin_size:
@@ -125,7 +119,9 @@ class ProfileCollate:
         self.dataset, self.bin_size = dataset, int(bin_size)
         self.max_shift = min(int(max_shift), dataset.margin)
         self.rc = rc
-        self.table = _onehot_table()
+        from regdna.data.torch_data import ONEHOT_TABLE   # code 4 (N) -> zeros
+
+        self.table = ONEHOT_TABLE
 
     def __call__(self, indices: list[int]) -> dict:
         import torch

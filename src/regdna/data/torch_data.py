@@ -25,7 +25,7 @@ from regdna.data.dataset import read_split
 from regdna.encode.onehot import base_indices
 
 IGNORE_INDEX = -100
-_ONEHOT_TABLE = torch.cat([torch.eye(4), torch.zeros(1, 4)])   # code 4 (N, padding) -> zeros
+ONEHOT_TABLE = torch.cat([torch.eye(4), torch.zeros(1, 4)])   # code 4 (N, padding) -> zeros
 
 
 def targets_from_frame(frame, info) -> np.ndarray:
@@ -71,7 +71,7 @@ class OneHotCollate:
 
     def __call__(self, indices: list[int]) -> dict:
         index = torch.as_tensor(indices, dtype=torch.long)
-        x = _ONEHOT_TABLE[self.codes[index].long()].transpose(1, 2).contiguous()
+        x = ONEHOT_TABLE[self.codes[index].long()].transpose(1, 2).contiguous()
         return {"x": x, "y": self.dataset.targets[index], "index": index}
 
 

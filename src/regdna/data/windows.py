@@ -5,6 +5,9 @@ length and its centre.
 A padded window keeps its genome coordinates: `start` is negative (or `end` past the chromosome
 end), so base i of the sequence is always genome position start + i. The number of padding
 bases is returned beside it (`padded`), so the max-N filter counts only the genome's own N.
+
+`shift_offsets` spreads shifted windows evenly around a centred one, in whole bins: the
+shift-robust variant score and the robustness test both cut them.
 """
 from __future__ import annotations
 
@@ -71,3 +74,17 @@ def fit_length(seq: str, length: int) -> str:
         left = (-diff) // 2
         return "N" * left + seq + "N" * (-diff - left)
     return seq
+
+
+def shift_offsets(k: int, max_shift: int, step: int = 1) -> list[int]:
+    """K window offsets in bp, evenly spaced in [-max_shift, max_shift] (K <= 1: [0]); the shifts
+    of the shift-robust score (Toneyan et al. 2022).
+
+    `step` rounds each offset to a multiple of it (a profile model's bin size, so the shifted
+    windows' bins line up on the genome) within +-max_shift; offsets that round to the same value
+    are kept once."""
+    if k <= 1:
+        return [0]
+    limit = (max_shift // step) * step
+    return sorted({int(np.clip(round(v / step) * step, -limit, limit))
+                   for v in np.linspace(-max_shift, max_shift, k)})

@@ -42,7 +42,10 @@ TABLE_COLUMNS = ("id", "track", "variation")
 
 def shift_offsets(n_shifts: int, margin: int, bin_size: int = 1) -> list[int]:
     """`n_shifts` offsets evenly spread over [-margin, +margin], rounded to multiples of
-    `bin_size` within the margin; duplicates (a margin of few bins) are dropped."""
+    `bin_size` within the margin; duplicates (a margin of few bins) are dropped
+    (`regdna.data.windows.shift_offsets` over the margin rounded down to whole bins)."""
+    from regdna.data.windows import shift_offsets as spread
+
     if n_shifts < 2:
         raise RegdnaError(f"--n-shifts {n_shifts}: the variation needs at least 2 sub-windows.")
     reach = (int(margin) // int(bin_size)) * int(bin_size)
@@ -50,9 +53,7 @@ def shift_offsets(n_shifts: int, margin: int, bin_size: int = 1) -> list[int]:
         raise RegdnaError(f"the stored windows carry a margin of {margin} bp, less than one bin "
                           f"({bin_size} bp): no shifted sub-window aligns bin for bin; prepare "
                           f"the dataset with --margin of at least {bin_size}.")
-    raw = np.linspace(-reach, reach, int(n_shifts)) / bin_size
-    return sorted({int(v) * int(bin_size) for v in np.clip(np.round(raw), -reach // bin_size,
-                                                              reach // bin_size)})
+    return spread(int(n_shifts), reach, int(bin_size))
 
 
 def variation(values: np.ndarray) -> np.ndarray:

@@ -57,8 +57,8 @@ from regdna.variants.effects import (ROBUST_NAMES, SCORE_NAMES, allele_scores, a
                                      load_scored_predictor, probabilities, with_track_mean)
 from regdna.variants.parts import (PartStore, job_fingerprint, language_model_identity, merge_parts,
                                    identity_of_run, weights_identity)
-from regdna.variants.windows import (AlleleWindows, make_windows, sequence_windows, shared_bins,
-                                     shift_offsets)
+from regdna.data.windows import shift_offsets
+from regdna.variants.windows import AlleleWindows, make_windows, sequence_windows, shared_bins
 
 ZERO_SHOT_LENGTH = 512  # window length of --zero-shot without a run or --length
 

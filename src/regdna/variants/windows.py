@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from regdna.errors import RegdnaError
@@ -141,26 +140,12 @@ def _first_difference(a: str, b: str) -> int:
     return min(len(a), len(b)) // 2
 
 
-def shift_offsets(k: int, max_shift: int, step: int = 1) -> list[int]:
-    """K window offsets in bp, evenly spaced in [-max_shift, max_shift] (K <= 1: [0]); the shifts
-    of the shift-robust score (Toneyan et al. 2022).
-
-    `step` rounds each offset to a multiple of it (a profile model's bin size, so the shifted
-    windows' bins line up on the genome) within +-max_shift; offsets that round to the same value
-    are kept once."""
-    if k <= 1:
-        return [0]
-    limit = (max_shift // step) * step
-    return sorted({int(np.clip(round(v / step) * step, -limit, limit))
-                   for v in np.linspace(-max_shift, max_shift, k)})
-
-
 def shared_bins(offsets: list[int], length: int, bin_size: int, first: int, last: int
                 ) -> list[tuple[int, int]]:
     """For each shifted window, the bins [a, b) of its predicted profile that cover the region
     every window shares, within the bins [first, last) of the centred window (the scalar's).
 
-    A window shifted by s (a multiple of `bin_size`, `shift_offsets`) starts s bp to the right
+    A window shifted by s (a multiple of `bin_size`, `regdna.data.windows.shift_offsets`) starts s bp to the right
     of the centred one on the genome, so its bin j covers the centred window's bin j + s /
     bin_size; the region all windows cover is [max(offsets), length + min(offsets)) bp of the
     centred window.

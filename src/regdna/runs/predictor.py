@@ -373,8 +373,10 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
 
     Parameters
     ----------
-    run_dir : path
-        A run dir written by `regdna train`.
+    run_dir : path or str
+        A run dir written by `regdna train`, or a published model's spec `<family>:<path>`
+        (`regdna.models.published`; kwargs `targets` and `aggregation` pick and aggregate its
+        output tracks).
     device : str or torch.device, optional
         Torch device (default: CUDA when present, else CPU).
     checkpoint : str, default "best"
@@ -389,6 +391,10 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
         With the run's task, labels, length (bp) and validation threshold (None before the
         run finished).
     """
+    from regdna.models.published import parse_published
+
+    if parse_published(run_dir) is not None:
+        return _published_predictor(str(run_dir), device, **kwargs)
     config = read_run_config(run_dir)
     path = checkpoint_path(run_dir, checkpoint)
     info = dataset_info_of_run(config)
@@ -409,3 +415,17 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     task = "poisson" if loss == "poisson" and info.task != "profile" else info.task
     return Predictor(model, task=task, labels=labels,
                      length=info.length, device=device, run_dir=run_dir, **options)
+
+
+def _published_predictor(spec: str, device, targets=None, aggregation=None, **kwargs) -> Predictor:
+    """The Predictor of a published model (`regdna.models.published.load_published`): no run
+    dir, no threshold; `source` records the spec and `published` what was loaded."""
+    from regdna.models.published import load_published
+
+    published = load_published(spec, targets=targets, aggregation=aggregation)
+    kwargs.pop("threshold", None)
+    kwargs.pop("scalar", None)
+    predictor = Predictor(published.model, task=published.task, labels=published.labels,
+                          length=published.length, device=device, **kwargs)
+    predictor.published = published
+    return predictor

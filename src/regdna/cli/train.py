@@ -54,6 +54,13 @@ def train_command(
                                               "cpu, gpu or auto (with --devices, training's "
                                               "counterpart of --device)."),
     seed: Optional[int] = seed_option("Shortcut for --set train.seed=N.", default=None),
+    ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train a deep ensemble of K "
+                                           "members (seeds --seed .. --seed + K - 1) into one "
+                                           "run dir: OUT/members/seed<s>/, one after another; "
+                                           "every verb that takes --run uses their mean and "
+                                           "writes *_std columns."),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help="The ensemble members' seeds, "
+                                        "e.g. 0,1,2,3,4 (instead of --ensemble K)."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="hf: models only: "
                                            "allow a hub model that needs its own code (e.g. NT v2, "
                                            "HyenaDNA); same as --set model.options.trust_remote_code=true."),
@@ -65,6 +72,7 @@ def train_command(
     and exits with status 130: continue with --resume.
     """
     from regdna.train.callbacks import significant
+    from regdna.train.ensemble import ensemble_seeds
     from regdna.train.train import TrainingInterrupted, run_train
 
     if devices is not None and "," in devices:
@@ -76,6 +84,9 @@ def train_command(
                  "train.accelerator": accelerator}
     overrides = list(set_) + [f"{key}={value}" for key, value in shortcuts.items()
                               if value not in (None, "")]
+    members = ensemble_seeds(ensemble, seeds, base_seed=seed or 0)
+    if members:
+        overrides.append(f"model.ensemble=[{', '.join(map(str, members))}]")
     try:
         summary = run_train(data, model, out, config=config, overrides=overrides, resume=resume,
                             overwrite=overwrite)
@@ -83,6 +94,11 @@ def train_command(
         # status 130 (as for Ctrl-C) for SIGTERM too: the run is unfinished, not wrong
         typer.secho(str(err), err=True)
         raise SystemExit(130) from None
+    if summary.get("members"):
+        aurocs = [significant((m or {}).get("val_auroc")) for m in summary["members"]]
+        typer.echo(f"run {summary['run_dir']}: ensemble of {len(aurocs)} members; best val AUROC "
+                   f"per member {', '.join(aurocs)}")
+        return
     best = summary["best"]
     auroc = best.get("val_auroc") if best is not None else None
     if best is not None and best.get("val_pearson") is not None and (auroc is None or auroc != auroc):

@@ -10,6 +10,7 @@ as YAML (`true`, `1e-3`, `[0.9, 0.98]`). The resolved config is saved as `RUN/co
 Keys (section.key = default):
   model.spec = null                 model spec (cnn, basset, deepsea, residualbind, cnn-baseline, shallow-cnn, kmer-lr, tinyformer, hf:<id>; profiles: residualbind-32, residualbind-base, cnn-baseline, basenji, bpnet, kmer-ridge); null: cnn for label datasets, residualbind-32 for coverage datasets
   model.options = {}                builder options, e.g. {filters: 0.5, exp_activation: true}, {k: 6}, {mode: probe}
+  model.ensemble = null             a deep ensemble (Lakshminarayanan et al. 2017): the members' seeds, e.g. [0, 1, 2, 3, 4] (`train --ensemble K` / `--seeds`); each member is a run dir RUN/members/seed<s> trained with train.seed = s (with data.train_subsample each also sees its own random subset of train)
   data.batch_size = 64              sequences per batch (per device)
   data.num_workers = 0              DataLoader workers (0: build batches in the main process)
   data.rc_augment = true            random reverse complement of training sequences
@@ -69,6 +70,7 @@ class _Section(BaseModel):
 class ModelConfig(_Section):
     spec: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    ensemble: list[int] | None = Field(None, min_length=2)
 
 
 class DataConfig(_Section):

@@ -9,6 +9,10 @@ RUN/
                          val_pr_auc, lr, seconds, step (+ val_pearson for regression)
   lr_schedule.csv        step, lr: the learning rate at (nearly) every optimiser step
   checkpoints/best.ckpt  best validation checkpoint; checkpoints/last.ckpt: the latest epoch
+                         (an ensemble: best.ckpt holds every member's best weights, `members.<k>.`)
+  members/seed<s>/       an ensemble's members (config.yaml model.ensemble = their seeds), each
+                         a run dir of this layout; the ensemble's own files are written once
+                         every member has finished (no metrics.csv, lr_schedule.csv or last.ckpt)
   threshold.json         {"threshold": float | [float per label] | null, "metric": "f1",
                          "split": "val", "f1": ...}; written last, so a run without it is unfinished
   calibration.json       binary / multi-label / multi-class runs: {"task", "split": "val", "n",
@@ -55,6 +59,7 @@ CALIBRATION = "calibration.json"
 RESOURCES = "resources.json"
 OOD = "ood.npz"
 CHECKPOINTS = "checkpoints"
+MEMBERS = "members"
 FIGURES = "figures"
 PREDICTIONS = "predictions"
 ROBUSTNESS = "robustness"
@@ -81,6 +86,11 @@ def checkpoints_dir(run_dir: str | Path) -> Path:
 def checkpoint_file(run_dir: str | Path, name: str = "best") -> Path:
     """RUN/checkpoints/<name>.ckpt (whether or not it exists)."""
     return checkpoints_dir(run_dir) / f"{name}.ckpt"
+
+
+def member_dir(run_dir: str | Path, seed: int) -> Path:
+    """RUN/members/seed<seed>/: the run dir of one member of an ensemble."""
+    return Path(run_dir) / MEMBERS / f"seed{seed}"
 
 
 def figures_dir(run_dir: str | Path) -> Path:

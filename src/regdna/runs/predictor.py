@@ -21,9 +21,18 @@ first and the last (already (N, D) for a classifier's dense head). Forward stran
 
 A model that accepts any input length but was trained on `length` bp warns once (Python
 `warnings`) on the first input of another length: its predictions there are extrapolations.
+
+Uncertainty. An ensemble run's model is a `regdna.models.ensemble.Ensemble`: `logits` are the
+members' mean logits (Lakshminarayanan et al. 2017) and `sample_logits` gives each member's
+(K, N, T). With `mc_dropout=T` (Gal & Ghahramani 2016) dropout stays on at prediction time:
+`logits` are the mean of T stochastic passes and `sample_logits` the passes themselves (K x T
+for an MC-dropout ensemble), seeded by `seed` so that two calls give the same numbers.
+`logits_with_samples` gives both from one set of passes; `member_predictors` one Predictor per
+member (attribution maps averaged over an ensemble).
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -69,6 +78,10 @@ class Predictor:
     scalar : str, default "sum"
         Profile models: the window of the profile `logits` / `predict` sum over, "sum" (all of
         it) or "center:W" (the central W bp; `regdna.models.scalar`).
+    mc_dropout : int, default 0
+        T > 0: Monte Carlo dropout, T passes with dropout on (module doc); 0: off.
+    seed : int, default 0
+        Seed of the MC-dropout masks.
 
     Attributes
     ----------
@@ -86,7 +99,7 @@ class Predictor:
                  length: int | None = None, device: str | torch.device | None = None,
                  batch_size: int = 128, rc_average: bool = False,
                  threshold: float | list[float] | None = None, run_dir: str | Path | None = None,
-                 scalar: str = "sum"):
+                 scalar: str = "sum", mc_dropout: int = 0, seed: int = 0):
         self.device = torch.device(device) if device is not None else default_device()
         self.profile_model = None
         self.bin_size = None
@@ -106,7 +119,16 @@ class Predictor:
         self.rc_average = rc_average
         self.threshold = threshold
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.scalar = scalar
+        self.mc_dropout = int(mc_dropout or 0)
+        self.seed = seed
+        self._sampling = False
         self._length_warned = False
+        if self.mc_dropout < 0:
+            raise RegdnaError(f"--mc-dropout {mc_dropout}: give a number of passes >= 1 (0: off).")
+        if self.mc_dropout and not _dropout_layers(self.model):
+            raise RegdnaError(f"--mc-dropout: {type(self.model).__name__} has no dropout layer, so "
+                              f"every pass would be the same; use an ensemble (train --ensemble K).")
 
     @property
     def input_kind(self) -> str:
@@ -115,6 +137,24 @@ class Predictor:
     @property
     def n_outputs(self) -> int:
         return len(self.labels)
+
+    @property
+    def ensemble(self):
+        """The `regdna.models.ensemble.Ensemble` this Predictor runs, or None."""
+        from regdna.models.ensemble import Ensemble
+
+        core = self.profile_model if self.profile_model is not None else self.model
+        return core if isinstance(core, Ensemble) else None
+
+    @property
+    def is_ensemble(self) -> bool:
+        return self.ensemble is not None
+
+    @property
+    def n_samples(self) -> int:
+        """Outputs `sample_logits` gives per sequence: K members x T MC-dropout passes (1 x 1
+        for one model without MC dropout)."""
+        return (len(self.ensemble) if self.is_ensemble else 1) * (self.mc_dropout or 1)
 
     def output_index(self, output: str | int) -> int:
         """An output given by label name or index (as typed after --target) -> its index."""
@@ -135,9 +175,32 @@ class Predictor:
         x = one_hot(list(seqs), dtype=np.float32, channels_first=True)
         return torch.from_numpy(x).to(self.device)
 
-    def _forward(self, x) -> torch.Tensor:
+    def _once(self, x) -> torch.Tensor:
         out = self.model(x)
         return out[0] if isinstance(out, tuple) else out
+
+    def _forward(self, x) -> torch.Tensor:
+        """The model's output; with MC dropout the mean of T passes with dropout on (one pass
+        inside `sample_logits`)."""
+        if not self.mc_dropout:
+            return self._once(x)
+        with _dropout_on(self.model):
+            if self._sampling:
+                return self._once(x)
+            return torch.stack([self._once(x) for _ in range(self.mc_dropout)]).mean(dim=0)
+
+    def _seeded(self):
+        """MC dropout: the masks drawn from `seed` (the global RNG state is left as it was)."""
+        if not self.mc_dropout:
+            return contextlib.nullcontext()
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+
+        @contextlib.contextmanager
+        def seeded():
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(self.seed)
+                yield
+        return seeded()
 
     # -- prediction -----------------------------------------------------------------------------
     @torch.inference_mode()
@@ -155,6 +218,10 @@ class Predictor:
         numpy.ndarray
             (N, T) float32 logits.
         """
+        with self._seeded():
+            return self._logits(seqs)
+
+    def _logits(self, seqs) -> np.ndarray:
         if isinstance(seqs, (torch.Tensor, np.ndarray)) and self.input_kind == "tokens":
             seqs = one_hot_to_strings(np.asarray(seqs), channels_first=True)
         outs = []
@@ -204,6 +271,51 @@ class Predictor:
             if self.rc_average:
                 z = (z + self._forward(self.encode([reverse_complement(s) for s in chunk]))) / 2
         return z.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def sample_logits(self, seqs) -> np.ndarray:
+        """The logits of every ensemble member and MC-dropout pass: (S, N, T) float32, S =
+        `n_samples` (member-major: member k's T passes are rows k*T .. k*T + T - 1)."""
+        ensemble = self.ensemble
+        members = range(len(ensemble)) if ensemble is not None else [None]
+        samples = []
+        self._sampling = True
+        try:
+            with self._seeded():
+                for k in members:
+                    if ensemble is not None:
+                        ensemble.active = k
+                    for _ in range(self.mc_dropout or 1):
+                        samples.append(self._logits(seqs))
+        finally:
+            self._sampling = False
+            if ensemble is not None:
+                ensemble.active = None
+        return np.stack(samples)
+
+    def logits_with_samples(self, seqs) -> tuple[np.ndarray, np.ndarray]:
+        """(logits (N, T), samples (S, N, T)) from one set of passes: the logits are the
+        samples' mean, except for a profile ensemble, whose logit is that of the members' mean
+        profile (one more pass)."""
+        samples = self.sample_logits(seqs)
+        if self.profile_model is not None and self.is_ensemble:
+            return self.logits(seqs), samples
+        return samples.mean(axis=0), samples
+
+    def predict_std(self, samples: np.ndarray) -> np.ndarray:
+        """(N, T) standard deviation over the samples (`sample_logits`) of the activated outputs
+        (probabilities; a profile's summed coverage); zeros for a single sample."""
+        return np.asarray(activate(samples, self.task)).std(axis=0)
+
+    def member_predictors(self) -> list["Predictor"] | None:
+        """One Predictor per ensemble member (same settings, no threshold), or None."""
+        if not self.is_ensemble:
+            return None
+        return [Predictor(member, task=self.task, labels=self.labels, length=self.length,
+                          device=self.device, batch_size=self.batch_size,
+                          rc_average=self.rc_average, run_dir=self.run_dir, scalar=self.scalar,
+                          mc_dropout=self.mc_dropout, seed=self.seed)
+                for member in self.ensemble.members]
 
     def predict(self, seqs) -> np.ndarray:
         """Probabilities: `activate(logits(seqs), task)`.
@@ -355,6 +467,26 @@ class Predictor:
         return np.concatenate(outs)
 
 
+_DROPOUT = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.AlphaDropout)
+
+
+def _dropout_layers(model) -> list:
+    return [m for m in model.modules() if isinstance(m, _DROPOUT)]
+
+
+@contextlib.contextmanager
+def _dropout_on(model):
+    """Dropout layers in training mode (MC dropout), everything else as it was."""
+    layers = [m for m in _dropout_layers(model) if not m.training]
+    for layer in layers:
+        layer.train()
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.eval()
+
+
 def _pooled(module, value):
     """(N, D) and the rule: a Conv1d input averaged over positions, a Linear input over the
     axes between the first and the last."""
@@ -382,8 +514,8 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     checkpoint : str, default "best"
         "best", "last" or a path to a .ckpt file.
     **kwargs
-        Predictor arguments overriding the run's (batch_size, rc_average, threshold; scalar for
-        profile runs).
+        Predictor arguments overriding the run's (batch_size, rc_average, threshold,
+        mc_dropout, seed; scalar for profile runs).
 
     Returns
     -------
@@ -398,8 +530,7 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     config = read_run_config(run_dir)
     path = checkpoint_path(run_dir, checkpoint)
     info = dataset_info_of_run(config)
-    model = build_model(config.model.spec, info, bin_size=config.data.bin_size,
-                        **config.model.options)
+    model = _build(config, info)
     state = load_state_dict(path)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
@@ -415,6 +546,19 @@ def load_predictor(run_dir: str | Path, device: str | torch.device | None = None
     task = "poisson" if loss == "poisson" and info.task != "profile" else info.task
     return Predictor(model, task=task, labels=labels,
                      length=info.length, device=device, run_dir=run_dir, **options)
+
+
+def _build(config, info) -> torch.nn.Module:
+    """The run's model, untrained: one model, or an Ensemble of one per seed of model.ensemble."""
+    def one():
+        return build_model(config.model.spec, info, bin_size=config.data.bin_size,
+                           **config.model.options)
+
+    if not config.model.ensemble:
+        return one()
+    from regdna.models.ensemble import Ensemble
+
+    return Ensemble([one() for _ in config.model.ensemble])
 
 
 def _published_predictor(spec: str, device, targets=None, aggregation=None, **kwargs) -> Predictor:

@@ -277,6 +277,10 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
                           f"and train.loss={loss} needs coverage >= 0; train with --set "
                           f"train.loss=mse (or pearson).")
     monitor, mode = cfg.monitor_metric(info.task)
+    if cfg.model.ensemble:
+        return _fit_ensemble(data_dir, out, cfg, info, fingerprint_, model_spec, config, overrides,
+                             resume, overwrite, callbacks=callbacks, trainer_kwargs=trainer_kwargs,
+                             progress=progress)
 
     on_gpu = _on_gpu(cfg.train.accelerator)
     if on_gpu:
@@ -354,6 +358,24 @@ def fit(data_dir, model_spec: str | None = None, out="run", config=None,
             raise _interrupted(out, stop.signal_name, trainer.current_epoch, len(metrics.rows))
     if trainer.is_global_zero and not worker:
         finish_run(out, data_dir, info)
+    return out
+
+
+def _fit_ensemble(data_dir: Path, out: Path, cfg, info, fingerprint_: dict, model_spec, config,
+                  overrides, resume: bool, overwrite: bool, **fit_options) -> Path:
+    """An ensemble run (`regdna.train.ensemble`): the members one after another, then the
+    ensemble's checkpoint, resources and finish."""
+    from regdna.train import ensemble
+
+    if _is_launched_worker():
+        raise RegdnaError("an ensemble trains its members one after another in one process; "
+                          "launch `regdna train --ensemble` itself, not under torchrun.")
+    _start_run_dir(out, overwrite, resume, cfg, fingerprint_)
+    members = ensemble.fit_members(data_dir, out, cfg, model_spec, config, overrides, fit,
+                                   **fit_options)
+    ensemble.gather_checkpoint(out, members)
+    ensemble.write_ensemble_resources(out, members)
+    finish_run(out, data_dir, info)
     return out
 
 
@@ -440,7 +462,9 @@ def run_train(data_dir, model_spec: str | None = None, out="run", config=None,
     -------
     dict
         run_dir (Path), epochs (int, number of validations in metrics.csv), best (dict, the row
-        of the best epoch: epoch, train_loss, val_loss, val_auroc, val_pr_auc, ...; or None).
+        of the best epoch: epoch, train_loss, val_loss, val_auroc, val_pr_auc, ...; or None);
+        an ensemble (model.ensemble): best None, epochs summed over the members and `members`,
+        each member's best row.
 
     Raises
     ------
@@ -449,5 +473,10 @@ def run_train(data_dir, model_spec: str | None = None, out="run", config=None,
     """
     run_dir = fit(data_dir, model_spec, out, config=config, overrides=overrides, resume=resume,
                   overwrite=overwrite, **fit_options)
+    seeds = read_run_config(run_dir).model.ensemble
+    if seeds:
+        histories = [layout.read_history(layout.member_dir(run_dir, s)) for s in seeds]
+        return {"run_dir": run_dir, "epochs": sum(map(len, histories)), "best": None,
+                "members": [best_epoch(h) for h in histories]}
     history = layout.read_history(run_dir)
     return {"run_dir": run_dir, "epochs": len(history), "best": best_epoch(history)}

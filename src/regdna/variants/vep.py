@@ -20,8 +20,11 @@ Koo 2024):
   a pseudocount of 1; `regdna.variants.effects`), and with several tracks the output `mean`,
   each score averaged over the tracks.
 - zero-shot (Tang & Koo 2024, pretrained language models, no training): `cosine_distance` = 1 -
-  cos(embed(ref window), embed(alt window)) and `mlm_llr` = masked_log_likelihood(alt) -
-  masked_log_likelihood(ref) with the token covering the variant's first base masked.
+  cos(embed(ref window), embed(alt window)); masked models: `mlm_llr` =
+  masked_log_likelihood(alt) - masked_log_likelihood(ref) with the token covering the variant's
+  first base masked; causal models (GPT-style; HyenaDNA, Nguyen et al. 2023): `clm_llr` =
+  log_likelihood(alt window) - log_likelihood(ref window), each the sum over the window's tokens
+  of log p(token | tokens before it).
 
 - out-of-distribution (runs with RUN/ood.npz, `regdna.evaluate.ood_fit`): `ood_embedding`,
   `ood_stats` and `ood_flag` of the reference window, as `regdna predict` writes them (one extra
@@ -190,15 +193,21 @@ def _robust_scores(chunk, predictor, genome, settings: ScoreSettings, usable, wh
 
 
 def _zero_shot_scores(lm, windows: AlleleWindows) -> dict:
+    """cosine_distance, and clm_llr (causal models) or mlm_llr (masked models)."""
+    llr_name = "clm_llr" if lm.causal else "mlm_llr"
     if not windows.ref:
-        return {"cosine_distance": np.zeros(0), "mlm_llr": np.zeros(0)}
+        return {"cosine_distance": np.zeros(0), llr_name: np.zeros(0)}
     e_ref = np.asarray(lm.embed(windows.ref), dtype=np.float64)
     e_alt = np.asarray(lm.embed(windows.alt), dtype=np.float64)
     norms = np.linalg.norm(e_ref, axis=1) * np.linalg.norm(e_alt, axis=1)
     cosine = np.sum(e_ref * e_alt, axis=1) / np.maximum(norms, 1e-12)
-    ll_alt = np.asarray(lm.masked_log_likelihood(windows.alt, windows.center), dtype=np.float64)
-    ll_ref = np.asarray(lm.masked_log_likelihood(windows.ref, windows.center), dtype=np.float64)
-    return {"cosine_distance": 1.0 - cosine, "mlm_llr": ll_alt - ll_ref}
+    if lm.causal:
+        ll_alt, ll_ref = lm.log_likelihood(windows.alt), lm.log_likelihood(windows.ref)
+    else:
+        ll_alt = lm.masked_log_likelihood(windows.alt, windows.center)
+        ll_ref = lm.masked_log_likelihood(windows.ref, windows.center)
+    llr = np.asarray(ll_alt, dtype=np.float64) - np.asarray(ll_ref, dtype=np.float64)
+    return {"cosine_distance": 1.0 - cosine, llr_name: llr}
 
 
 # -- shards ------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Where an `hf:` model comes from: hub id or local directory, its raw `config.json`, its identity
-for cache keys, and which implementation may run it (native DNABERT-2, transformers' Auto
-classes, or remote code, only with `trust_remote_code=True`).
+for cache keys, whether it is a causal or a masked language model, and which implementation may
+run it (native DNABERT-2, transformers' Auto classes, or remote code, only with
+`trust_remote_code=True`).
 """
 from __future__ import annotations
 
@@ -70,6 +71,28 @@ def needs_remote_code(raw: dict) -> bool:
     from transformers import CONFIG_MAPPING
 
     return raw.get("model_type") not in CONFIG_MAPPING or bool(raw.get("auto_map"))
+
+
+def is_causal_config(raw: dict) -> bool:
+    """True for a causal (left-to-right) language model: the saved architecture is a
+    `...ForCausalLM` / `...LMHeadModel` (GPT-2; HyenaDNA, Nguyen et al. 2023), the config says
+    `is_decoder`, its `auto_map` has an `AutoModelForCausalLM` and no `AutoModelForMaskedLM`, or,
+    with none of these, transformers knows the model type only as a causal LM (Llama, ...)."""
+    architectures = raw.get("architectures") or []
+    if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures):
+        return True
+    if any(a.endswith("ForMaskedLM") for a in architectures):
+        return False
+    if raw.get("is_decoder"):
+        return True
+    auto_map = raw.get("auto_map") or {}
+    if auto_map:
+        return "AutoModelForCausalLM" in auto_map and "AutoModelForMaskedLM" not in auto_map
+    from transformers.models.auto.modeling_auto import (MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+                                                        MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+
+    kind = raw.get("model_type")
+    return kind in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and kind not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
 
 def check_remote_code(source: str, raw: dict, trust_remote_code: bool) -> None:

@@ -8,8 +8,8 @@ from typing import List, Optional
 import typer
 
 from regdna.cli import app
-from regdna.cli.options import (DEVICE, OVERWRITE, data_option, old_spelling, out_option, rc_option,
-                                renamed, run_dirs, run_option, split_option)
+from regdna.cli.options import (DEVICE, OVERWRITE, data_option, mc_dropout_option, old_spelling,
+                                out_option, rc_option, renamed, run_dirs, run_option, split_option)
 from regdna.errors import RegdnaError
 
 
@@ -39,6 +39,7 @@ def evaluate_command(
     coverage: float = typer.Option(0.9, "--coverage", help="Level of the split conformal "
                                    "prediction sets (classification) or intervals (regression), "
                                    "calibrated on the val split; label datasets only."),
+    mc_dropout: int = mc_dropout_option(),
     device: Optional[str] = DEVICE,
 ):
     """Metrics with bootstrap intervals (threshold from validation), calibration before and
@@ -55,7 +56,7 @@ def evaluate_command(
                           f"bp, e.g. 1,2,5,10,20.") from None
     report = run_evaluate(run, split=split, data_dir=data, n_boot=n_boot, figures=figures,
                           device=device, shifts=shifts, shift_sizes=sizes, whole=whole,
-                          regions=region or None, coverage=coverage)
+                          regions=region or None, coverage=coverage, mc_dropout=mc_dropout)
     keys = ["n", "auroc", "pr_auc", "f1", "f1_at_0_5", "threshold", "ece", "accuracy",
             "pearson", "spearman", "mse", "r2", "pearson_whole"]
     typer.echo(f"{run} [{split}]: {_shown(report, keys)}")
@@ -63,6 +64,8 @@ def evaluate_command(
         typer.echo(_calibration_line(report["calibration"]))
     if "conformal" in report:
         typer.echo(_conformal_line(report["conformal"]))
+    if "members" in report:
+        typer.echo(_members_line(report["members"]))
     for track, values in report.get("per_track", {}).items():
         shown = _shown(values, ["pearson", "spearman", "mse", "pearson_whole", "scale", "auroc"])
         typer.echo(f"  {track}: {shown}")
@@ -90,6 +93,16 @@ def _conformal_line(conformal: dict) -> str:
         else f"mean width {conformal['mean_width']:.4g}"
     return (f"  conformal {conformal['coverage']:.0%}: empirical coverage "
             f"{conformal['empirical_coverage']:.3f}, {size}")
+
+
+def _members_line(members: dict) -> str:
+    """The ensemble's headline metric beside its members' range, and the mean std."""
+    key = next(iter(members["ensemble"]))
+    values = [m[key] for m in members["metrics"] if m.get(key) == m.get(key)]
+    spread = f"{min(values):.4g}..{max(values):.4g}" if values else "n/a"
+    return (f"  {members['n']} {members['kind']}s: {key} {spread}, ensemble "
+            f"{members['ensemble'][key]:.4g}; mean std {members['std']['mean']:.3g} "
+            f"(Spearman with the error {members['std'].get('spearman_with_error', float('nan')):.3g})")
 
 
 def _shown(values: dict, keys: list[str]) -> str:
@@ -147,10 +160,12 @@ def predict_command(
                                    "predict.rc_average)."),
     rc_average: Optional[bool] = old_spelling("--rc-average/--no-rc-average"),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best, last or a .ckpt path."),
+    mc_dropout: int = mc_dropout_option(),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
-    """Stream sequences through a trained model; write probabilities and calls."""
+    """Stream sequences through a trained model (or a published one, `--run
+    <family>:<path>`); write probabilities and calls (and *_std for ensembles, MC dropout)."""
     rc = renamed(ctx, "rc", "rc_average")
     if (fasta is None) == (table is None):
         raise RegdnaError("give exactly one of --fasta or --table.")
@@ -158,7 +173,7 @@ def predict_command(
 
     summary = run_predict(run, out, fasta=fasta, table=table, batch_size=batch_size,
                           chunk_size=chunk_size, rc_average=rc, checkpoint=checkpoint,
-                          device=device, overwrite=overwrite)
+                          device=device, overwrite=overwrite, mc_dropout=mc_dropout)
     typer.echo(f"wrote {summary['n']} predictions to {summary['out']}")
 
 

@@ -86,6 +86,13 @@ def set_option(help: str):
     return typer.Option([], "--set", help=help)
 
 
+def mc_dropout_option():
+    """`--mc-dropout T`: Monte Carlo dropout at prediction time (0: off)."""
+    return typer.Option(0, "--mc-dropout", help="Monte Carlo dropout (Gal & Ghahramani 2016): "
+                        "T passes with dropout on, their mean, and *_std columns (0: off; "
+                        "ensemble runs give *_std without it).", min=0)
+
+
 DEVICE = typer.Option(None, "--device", help="torch device for the model: cpu, cuda, cuda:1, mps "
                       "(default: CUDA if present, else CPU).")
 

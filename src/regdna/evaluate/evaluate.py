@@ -33,7 +33,10 @@ Keys of the JSON:
   `calibration` {temperature (from RUN/calibration.json, or fitted on val when the run has none),
   source, before / after {ece, brier, nll} on the split}; all of them and regression runs:
   `conformal` {coverage (the level asked for), empirical_coverage, qhat, mean_set_size
-  (classification) or mean_width (regression), n_calibration}, split conformal calibrated on val.
+  (classification) or mean_width (regression), n_calibration}, split conformal calibrated on val;
+- ensemble runs and `mc_dropout=T` (`regdna.evaluate.uncertainty.members_report`): `members`
+  {kind, n, metrics (per member or pass), ensemble, std {mean, median, spearman_with_error},
+  confident_half, uncertain_half}.
 """
 from __future__ import annotations
 
@@ -184,7 +187,7 @@ def _wants_shortcuts(shifts: bool | None, task: str, input_kind: str) -> bool:
 def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000,
                  figures: bool = True, device=None, shifts: bool | None = None,
                  shift_sizes=None, n_shift: int = 500, whole: bool | None = None,
-                 regions=None, coverage: float = 0.9) -> dict:
+                 regions=None, coverage: float = 0.9, mc_dropout: int = 0) -> dict:
     """`regdna evaluate`: evaluate a run on a split of its dataset (or of `data_dir`, same
     task and labels); the run dir is updated in place.
 
@@ -220,6 +223,9 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     coverage : float, default 0.9
         Level of the split conformal sets (classification) or intervals (regression),
         calibrated on the val split; label datasets only.
+    mc_dropout : int, default 0
+        T > 0: evaluate the mean of T Monte Carlo dropout passes (Gal & Ghahramani 2016) and
+        report the passes in `members` (label datasets).
 
     Returns
     -------
@@ -236,7 +242,8 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     from regdna.io.tables import write_tsv
     from regdna.runs import load_predictor
     from regdna.evaluate.shifts import TABLE_COLUMNS
-    from regdna.evaluate.uncertainty import check_coverage, stream_split, uncertainty_report
+    from regdna.evaluate.uncertainty import (check_coverage, members_report, split_samples,
+                                             stream_split, uncertainty_report)
     from regdna.models.base import activate
 
     check_coverage(coverage)
@@ -250,7 +257,7 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     if run_info.task in ("binary", "multilabel") and threshold is None:
         raise RegdnaError(f"{run_dir} has no threshold.json (written at the end of training); "
                           f"finish the run with `regdna train --resume --out {run_dir} ...`.")
-    predictor = load_predictor(run_dir, device=device)
+    predictor = load_predictor(run_dir, device=device, mc_dropout=mc_dropout)
     name = layout.split_metrics_name(split, data_dir, config.dataset.path)
     suffix = layout.split_suffix(split, data_dir, config.dataset.path)
     if info.task == "profile":
@@ -259,7 +266,11 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
                                   shifts=shifts, whole=whole, regions=regions)
     with_shortcuts = _wants_shortcuts(shifts, info.task, predictor.input_kind)
     # logits once: the probabilities are their activation, and temperature scaling rescales them
-    y, logits, _ = stream_split(predictor.logits, data_dir, split, info)
+    samples = None
+    if predictor.n_samples > 1:
+        y, logits, samples = split_samples(predictor, data_dir, split, info)
+    else:
+        y, logits, _ = stream_split(predictor.logits, data_dir, split, info)
     probs = activate(logits, predictor.task)
     if info.task == "binary":
         report = binary_report(y[:, 0], probs[:, 0], threshold, n_boot=n_boot)
@@ -274,6 +285,9 @@ def run_evaluate(run_dir, split: str = "test", data_dir=None, n_boot: int = 1000
     sections, calibrated = uncertainty_report(predictor, run_dir, data_dir, info, split, y, probs,
                                               coverage, logits=logits)
     report.update(sections)
+    if samples is not None:
+        report["members"] = members_report(predictor, y, logits, samples, info.task,
+                                           seeds=config.model.ensemble)
     profile = None
     if with_shortcuts:
         report["shortcuts"] = shortcut_diagnostics(predictor, data_dir, split, y, threshold,

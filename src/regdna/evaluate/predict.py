@@ -11,6 +11,8 @@ the validation threshold of `threshold.json` (0.5 when the run has none) for bin
 multi-label runs, `call` = the arg-max class for multi-class runs. A binary run whose dataset
 named its classes (`classes` of dataset.json, index = class number) also gets `call`: the class
 name of the thresholded call.
+An ensemble run (`regdna train --ensemble K`) or `mc_dropout=T` adds `<label>_std`: the
+standard deviation over the members (or dropout passes) of each probability (value).
 A run with RUN/ood.npz (`regdna.evaluate.ood_fit`) adds `ood_embedding` (Mahalanobis distance of
 the penultimate embedding from the train split's), `ood_stats` (distance of length, GC, N
 content and 4-mer spectrum) and `ood_flag` (1 when either passes its 0.99-quantile-on-val
@@ -67,12 +69,23 @@ def _length_groups(seqs: list[str]) -> list[list[int]]:
     return list(groups.values())
 
 
-def predict_by_length(predictor, seqs: list[str]) -> np.ndarray:
-    """Probabilities (N, T) with sequences grouped by length (no padding inside a batch)."""
+def predict_by_length(predictor, seqs: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Probabilities (N, T) with sequences grouped by length (no padding inside a batch), and
+    for an ensemble or MC dropout their standard deviation over the members / passes (N, T),
+    else None."""
+    from regdna.models.base import activate
+
     out = np.zeros((len(seqs), predictor.n_outputs), dtype=np.float32)
+    std = np.zeros_like(out) if predictor.n_samples > 1 else None
     for members in _length_groups(seqs):
-        out[members] = predictor.predict([seqs[i] for i in members])
-    return out
+        group = [seqs[i] for i in members]
+        if std is None:
+            out[members] = predictor.predict(group)
+            continue
+        logits, samples = predictor.logits_with_samples(group)
+        out[members] = activate(logits, predictor.task)
+        std[members] = predictor.predict_std(samples)
+    return out, std
 
 
 def ood_by_length(scorer, predictor, seqs: list[str]) -> np.ndarray:
@@ -87,6 +100,10 @@ def ood_by_length(scorer, predictor, seqs: list[str]) -> np.ndarray:
 
 def binary_classes(run_dir) -> list[str] | None:
     """Names of class 0 and class 1 of a binary run, when its dataset named them."""
+    from regdna.models.published import parse_published
+
+    if parse_published(run_dir) is not None:
+        return None
     info = dataset_info_of_run(read_run_config(run_dir))
     if info.task == "binary" and info.classes and len(info.classes) == 2:
         return [str(c) for c in info.classes]
@@ -96,16 +113,24 @@ def binary_classes(run_dir) -> list[str] | None:
 def _header(predictor, classes=None) -> list[str]:
     names = [str(n) for n in predictor.labels]
     if predictor.task in ("binary", "multilabel"):
-        return ["id", *names, *[f"{n}_call" for n in names], *(["call"] if classes else [])]
-    if predictor.task == "multiclass":
-        return ["id", *names, "call"]
-    return ["id", *names]
+        head = ["id", *names, *[f"{n}_call" for n in names], *(["call"] if classes else [])]
+    elif predictor.task == "multiclass":
+        head = ["id", *names, "call"]
+    else:
+        head = ["id", *names]
+    return head + ([f"{n}_std" for n in names] if predictor.n_samples > 1 else [])
 
 
-def _rows(predictor, ids, probs, thresholds, classes=None, ood=None) -> list[str]:
+def _number(value) -> str:
+    return f"{value:.6g}"
+
+
+def _rows(predictor, ids, probs, thresholds, classes=None, std=None, ood=None) -> list[str]:
+    """TSV lines: probabilities, calls, `*_std` (ensembles, MC dropout), the OOD columns in
+    `OOD_COLUMNS` order (a flag as 0/1)."""
     lines = []
     for i, row_id in enumerate(ids):
-        values = [f"{v:.6g}" for v in probs[i]]
+        values = [_number(v) for v in probs[i]]
         if predictor.task in ("binary", "multilabel"):
             calls = [int(v >= t) for v, t in zip(probs[i], thresholds)]
             values += [str(c) for c in calls]
@@ -113,8 +138,11 @@ def _rows(predictor, ids, probs, thresholds, classes=None, ood=None) -> list[str
                 values.append(classes[calls[0]])
         elif predictor.task == "multiclass":
             values.append(str(predictor.labels[int(np.argmax(probs[i]))]))
+        if std is not None:
+            values += [_number(v) for v in std[i]]
         if ood is not None:
-            values += [f"{ood[i, 0]:.6g}", f"{ood[i, 1]:.6g}", str(int(ood[i, 2]))]
+            values += [str(int(v)) if name.endswith("_flag") else _number(v)
+                       for name, v in zip(OOD_COLUMNS, ood[i])]
         lines.append("\t".join([row_id, *values]) + "\n")
     return lines
 
@@ -122,14 +150,15 @@ def _rows(predictor, ids, probs, thresholds, classes=None, ood=None) -> list[str
 def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = None,
                 chunk_size: int = 10_000, rc_average: bool | None = None,
                 checkpoint: str = "best", device=None, overwrite: bool = False,
-                notice=None) -> dict:
+                notice=None, mc_dropout: int = 0) -> dict:
     """`regdna predict`: predict every sequence of `fasta` or `table` with the model of
     `run_dir`; write `out` (TSV).
 
     Parameters
     ----------
-    run_dir : path
-        Run dir written by `regdna train`.
+    run_dir : path or str
+        Run dir written by `regdna train` (an ensemble's too), or a published model's spec
+        `<family>:<path>` (`regdna.models.published`).
     out : path
         TSV to write (`regdna.utils.output` policy, checked before the model is loaded): `id`,
         one probability (or value, regression) column per output, and for binary / multilabel
@@ -152,6 +181,9 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
     overwrite : bool, default False
         Replace `out` even when it is not an unchanged earlier `predict` output.
     notice : called with one line when the run has no ood.npz (default: printed on stderr).
+    mc_dropout : int, default 0
+        T > 0: Monte Carlo dropout (Gal & Ghahramani 2016), the mean of T passes with dropout on
+        and `<label>_std` columns (ensemble runs write them without it).
 
     Returns
     -------
@@ -159,25 +191,30 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
         out (Path, the TSV), n (int, the number of sequences predicted), ood (bool, whether
         the OOD columns were written).
     """
+    from regdna.models.published import parse_published
     from regdna.runs import load_predictor
 
     if (fasta is None) == (table is None):
         raise RegdnaError("give exactly one of fasta= or table= (--fasta / --table).")
-    inputs = [fasta if fasta is not None else table, run_dir]
+    published = parse_published(run_dir)
+    inputs = [fasta if fasta is not None else table,
+              published[1] if published is not None else run_dir]
     check_out_file(out, "predict", inputs, overwrite)   # before the model is loaded: fail fast
     options = {}
     if batch_size is not None:
         options["batch_size"] = batch_size
     if rc_average is not None:
         options["rc_average"] = rc_average
+    if mc_dropout:
+        options["mc_dropout"] = mc_dropout
     predictor = load_predictor(run_dir, device=device, checkpoint=checkpoint, **options)
     threshold = predictor.threshold
     thresholds = threshold if isinstance(threshold, list) else \
         [0.5 if threshold is None else float(threshold)] * predictor.n_outputs
     chunks = fasta_chunks(fasta, chunk_size) if fasta is not None else table_chunks(table, chunk_size)
     classes = binary_classes(run_dir)
-    scorer = load_ood(run_dir)
-    if scorer is None:
+    scorer = load_ood(run_dir) if published is None else None
+    if scorer is None and published is None:
         (notice or _stderr)(f"note: {run_dir} has no ood.npz (trained before out-of-distribution "
                             f"scores existed): no ood_* columns.")
     header = _header(predictor, classes) + (list(OOD_COLUMNS) if scorer is not None else [])
@@ -185,9 +222,9 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
     with output_file(out, "predict", inputs, overwrite) as handle:
         handle.write("\t".join(header) + "\n")
         for ids, seqs in chunks:
-            probs = predict_by_length(predictor, seqs)
+            probs, std = predict_by_length(predictor, seqs)
             ood = ood_by_length(scorer, predictor, seqs) if scorer is not None else None
-            handle.writelines(_rows(predictor, ids, probs, thresholds, classes, ood))
+            handle.writelines(_rows(predictor, ids, probs, thresholds, classes, std, ood))
             n += len(ids)
         if n == 0:   # inside the block: no empty output file is left behind
             raise RegdnaError(f"{fasta or table} holds no sequences; nothing was written.")

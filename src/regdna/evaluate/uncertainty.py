@@ -6,6 +6,8 @@ RUN/calibration.json, and split conformal prediction (Vovk et al. 2005; Angelopo
   the temperature(s) minimising the validation NLL of the logits, one for binary and
   multi-class runs, one per output for multi-label runs (`regdna.evaluate.calibration`), with
   ECE, Brier score and NLL on validation before and after;
+- `members_report` (`regdna evaluate` of an ensemble run or with MC dropout): every member's
+  (pass's) metrics beside the ensemble's, and whether the members' spread tracks the error;
 - `uncertainty_report` (`regdna evaluate`): the same three scores on the evaluated split before
   and after the stored temperature, and conformal sets (classification, LAC score of Sadinle
   et al. 2019 on the temperature-scaled probabilities; a multi-label output is one binary
@@ -56,6 +58,63 @@ def stream_split(predict, data_dir, split: str, info, chunk_size: int = 8192):
         raise RegdnaError(f"{data_dir}: split '{split}' is empty; nothing to predict (evaluation, "
                           f"temperature scaling and conformal calibration need it).")
     return np.concatenate(ys), np.concatenate(outs), ids
+
+
+def split_samples(predictor, data_dir, split: str, info):
+    """(targets, logits (N, T), samples (S, N, T)) of one split for an ensemble or MC-dropout
+    Predictor (`Predictor.logits_with_samples`), in one pass over the split."""
+    s, t = predictor.n_samples, predictor.n_outputs
+
+    def both(seqs):
+        logits, samples = predictor.logits_with_samples(seqs)
+        return np.concatenate([logits[:, None, :], samples.transpose(1, 0, 2)], axis=1
+                              ).reshape(len(seqs), (s + 1) * t)
+
+    y, flat, _ = stream_split(both, data_dir, split, info)
+    flat = flat.reshape(len(flat), s + 1, t)
+    return y, flat[:, 0, :], flat[:, 1:, :].transpose(1, 0, 2)
+
+
+def _primary(task: str, y, probs) -> dict:
+    """The headline metrics of one set of predictions (`validation_scores` without `val_`)."""
+    from regdna.evaluate.metrics import validation_scores
+
+    return {key[len("val_"):]: float(value) for key, value in
+            validation_scores(task, y, probs).items()}
+
+
+def members_report(predictor, y, logits, samples, task: str, seeds=None) -> dict:
+    """The `members` section of an ensemble / MC-dropout evaluation: each member's (pass's)
+    headline metrics beside the ensemble's, and whether the spread says something: the mean
+    std, the Spearman correlation between each sequence's std and its error |p - y| (binary /
+    multi-label / regression), and the metrics on the more confident half (std below its
+    median) vs the less confident half."""
+    from regdna.evaluate.metrics import one_vs_rest, spearman
+    from regdna.models.base import activate
+
+    probs = activate(logits, task)
+    std = predictor.predict_std(samples)
+    member_probs = [activate(z, task) for z in samples]
+    kind = "member" if predictor.is_ensemble and not predictor.mc_dropout else         ("pass" if not predictor.is_ensemble else "member x pass")
+    metrics = [{kind: i, **_primary(task, y, p)} for i, p in enumerate(member_probs)]
+    if seeds is not None and kind == "member":
+        for record, seed in zip(metrics, seeds):
+            record["seed"] = int(seed)
+    spread = std.mean(axis=1)
+    confident = spread <= np.median(spread)
+    out = {"kind": kind, "n": int(len(samples)), "metrics": metrics,
+           "ensemble": _primary(task, y, probs),
+           "std": {"mean": float(spread.mean()), "median": float(np.median(spread))},
+           "confident_half": _primary(task, y[confident], probs[confident]),
+           "uncertain_half": _primary(task, y[~confident], probs[~confident])}
+    if task != "multiclass":
+        error = np.nanmean(np.abs(probs - y), axis=1)
+        out["std"]["spearman_with_error"] = float(spearman(error, spread))
+    else:
+        onehot = one_vs_rest(np.asarray(y), probs)
+        out["std"]["spearman_with_error"] = float(spearman(np.nanmean(np.abs(probs - onehot), 1),
+                                                           spread))
+    return out
 
 
 def split_logits(predictor, data_dir, split: str, info) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,11 @@ Koo 2024):
   `ood_stats` and `ood_flag` of the reference window, as `regdna predict` writes them (one extra
   `Predictor.embed` per chunk; one-hot and token models alike).
 
+- ensembles (`regdna train --ensemble K`) and `--mc-dropout T`: every score is that of the
+  members' mean logits, `<score>_std` its standard deviation over the members (passes), and
+  `log2_ratio_z` = log2_ratio / log2_ratio_std: rank by `|log2_ratio|` for the largest effects,
+  by `|log2_ratio_z|` (or a small `log2_ratio_std`) for the ones the members agree on.
+
 With more than one output, score columns are suffixed `.<label>` (e.g. `log2_ratio.K562`).
 Rows that cannot be scored keep NaN scores and a non-empty `reason`. Windows:
 `regdna.variants.windows`.
@@ -160,10 +165,22 @@ def _columns(labels: list[str], scores: dict, names, suffix: str = "") -> dict:
 
 def _model_scores(predictor, windows: AlleleWindows, settings: ScoreSettings) -> dict:
     n = len(windows.ref)
-    z = _logits(predictor, windows.ref + windows.alt, settings.rc)
+    if predictor.n_samples == 1:
+        z = _logits(predictor, windows.ref + windows.alt, settings.rc)
+        labels, scores = with_track_mean(predictor.labels, allele_scores(z[:n], z[n:], predictor.task),
+                                         predictor.task)
+        return _columns(labels, scores, SCORE_NAMES)
+    with _strands(predictor, settings.rc):   # an ensemble or MC dropout: the spread too
+        z, samples = predictor.logits_with_samples(windows.ref + windows.alt)
     labels, scores = with_track_mean(predictor.labels, allele_scores(z[:n], z[n:], predictor.task),
                                      predictor.task)
-    return _columns(labels, scores, SCORE_NAMES)
+    per_sample = [with_track_mean(predictor.labels, allele_scores(s[:n], s[n:], predictor.task),
+                                  predictor.task)[1] for s in samples]
+    spread = {name: np.std([d[name] for d in per_sample], axis=0) for name in SCORE_NAMES}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread["log2_ratio_z"] = scores["log2_ratio"] / spread["log2_ratio"]
+    return {**_columns(labels, scores, SCORE_NAMES), **_columns(labels, spread, SCORE_NAMES, "_std"),
+            **_columns(labels, spread, ("log2_ratio_z",))}
 
 
 def _robust_scores(chunk, predictor, genome, settings: ScoreSettings, usable, where) -> dict:

@@ -292,7 +292,8 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
             max_shift: int | None = None, strict: bool = False, chunk_size: int = 4096,
             batch_size: int = 256, shard: str | tuple[int, int] | None = None,
             device: str | None = None, trust_remote_code: bool = False, progress: bool = True,
-            scalar: str | None = None, overwrite: bool = False, notice=None) -> dict:
+            scalar: str | None = None, overwrite: bool = False, notice=None,
+            mc_dropout: int = 0) -> dict:
     """`regdna vep`: load the model(s), then `score_variants`.
 
     Parameters
@@ -309,6 +310,7 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     device : torch device (default: cuda:<LOCAL_RANK> under torchrun, else CUDA if present).
     scalar : profile runs: which number of the predicted coverage is scored, "sum" (default)
         or "center:W" (`regdna.models.scalar`); refused for other runs.
+    mc_dropout : T > 0: Monte Carlo dropout, T passes (the scores of their mean, `*_std`).
     Other parameters: as `score_variants`.
 
     Returns
@@ -328,7 +330,8 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     device = device or _torchrun_device()
     predictor = language_model = None
     if run is not None:
-        predictor = load_scored_predictor(run, scalar, device=device, batch_size=batch_size)
+        predictor = load_scored_predictor(run, scalar, device=device, batch_size=batch_size,
+                                          **({"mc_dropout": mc_dropout} if mc_dropout else {}))
     if zero_shot:
         from regdna.models.hf import load_language_model
 
@@ -337,7 +340,8 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     return score_variants(variants, out, predictor, genome, length=length, rc=rc, shifts=shifts,
                           max_shift=max_shift, strict=strict, language_model=language_model,
                           chunk_size=chunk_size, shard=shard_range, progress=progress,
-                          model_id=model_identity(run, model if zero_shot else None),
+                          model_id={**model_identity(run, model if zero_shot else None),
+                                    **({"mc_dropout": mc_dropout} if mc_dropout else {})},
                           inputs=inputs, overwrite=overwrite, notice=notice)
 
 

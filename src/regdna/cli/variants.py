@@ -1,6 +1,7 @@
-"""`regdna vep`, `regdna ism`, `regdna benchmark-variants`: options parsed here, the work done by
-`regdna.variants.vep.run_vep`, `regdna.variants.ism.run_ism` and
-`regdna.variants.benchmark_variants.run_benchmark_variants`, their summaries printed."""
+"""`regdna vep`, `regdna ism`, `regdna benchmark-variants`, `regdna benchmark-models`: options
+parsed here, the work done by `regdna.variants.vep.run_vep`, `regdna.variants.ism.run_ism`,
+`regdna.variants.benchmark_variants.run_benchmark_variants` and
+`regdna.variants.benchmark_models.run_benchmark_models`, their summaries printed."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +10,9 @@ from typing import Optional
 import typer
 
 from regdna.cli import app
-from regdna.cli.options import (DEVICE, OVERWRITE, data_option, model_option, n_option, old_spelling,
-                                out_option, rc_option, renamed, run_option, scalar_option,
-                                split_option, target_option)
+from regdna.cli.options import (DEVICE, OVERWRITE, data_option, mc_dropout_option, model_option,
+                                n_option, old_spelling, out_option, rc_option, renamed, run_option,
+                                scalar_option, split_option, target_option)
 
 
 def _echo_summary(summary: dict) -> None:
@@ -66,16 +67,18 @@ def vep_cmd(
                                           "whole window, default) or center:W (the central W "
                                           "bp); log2_ratio = log2((1 + alt) / (1 + ref)) per "
                                           "track, plus the output mean over tracks."),
+    mc_dropout: int = mc_dropout_option(),
     overwrite: bool = OVERWRITE,
 ):
-    """Score variants: p_ref, p_alt, delta, log2_ratio, logit_diff per output (+ robust / zero-shot)."""
+    """Score variants: p_ref, p_alt, delta, log2_ratio, logit_diff per output (+ robust / zero-shot;
+    ensembles and --mc-dropout: *_std and log2_ratio_z)."""
     from regdna.variants.vep import run_vep
 
     summary = run_vep(variants, out, run=run, genome=genome, zero_shot=zero_shot, model=model,
                       length=length, rc=rc, shifts=shifts, max_shift=max_shift, strict=strict,
                       chunk_size=chunk_size, batch_size=batch_size, shard=shard, device=device,
                       trust_remote_code=trust_remote_code, progress=progress, scalar=scalar,
-                      overwrite=overwrite)
+                      overwrite=overwrite, mc_dropout=mc_dropout)
     _echo_summary(summary)
 
 
@@ -152,6 +155,11 @@ def benchmark_cmd(
     other: Optional[Path] = typer.Option(None, "--other", help="Another scorer's table (e.g. DeepSEA) for "
                                          "Spearman and top-K overlap / enrichment (K = 10, 25, 50)."),
     other_column: Optional[str] = typer.Option(None, "--other-column", help="Score column of --other."),
+    stratify_by: Optional[str] = typer.Option(None, "--stratify-by", help="Correlations per quantile "
+                                              "bin of this column (e.g. log2_ratio_std of an "
+                                              "ensemble run: low = confident): strata.tsv, "
+                                              "strata.png, metrics.json `strata`."),
+    strata: int = typer.Option(3, "--strata", min=1, help="Quantile bins of --stratify-by."),
     overwrite: bool = OVERWRITE,
 ):
     """Benchmark variant scores against measured effects and against other scorers."""
@@ -160,7 +168,8 @@ def benchmark_cmd(
     metrics = run_benchmark_variants(scores, measured, out, score_column=score_column,
                                      measured_column=measured_column, pvalue_column=pvalue_column,
                                      group_column=group_column, other=other,
-                                     other_column=other_column, overwrite=overwrite)
+                                     other_column=other_column, stratify_by=stratify_by,
+                                     n_strata=strata, overwrite=overwrite)
     typer.echo(f"benchmark of '{metrics['score_column']}' on {metrics['n_joined']} variants -> {out}")
     for line in _benchmark_lines(metrics):
         typer.echo("  " + line)
@@ -183,6 +192,10 @@ def _benchmark_lines(metrics: dict) -> list[str]:
         b = metrics["ld_blocks"]
         lines.append(f"LD blocks ({b['n_blocks']}): top-1 {g(b['top1'])} (random {g(b['random_top1'])}), "
                      f"top-2 {g(b['top2'])}, top-3 {g(b['top3'])}")
+    if "strata" in metrics:
+        for row in metrics["strata"]["rows"]:
+            lines.append(f"{metrics['strata']['column']} {g(row['low'])}..{g(row['high'])}: Pearson "
+                         f"{g(row['pearson'])}  Spearman {g(row['spearman'])}  n={row['n']}")
     if "agreement" in metrics:
         a = metrics["agreement"]
         lines.append(f"agreement: Spearman {g(a['spearman']['r'])} {a['spearman']['note']}".rstrip())
@@ -190,3 +203,63 @@ def _benchmark_lines(metrics: dict) -> list[str]:
             lines.append(f"  K={row['K']}: overlap {g(row['overlap'])} (expected {g(row['expected'])}, "
                          f"fold {g(row['fold'])}, p={g(row['p'])}) {row['note']}".rstrip())
     return lines
+
+
+@app.command("benchmark-models")
+def benchmark_models_cmd(
+    variants: Path = typer.Option(..., "--variants", "-v", help="Variants every model scores (VCF or "
+                                  "table, as `regdna vep` reads them)."),
+    measured: Path = typer.Option(..., "--measured", help="Measured effects: id (or chrom/pos/ref/alt) "
+                                  "and an effect column; optional pvalue, dataset/cell_line, block "
+                                  "+ is_causal columns."),
+    out: Path = out_option("Output dir: models.tsv, pairs.tsv, pvalue_strata.tsv, metrics.json, "
+                           "figures and scores/ (kept: an unchanged scorer is reused on a re-run)."),
+    scorer: list[str] = typer.Option([], "--scorer", help="NAME=SPEC, once per model: a run dir, a "
+                                     "published model <family>:<path>, or hf:<dir> (zero-shot "
+                                     "scores); scored by vep in a child process whose time and "
+                                     "peak memory are measured."),
+    scores: list[str] = typer.Option([], "--scores", help="NAME=FILE: a precomputed score table "
+                                     "(cost unknown)."),
+    score: list[str] = typer.Option([], "--score", help="NAME=COLUMN: the score column of model "
+                                    "NAME (default: log2_ratio_robust, log2_ratio, ..., mlm_llr, "
+                                    "clm_llr, cosine_distance)."),
+    genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA of the variants."),
+    length: Optional[int] = typer.Option(None, "--length", help="Window length in bp of the hf: "
+                                         "scorers (default 512)."),
+    measured_column: Optional[str] = typer.Option(None, "--measured-column", help="Measured effect "
+                                                  "column (default: measured, effect, log2fc, ...)."),
+    pvalue_column: Optional[str] = typer.Option(None, "--pvalue-column", help="Measured p-value "
+                                                "column (default: pvalue, p, ...)."),
+    group_column: Optional[str] = typer.Option(None, "--group-column", help="Dataset / cell-line "
+                                               "column (default: dataset, cell_line, ...)."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples of the 95% "
+                               "intervals and of the paired Spearman test."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    batch_size: int = typer.Option(256, "--batch-size", help="Windows per forward pass."),
+    chunk_size: int = typer.Option(4096, "--chunk-size", help="Variants per chunk / part file."),
+    device: Optional[str] = DEVICE,
+    overwrite: bool = OVERWRITE,
+):
+    """Benchmark many variant scorers on one variant set: correlations with intervals per model
+    and dataset, paired tests (Steiger 1980; paired bootstrap), cost per 1,000 variants."""
+    from regdna.variants.benchmark_models import run_benchmark_models
+
+    metrics = run_benchmark_models(variants, measured, out, scorers=scorer, scores=scores,
+                                   score_columns=score, genome=genome, length=length,
+                                   device=device, batch_size=batch_size, chunk_size=chunk_size,
+                                   measured_column=measured_column, pvalue_column=pvalue_column,
+                                   group_column=group_column, n_boot=n_boot, seed=seed,
+                                   overwrite=overwrite, notice=typer.echo)
+    typer.echo(f"benchmark of {len(metrics['models'])} models on {metrics['n_measured']} measured "
+               f"variants -> {out}")
+    for row in metrics["models_table"]:
+        typer.echo(f"  {row['model']:<16} {row['dataset']:<12} n={row['n']:<6} Pearson "
+                   f"{_g4(row['pearson'])} [{_g4(row['pearson_low'])}, {_g4(row['pearson_high'])}]  "
+                   f"Spearman {_g4(row['spearman'])} [{_g4(row['spearman_low'])}, "
+                   f"{_g4(row['spearman_high'])}]  s/1000 {_g4(row['seconds_per_1000'])}  "
+                   f"MB {_g4(row['peak_memory_mb'])}")
+    for row in metrics["pairs"]:
+        if row["dataset"] == "all":
+            typer.echo(f"  {row['model_a']} vs {row['model_b']}: Steiger p={_g4(row['steiger_p'])}, "
+                       f"Spearman diff {_g4(row['spearman_diff'])} (bootstrap p="
+                       f"{_g4(row['bootstrap_p'])})")

@@ -3,7 +3,9 @@
 Everything is optional: a run without `metrics_test.json`, without `metrics.csv` or without
 figures still yields a `RunSummary` with what is there, and `missing` says what was not. A
 profile run's track figures and any run's `robustness_<split>.json` (`regdna robustness`) with
-its figure are collected per split, to be shown beside the numbers they illustrate. A run
+its figure are collected per split, to be shown beside the numbers they illustrate; so are the
+reliability diagrams, with the run's RUN/calibration.json, the flag thresholds of RUN/ood.npz
+(read by `regdna.evaluate.ood_fit.load_ood`, no pickles) and the ensemble of config.yaml. A run
 dir's files are read through the run dir contract (`regdna.runs.layout`, `regdna.runs.config`), a
 dataset dir's `dataset.json` through the dataset dir contract (`regdna.data.dataset.load_info`).
 """
@@ -44,8 +46,13 @@ class RunSummary:
         metrics: split name ("test", "val", "test_otherdata") -> the metrics_<split>.json dict.
         history: rows of metrics.csv as dicts (epoch, train_loss, val_loss, val_auroc, ...).
         robustness: split name -> the robustness_<split>.json dict.
-        split_figures: split name -> {"tracks": path, "robustness": path} of the figures that
-            exist (left out of `figures`, shown with the split's numbers instead).
+        split_figures: split name -> {"tracks": path, "robustness": path, "reliability": path}
+            of the figures that exist (left out of `figures`, shown with the split's numbers).
+        task: the task config.yaml records (None when it records none).
+        calibration: RUN/calibration.json, or None (a run trained before it, or not a classifier).
+        ood: {"thresholds": {score: value}, "meta": {...}} of RUN/ood.npz, {"error": message}
+            when it cannot be read, or None when the run has none.
+        ensemble: {"seeds": [...]} of config.yaml's `model.ensemble`, None for a single model.
     """
 
     name: str
@@ -60,6 +67,10 @@ class RunSummary:
     missing: list[str] = field(default_factory=list)
     robustness: dict[str, dict] = field(default_factory=dict)
     split_figures: dict[str, dict[str, Path]] = field(default_factory=dict)
+    task: str | None = None
+    calibration: dict | None = None
+    ood: dict | None = None
+    ensemble: dict | None = None
 
 
 def caption_from_name(name: str) -> str:
@@ -130,9 +141,13 @@ def read_run(path: str | Path, max_figures: int | None = None) -> RunSummary:
         summary.spec = config.model.spec
         summary.options = dict(config.model.options)
         summary.dataset = _dataset_path(path, config.dataset.path)
+        summary.task = config.dataset.task
+        summary.ensemble = _ensemble(config)
     else:
         summary.missing.append(layout.CONFIG)
     summary.threshold = layout.read_threshold(path)
+    summary.calibration = layout.read_calibration(path)
+    summary.ood = _ood(path)
     summary.metrics = layout.all_split_metrics(path)
     if "test" not in summary.metrics:
         summary.missing.append("metrics_test.json (run `regdna evaluate`)")
@@ -149,6 +164,33 @@ def read_run(path: str | Path, max_figures: int | None = None) -> RunSummary:
     return summary
 
 
+def _ensemble(config) -> dict | None:
+    """config.yaml's `model.ensemble` (the members' seeds) as {"seeds": [...]}; None for a single
+    model or a config from before ensembles."""
+    ensemble = getattr(config.model, "ensemble", None)
+    if isinstance(ensemble, (list, tuple)):
+        ensemble = {"seeds": list(ensemble)}
+    return ensemble if isinstance(ensemble, dict) and ensemble else None
+
+
+def _ood(run: Path) -> dict | None:
+    """The flag thresholds and fit facts of RUN/ood.npz; a damaged file is a note, not an error
+    (the page still renders)."""
+    from regdna.evaluate.ood_fit import load_ood
+
+    try:
+        scorer = load_ood(run)
+    except RegdnaError as err:
+        return {"error": str(err)}
+    return None if scorer is None else {"thresholds": dict(scorer.thresholds),
+                                        "meta": dict(scorer.meta)}
+
+
+def _reliability_figure(run: Path, split: str) -> Path:
+    """RUN/figures/reliability_<split>.png, as `regdna.evaluate.figures` names it."""
+    return layout.figures_dir(run) / f"reliability_{split}.png"
+
+
 def _robustness(run: Path) -> dict[str, dict]:
     """Every RUN/robustness_<split>.json: {split: record}."""
     pattern = layout.robustness_path(run, "*")
@@ -158,11 +200,12 @@ def _robustness(run: Path) -> dict[str, dict]:
 
 
 def _split_figures(run: Path, splits) -> dict[str, dict[str, Path]]:
-    """The track and robustness figures of each split that exist."""
+    """The track, robustness and reliability figures of each split that exist."""
     found = {}
     for split in dict.fromkeys(splits):
         figures = {kind: path for kind, path in (("tracks", layout.tracks_figure(run, split)),
-                                                 ("robustness", layout.robustness_figure(run, split)))
+                                                 ("robustness", layout.robustness_figure(run, split)),
+                                                 ("reliability", _reliability_figure(run, split)))
                    if path.is_file()}
         if figures:
             found[split] = figures

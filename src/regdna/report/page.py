@@ -2,7 +2,7 @@
 highlighted, embedded figures, a table of contents, and the inline CSS.
 
 `Page` is filled section by section (`add_overview`, `add_metrics` with `add_profiles`,
-`add_curves`, `add_dataset`, `add_figures`, `add_extra`) and `render`ed to one self-contained
+`add_uncertainty`, `add_curves`, `add_dataset`, `add_figures`, `add_extra`) and `render`ed to one self-contained
 HTML string: figures are embedded as base64 PNG, the CSS is inline, nothing is loaded from the
 network. The figures it embeds are drawn by `regdna.plot` (into a temporary file, then read
 back).
@@ -10,7 +10,9 @@ back).
 Profile runs (coverage tracks) sit in the same metrics tables as binary runs (their means over
 tracks: pearson, spearman, mse, pearson_whole, auroc); `add_profiles` adds, per run and split,
 the per-track table, the track figure, and the variation score of `regdna robustness` (Toneyan
-et al. 2022) of every run that has one.
+et al. 2022) of every run that has one. `add_uncertainty` shows, runs side by side, the numbers
+`regdna.report.uncertainty` takes from each run (calibration before / after temperature scaling,
+conformal coverage, ensemble members, OOD thresholds) with the reliability diagrams.
 
 (Over 400 lines for one reason: it is one page, and about 50 of its lines are the CSS.)
 """
@@ -29,6 +31,8 @@ import pandas as pd
 
 from regdna.plot.compare import metric_bars
 from regdna.plot.curves import training_curves_compared
+from regdna.plot.uncertainty import calibration_bars
+from regdna.report import uncertainty as U
 from regdna.report.collect import RunSummary, find_figures, read_json, scalar_items, small_tables, \
     summary_files
 
@@ -277,6 +281,59 @@ class Page:
         if blocks:
             self.section("Profiles", "".join(blocks), children=children)
 
+    def add_uncertainty(self, summaries: list[RunSummary]) -> None:
+        """Calibration and uncertainty, runs side by side (`regdna.report.uncertainty`): per
+        split the calibration and conformal numbers, the ECE and coverage bars, the reliability
+        diagrams and the ensembles' members; then RUN/calibration.json and the OOD thresholds."""
+        runs = U.uncertainty_runs(summaries)
+        if not runs:
+            return
+        splits = sorted({split for s in runs for split in s.metrics},
+                        key=lambda sp: (sp != "test", sp != "val", sp))
+        body = ["<p class='muted'>Temperature scaling (Guo et al. 2017) is fitted on the val split "
+                "at training; ECE, Brier score and NLL are measured on each split before and after "
+                "it (lower is better). Conformal sets or intervals (split conformal, Angelopoulos "
+                "&amp; Bates 2021) are calibrated on the val split at the level asked for; the "
+                "empirical coverage is measured on the split.</p>"]
+        children = []
+        for split in splits:
+            table = U.split_table(runs, split)
+            if not table:
+                continue
+            anchor = f"uncertainty-{_slug(split)}"
+            block = [f"<h3 id='{anchor}'>{esc(split)}</h3>", _text_table(table)]
+            bars = _drawn(calibration_bars, U.bars_frame(runs, split))
+            if bars:
+                caption = f"ECE before and after temperature scaling, conformal coverage ({split})"
+                block.append(f"<figure class='wide'>{_img(bars, caption)}<figcaption>"
+                             f"{esc(caption)}</figcaption></figure>")
+            figures = [_figure(s.split_figures[split]["reliability"],
+                               f"Reliability ({s.name}, {split})", wide=False)
+                       for s in runs if "reliability" in s.split_figures.get(split, {})]
+            if figures:
+                block.append("<div class='grid'>" + "".join(figures) + "</div>")
+            ensembles = U.ensemble_table(runs, split)
+            if ensembles:
+                block.append("<h4>Ensembles</h4><p class='muted'>Members of a deep ensemble "
+                             "(Lakshminarayanan et al. 2017): their range of the metric beside "
+                             "the ensemble's, and the mean over sequences of the members' standard "
+                             "deviation.</p>" + _text_table(ensembles))
+            body.append("".join(block))
+            children.append((anchor, split))
+        for anchor, label, note, table in (
+                ("uncertainty-fit", "Validation (calibration.json)",
+                 "The temperature and the scores on the val split it was fitted on.",
+                 U.validation_table(runs)),
+                ("uncertainty-ood", "Out-of-distribution thresholds (ood.npz)",
+                 "A sequence is flagged when the Mahalanobis distance of its embedding (Lee et "
+                 "al. 2018) or of its sequence statistics passes the threshold: that quantile of "
+                 "the val split's distances.", U.ood_table(runs))):
+            body.append(f"<h3 id='{anchor}'>{esc(label)}</h3><p class='muted'>{esc(note)}</p>"
+                        + _text_table(table))
+            children.append((anchor, label))
+        self.section("Calibration and uncertainty", "".join(body), anchor="uncertainty",
+                     children=children)
+
     def add_curves(self, summaries: list[RunSummary]) -> None:
         histories = {s.name: s.history for s in summaries if s.history}
         if not histories:
@@ -410,12 +467,27 @@ def _track_means(tracks: dict) -> str:
     return ", ".join(f"{t} {_fmt(v) if v is not None else '–'}" for t, v in tracks.items())
 
 
-def _figure(path: Path | None, caption: str) -> str:
-    """One embedded figure with its caption ("" when there is no file)."""
+def _figure(path: Path | None, caption: str, wide: bool = True) -> str:
+    """One embedded figure with its caption ("" when there is no file); `wide`: the page's
+    width, else a cell of a grid."""
     if path is None:
         return ""
-    return (f"<figure class='wide'>{_img(path.read_bytes(), caption)}<figcaption>"
+    cls = " class='wide'" if wide else ""
+    return (f"<figure{cls}>{_img(path.read_bytes(), caption)}<figcaption>"
             f"{esc(caption)}<span class='file'>{esc(path.name)}</span></figcaption></figure>")
+
+
+def _text_table(table: U.Table) -> str:
+    """A `regdna.report.uncertainty.Table`: a run's cells, or one cell saying why it has none."""
+    rows = []
+    for name, cells in table.rows:
+        first = f"<td><b>{esc(name)}</b></td>"
+        if isinstance(cells, str):
+            rows.append([first, f"<td colspan='{len(table.header) - 1}' class='muted'>{esc(cells)}</td>"])
+        else:
+            rows.append([first] + [f"<td class='num'>{esc(c) if c is not None else '–'}</td>"
+                                   for c in cells])
+    return _table([esc(h) for h in table.header], rows)
 
 
 def _bars_table(split: str, present: list[tuple[str, dict]]) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """`regdna report`: one self-contained HTML page comparing runs.
 
-The page holds a metrics table per split (best value per column highlighted), training curves
-of all runs on shared axes, the dataset summary, every PNG under each `RUN/figures/` and each
+The page holds a metrics table per split (best value per column highlighted), the calibration
+and uncertainty of each run (temperature scaling, conformal coverage, ensemble members, OOD
+thresholds, reliability diagrams), training curves of all runs on shared axes, the dataset summary, every PNG under each `RUN/figures/` and each
 extra output dir (variants, ISM, attributions, motifs ...) grouped by folder, and small summary
 tables found in the extra dirs. CSS is inline and figures are embedded as base64 PNG, so the
 file can be mailed or archived alone: it loads nothing from the network. What the page shows is
@@ -62,6 +63,7 @@ def run_report(runs, out, extras=(), data=None, title: str = "regdna report",
     page = Page(title)
     page.add_overview(summaries)
     page.add_metrics(summaries)
+    page.add_uncertainty(summaries)
     page.add_curves(summaries)
     for path, info in datasets:
         page.add_dataset(path, info, max_figures)

@@ -180,3 +180,94 @@ def direction_bars(frame: pd.DataFrame, score: str, path, title: str = "") -> Pa
     ax.set_ylabel(score)
     ax.set_title(title or f"{score} by variant kind")
     return save(fig, path)
+
+
+def strata_correlation(strata: pd.DataFrame, column: str, path, title: str = "") -> Path:
+    """Pearson and Spearman per quantile bin of a per-variant column (stratum 1 = lowest values,
+    e.g. the most confident predictions when the column is the spread of an ensemble)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    x = np.arange(len(strata))
+    ax.plot(x, strata["pearson"], "o-", label="Pearson r")
+    ax.plot(x, strata["spearman"], "s-", label="Spearman ρ")
+    labels = [f"{lo:.3g}–{hi:.3g}\n(n={n})" for lo, hi, n in
+              zip(strata["low"], strata["high"], strata["n"])]
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_xlabel(f"{column} (quantile bins)")
+    ax.set_ylabel("correlation with measured")
+    ax.axhline(0, color="grey", linewidth=0.6)
+    ax.legend(fontsize=8)
+    ax.set_title(title or f"Agreement by {column}")
+    return save(fig, path)
+
+
+def correlation_intervals(table: pd.DataFrame, path, title: str = "") -> Path:
+    """Dots and bootstrap intervals of Pearson (left) and Spearman (right) per model (rows) and
+    dataset (colours). `table` columns: model, dataset, pearson, pearson_low, pearson_high,
+    spearman, spearman_low, spearman_high."""
+    plt = pyplot()
+    models = list(dict.fromkeys(table["model"]))
+    datasets = list(dict.fromkeys(table["dataset"]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 1.4 + 0.45 * len(models) * max(1, len(datasets) / 2)),
+                             sharey=True)
+    step = 0.7 / max(1, len(datasets))
+    for d, dataset in enumerate(datasets):
+        rows = table[table["dataset"] == dataset].set_index("model").reindex(models)
+        y = np.arange(len(models)) + (d - (len(datasets) - 1) / 2) * step
+        for ax, method in zip(axes, ("pearson", "spearman")):
+            r = rows[method].to_numpy(float)
+            err = np.abs(np.vstack([r - rows[f"{method}_low"].to_numpy(float),
+                                    rows[f"{method}_high"].to_numpy(float) - r]))
+            ax.errorbar(r, y, xerr=np.nan_to_num(err), fmt="o", capsize=3, label=str(dataset))
+    for ax, name in zip(axes, ("Pearson r", "Spearman ρ")):
+        ax.axvline(0, color="grey", linewidth=0.6)
+        ax.set_xlabel(f"{name} (95% bootstrap interval)")
+    axes[0].set_yticks(range(len(models)), models)
+    axes[0].invert_yaxis()
+    if len(datasets) > 1:
+        axes[1].legend(fontsize=8, title="dataset")
+    fig.suptitle(title or "Predicted vs measured variant effects per model")
+    return save(fig, path)
+
+
+def pairwise_pvalues(models: list[str], upper: np.ndarray, lower: np.ndarray, path,
+                     upper_name: str = "paired bootstrap p (Spearman)",
+                     lower_name: str = "Steiger p (Pearson)", title: str = "") -> Path:
+    """Models x models heatmap of -log10 p: `upper[i, j]` (row model vs column model) drawn
+    above the diagonal, `lower[i, j]` below it, each cell annotated with p."""
+    plt = pyplot()
+    k = len(models)
+    p = np.full((k, k), np.nan)
+    iu, il = np.triu_indices(k, 1), np.tril_indices(k, -1)
+    p[iu], p[il] = np.asarray(upper, float)[iu], np.asarray(lower, float)[il]
+    fig, ax = plt.subplots(figsize=(1.6 + 0.9 * k, 1.2 + 0.8 * k))
+    image = ax.imshow(-np.log10(np.clip(p, 1e-300, 1)), cmap="viridis", vmin=0, aspect="auto")
+    for i in range(k):
+        for j in range(k):
+            if np.isfinite(p[i, j]):
+                ax.text(j, i, f"{p[i, j]:.2g}", ha="center", va="center", fontsize=8, color="white")
+    ax.set_xticks(range(k), models, rotation=30, ha="right")
+    ax.set_yticks(range(k), models)
+    fig.colorbar(image, ax=ax, label="−log10 p")
+    ax.set_title(title or f"above: {upper_name}\nbelow: {lower_name}", fontsize=9)
+    return save(fig, path)
+
+
+def cost_accuracy(table: pd.DataFrame, path, metric: str = "spearman", title: str = "") -> Path:
+    """Seconds per 1,000 variants (log x) against a correlation per model; models whose cost is
+    unknown (precomputed scores) are listed in the title instead of drawn."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    known = table[np.isfinite(table["seconds_per_1000"].astype(float))]
+    ax.scatter(known["seconds_per_1000"], known[metric], s=30, color="#2c7fb8")
+    for _, row in known.iterrows():
+        ax.annotate(str(row["model"]), (row["seconds_per_1000"], row[metric]), fontsize=8,
+                    xytext=(4, 4), textcoords="offset points")
+    if len(known):
+        ax.set_xscale("log")
+    ax.set_xlabel("seconds per 1,000 variants")
+    ax.set_ylabel(metric)
+    unknown = [str(m) for m in table.loc[~table.index.isin(known.index), "model"]]
+    ax.set_title(title or ("Cost vs accuracy" + (f"\n(cost unknown: {', '.join(unknown)})"
+                                                  if unknown else "")), fontsize=9)
+    return save(fig, path)

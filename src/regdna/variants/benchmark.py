@@ -14,6 +14,16 @@ evidence, instead of printing "Spearman: nan" (the mistake in Morenu n.d.):
   within the top 1/2/3 of its block by |score|. Ties are ranked pessimistically (a causal variant
   tied with others takes the worst of the tied ranks) so a constant scorer cannot score 100%; the
   random-ranking expectation, mean over blocks of min(k, n_b) / n_b, is reported beside it.
+- `correlations_with_ci`: Pearson and Spearman with percentile bootstrap 95% intervals
+  (`regdna.evaluate.bootstrap`; Spearman on average ranks of ties).
+- `steiger_test`: Steiger (1980), eq. 15: are two dependent correlations that share the measured
+  variable (model A vs measured, model B vs measured, on the same variants) different? Fisher z
+  of each, their covariance from the pooled mean r and the correlation of the two models'
+  scores.
+- `paired_bootstrap`: the Spearman difference of two models on the same resampled variants, its
+  percentile interval and a two-sided bootstrap p-value.
+- `stratify_by_column`: the summary within quantile bins of any per-variant column (e.g. the
+  spread of an ensemble's scores: confident predictions should agree better).
 - `topk_agreement`: overlap of the top-K variants of two scorers (by |score|), the overlap
   expected by chance K*K/N, fold enrichment and the hypergeometric P(X >= overlap). A top-K set is
   undefined when scores tie across the K-th place (Morenu n.d. compared two constant score vectors:
@@ -26,7 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from regdna.evaluate.correlation import correlation, finite_pairs
+from regdna.evaluate.bootstrap import bootstrap_ci
+from regdna.evaluate.correlation import coefficient, correlation, finite_pairs
 
 PVALUE_THRESHOLDS = (0.5, 0.1, 5e-5, 1e-5)
 
@@ -63,6 +74,104 @@ def stratify_by_pvalue(pred, measured, pvalues, thresholds=PVALUE_THRESHOLDS) ->
     for t in thresholds:
         keep = pvalues < t
         rows.append({"subset": f"p < {t:g}", **summary_row(pred[keep], measured[keep])})
+    return pd.DataFrame(rows)
+
+
+def correlations_with_ci(pred, measured, n_boot: int = 1000, level: float = 0.95,
+                         seed: int = 0) -> dict:
+    """`summary_row` plus percentile bootstrap intervals of Pearson and Spearman
+    (pearson_low, pearson_high, spearman_low, spearman_high; NaN when undefined)."""
+    row = summary_row(pred, measured)
+    for method in ("pearson", "spearman"):
+        low, high = (np.nan, np.nan) if np.isnan(row[method]) or n_boot < 1 else bootstrap_ci(
+            lambda y, p, m=method: coefficient(p, y, m), measured, pred, n_boot=n_boot,
+            level=level, seed=seed)
+        row[f"{method}_low"], row[f"{method}_high"] = low, high
+    return row
+
+
+def steiger_z(r_a: float, r_b: float, r_ab: float, n: int) -> tuple[float, float]:
+    """Steiger (1980), eq. 15: Z and two-sided p of H0 r_a == r_b, where r_a = corr(A, Y) and
+    r_b = corr(B, Y) are measured on the same n cases and r_ab = corr(A, B).
+
+    Z = (z_a - z_b) * sqrt(n - 3) / sqrt(2 - 2 c), z = atanh(r) (Fisher), c = psi / (1 - rbar^2)^2,
+    psi = r_ab (1 - 2 rbar^2) - rbar^2 (1 - 2 rbar^2 - r_ab^2) / 2, rbar = (r_a + r_b) / 2.
+    NaN when n < 4 or a correlation is undefined or +-1.
+    """
+    values = np.array([r_a, r_b, r_ab], dtype=np.float64)
+    if n < 4 or not np.all(np.isfinite(values)) or np.any(np.abs(values[:2]) >= 1):
+        return np.nan, np.nan
+    rbar2 = ((r_a + r_b) / 2) ** 2
+    psi = r_ab * (1 - 2 * rbar2) - 0.5 * rbar2 * (1 - 2 * rbar2 - r_ab ** 2)
+    c = psi / (1 - rbar2) ** 2
+    if c >= 1:      # the two scores are the same variable: no difference to test
+        return (0.0, 1.0) if r_a == r_b else (np.nan, np.nan)
+    z = (np.arctanh(r_a) - np.arctanh(r_b)) * np.sqrt(n - 3) / np.sqrt(2 - 2 * c)
+    return float(z), float(2 * stats.norm.sf(abs(z)))
+
+
+def steiger_test(a, b, measured) -> dict:
+    """`steiger_z` on the variants where both scores and the measured effect are finite:
+    n, pearson_a, pearson_b, r_ab (Pearson of the two scores), steiger_z, steiger_p."""
+    a, b, y = (np.asarray(v, dtype=np.float64) for v in (a, b, measured))
+    keep = np.isfinite(a) & np.isfinite(b) & np.isfinite(y)
+    a, b, y = a[keep], b[keep], y[keep]
+    r_a, r_b, r_ab = coefficient(a, y), coefficient(b, y), coefficient(a, b)
+    z, p = steiger_z(r_a, r_b, r_ab, len(y))
+    return {"n": int(len(y)), "pearson_a": r_a, "pearson_b": r_b, "r_ab": r_ab, "steiger_z": z,
+            "steiger_p": p}
+
+
+def paired_bootstrap(a, b, measured, method: str = "spearman", n_boot: int = 1000,
+                     level: float = 0.95, seed: int = 0) -> dict:
+    """Difference r(A, Y) - r(B, Y) on the variants where all three are finite, with the same
+    resampled variants for both models in each of `n_boot` resamples.
+
+    p is two-sided: 2 * (1 + the smaller of #{d* <= 0} and #{d* >= 0}) / (n_boot + 1), at most
+    1 (a resample where a correlation is undefined is dropped). Returns r_a, r_b, diff,
+    diff_low, diff_high, bootstrap_p, n_boot (the defined resamples).
+    """
+    a, b, y = (np.asarray(v, dtype=np.float64) for v in (a, b, measured))
+    keep = np.isfinite(a) & np.isfinite(b) & np.isfinite(y)
+    a, b, y = a[keep], b[keep], y[keep]
+    r_a, r_b = coefficient(a, y, method), coefficient(b, y, method)
+    out = {"r_a": r_a, "r_b": r_b, "diff": r_a - r_b, "diff_low": np.nan,
+           "diff_high": np.nan, "bootstrap_p": np.nan, "n_boot": 0}
+    if not np.isfinite(out["diff"]) or n_boot < 1:
+        return out
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_boot)
+    for i in range(n_boot):
+        take = rng.integers(0, len(y), len(y))
+        diffs[i] = coefficient(a[take], y[take], method) - coefficient(b[take], y[take], method)
+    diffs = diffs[np.isfinite(diffs)]
+    if len(diffs) == 0:
+        return out
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(diffs, [tail, 100 - tail])
+    extreme = min(int(np.sum(diffs <= 0)), int(np.sum(diffs >= 0)))
+    out.update(diff_low=float(low), diff_high=float(high), n_boot=int(len(diffs)),
+               bootstrap_p=float(min(1.0, 2 * (1 + extreme) / (len(diffs) + 1))))
+    return out
+
+
+def stratify_by_column(pred, measured, values, n_strata: int = 3) -> pd.DataFrame:
+    """One summary row per quantile bin of `values` (stratum 1 = the lowest values), over the
+    variants where `values` is finite. Bins are `pandas.qcut` bins; tied values never straddle
+    two bins, so heavy ties give fewer bins. Columns: stratum, low, high (the range of `values`
+    in the bin), then `summary_row`'s."""
+    pred, measured, values = (np.asarray(v, dtype=np.float64) for v in (pred, measured, values))
+    keep = np.isfinite(values)
+    if n_strata < 1:
+        raise ValueError("n_strata must be >= 1")
+    rows = []
+    if keep.sum():
+        bins = pd.qcut(values[keep], n_strata, labels=False, duplicates="drop")
+        for k in range(int(np.nanmax(bins)) + 1):
+            mask = np.zeros(len(values), dtype=bool)
+            mask[np.flatnonzero(keep)[bins == k]] = True
+            rows.append({"stratum": k + 1, "low": float(values[mask].min()),
+                         "high": float(values[mask].max()), **summary_row(pred[mask], measured[mask])})
     return pd.DataFrame(rows)
 
 

@@ -5,7 +5,9 @@ The statistics are `regdna.variants.benchmark` (and `regdna.evaluate.correlation
 `regdna.plot.variants`. Columns are found by name when not given: the score (`log2_ratio_robust`,
 `log2_ratio`, ...), the measured effect (`measured`, `effect`, `log2fc`, ...), a measured p-value,
 a dataset / cell-line column; `block` + `is_causal` add the LD-block recovery, `expected` (+
-`kind`) the direction check of the bundled example.
+`kind`) the direction check of the bundled example. `stratify_by` reports the correlations per
+quantile bin of any per-variant column, e.g. the spread of an ensemble's scores
+(`log2_ratio_std`): low spread = a confident prediction (Lakshminarayanan et al. 2017).
 """
 from __future__ import annotations
 
@@ -18,23 +20,23 @@ from regdna.io.tables import read_table as read_table_chunks
 from regdna.plot import variants as plots
 from regdna.utils.jsonio import write_json
 from regdna.utils.output import check_out_dir, output_dir
-from regdna.variants.benchmark import (agreement, direction_check, ld_block_topk, stratify_by_pvalue,
-                                       summary_row)
+from regdna.variants.benchmark import (agreement, direction_check, ld_block_topk, stratify_by_column,
+                                       stratify_by_pvalue, summary_row)
 
 MEASURED_COLUMNS = ("measured", "effect", "log2fc", "log2_fc", "log2_fold_change", "logfc", "beta",
                     "effect_size", "activity_log2fc")
 PVALUE_COLUMNS = ("pvalue", "p_value", "pval", "p", "measured_p")
 GROUP_COLUMNS = ("dataset", "cell_line", "cell", "experiment")
-SCORE_COLUMNS = ("log2_ratio_robust", "log2_ratio", "delta", "logit_diff", "mlm_llr",
+SCORE_COLUMNS = ("log2_ratio_robust", "log2_ratio", "delta", "logit_diff", "mlm_llr", "clm_llr",
                  "cosine_distance")
 
 
-def _whole_table(path) -> pd.DataFrame:
+def whole_table(path) -> pd.DataFrame:
     """A whole .parquet, .csv or .tsv table (read in chunks by `regdna.io.tables`)."""
     return pd.concat(list(read_table_chunks(path)), ignore_index=True).drop(columns="row")
 
 
-def _pick(frame: pd.DataFrame, wanted: str | None, candidates, what: str, path) -> str | None:
+def pick_column(frame: pd.DataFrame, wanted: str | None, candidates, what: str, path) -> str | None:
     if wanted:
         if wanted not in frame:
             raise RegdnaError(f"{path}: no column '{wanted}' ({what}); columns: {', '.join(frame.columns)}.")
@@ -43,7 +45,25 @@ def _pick(frame: pd.DataFrame, wanted: str | None, candidates, what: str, path) 
     return next((lower[c] for c in candidates if c in lower), None)
 
 
-def _join(scores: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
+def score_column_of(frame: pd.DataFrame, wanted: str | None, path, option: str = "--score-column"
+                    ) -> str:
+    """The score column of a `vep` table: `wanted`, else the first of SCORE_COLUMNS present,
+    else (a profile run's per-track scores) the first `<score>.mean`."""
+    column = pick_column(frame, wanted, SCORE_COLUMNS, "score", path)
+    if column is None:
+        column = pick_column(frame, None, tuple(f"{c}.mean" for c in SCORE_COLUMNS), "score", path)
+    if column is None:
+        raise RegdnaError(f"{path}: no score column found ({', '.join(SCORE_COLUMNS)}); pass "
+                          f"{option}.")
+    return column
+
+
+def scored_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a `vep` table that were scored (an empty `reason`)."""
+    return frame[frame["reason"].fillna("") == ""] if "reason" in frame else frame
+
+
+def join_measured(scores: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
     """Join on `id` when both have it and it matches, else on chrom/pos/ref/alt."""
     if "id" in scores and "id" in measured:
         joined = scores.merge(measured, on="id", how="inner", suffixes=("", "_measured"))
@@ -64,6 +84,7 @@ def run_benchmark_variants(scores, measured, out, *, score_column: str | None = 
                            measured_column: str | None = None, pvalue_column: str | None = None,
                            group_column: str | None = None, other=None,
                            other_column: str | None = None, ks=(10, 25, 50),
+                           stratify_by: str | None = None, n_strata: int = 3,
                            overwrite: bool = False) -> dict:
     """Compare predicted variant scores with measured effects; write metrics, tables and figures.
 
@@ -86,34 +107,39 @@ def run_benchmark_variants(scores, measured, out, *, score_column: str | None = 
         Another scorer's table (e.g. DeepSEA) for Spearman and top-K agreement.
     ks : tuple of int
         K of the top-K agreement.
+    stratify_by : column of the scores (or measured) table, optional
+        Correlations per quantile bin of this column (`n_strata` bins, stratum 1 = the lowest
+        values), e.g. `log2_ratio_std` of an ensemble run: `strata` in metrics.json,
+        strata.tsv and strata.png.
 
     Returns
     -------
     dict
         The metrics also written to `out/metrics.json`: score_column, n_joined, and as the
-        inputs allow overall, per_group, pvalue_strata, ld_blocks, direction, agreement.
+        inputs allow overall, per_group, pvalue_strata, strata, ld_blocks, direction, agreement.
     """
     inputs = [t for t in (scores, measured, other) if not isinstance(t, pd.DataFrame)]
     check_out_dir(out, "benchmark-variants", inputs=inputs, overwrite=overwrite)
-    score_frame = scores if isinstance(scores, pd.DataFrame) else _whole_table(scores)
-    meas_frame = measured if isinstance(measured, pd.DataFrame) else _whole_table(measured)
-    score_col = _pick(score_frame, score_column, SCORE_COLUMNS, "score", scores)
-    if score_col is None:     # a profile run's scores per track: their mean over the tracks
-        score_col = _pick(score_frame, None, tuple(f"{c}.mean" for c in SCORE_COLUMNS), "score", scores)
-    if score_col is None:
-        raise RegdnaError(f"{scores}: no score column found ({', '.join(SCORE_COLUMNS)}); pass "
-                          "--score-column.")
-    if "reason" in score_frame:
-        score_frame = score_frame[score_frame["reason"].fillna("") == ""]
-    joined = _join(score_frame, meas_frame.drop(columns=[c for c in (score_col,) if c in meas_frame]))
-    meas_col = _pick(joined, measured_column, MEASURED_COLUMNS, "measured effect", measured)
-    p_col = _pick(joined, pvalue_column, PVALUE_COLUMNS, "p-value", measured)
-    group_col = _pick(joined, group_column, GROUP_COLUMNS, "dataset", measured)
+    score_frame = scores if isinstance(scores, pd.DataFrame) else whole_table(scores)
+    meas_frame = measured if isinstance(measured, pd.DataFrame) else whole_table(measured)
+    score_col = score_column_of(score_frame, score_column, scores)
+    score_frame = scored_rows(score_frame)
+    joined = join_measured(score_frame, meas_frame.drop(columns=[c for c in (score_col,) if c in meas_frame]))
+    meas_col = pick_column(joined, measured_column, MEASURED_COLUMNS, "measured effect", measured)
+    p_col = pick_column(joined, pvalue_column, PVALUE_COLUMNS, "p-value", measured)
+    group_col = pick_column(joined, group_column, GROUP_COLUMNS, "dataset", measured)
+    if stratify_by is not None and stratify_by not in joined:
+        raise RegdnaError(f"--stratify-by {stratify_by}: no such column in {scores} or {measured}; "
+                          f"columns: {', '.join(map(str, joined.columns))}.")
+    if n_strata < 1:
+        raise RegdnaError(f"--strata {n_strata}: give a number of bins >= 1.")
     metrics: dict = {"score_column": score_col, "n_joined": len(joined)}
     with output_dir(out, "benchmark-variants", inputs=inputs, overwrite=overwrite) as tmp:
         tmp = Path(tmp)
         if meas_col is not None:
             _measured_effects(joined, score_col, meas_col, p_col, group_col, metrics, tmp)
+            if stratify_by is not None:
+                _strata(joined, score_col, meas_col, stratify_by, n_strata, metrics, tmp)
         if "block" in joined and "is_causal" in joined:
             causal = joined["is_causal"].astype(str).str.lower().isin(["1", "true", "yes"])
             metrics["ld_blocks"] = ld_block_topk(joined[score_col], joined["block"], causal)
@@ -123,8 +149,8 @@ def run_benchmark_variants(scores, measured, out, *, score_column: str | None = 
             if "kind" in joined:
                 plots.direction_bars(joined, score_col, tmp / "direction.png")
         if other is not None:
-            other_frame = other if isinstance(other, pd.DataFrame) else _whole_table(other)
-            other_col = _pick(other_frame, other_column, SCORE_COLUMNS + ("score",), "other score", other)
+            other_frame = other if isinstance(other, pd.DataFrame) else whole_table(other)
+            other_col = pick_column(other_frame, other_column, SCORE_COLUMNS + ("score",), "other score", other)
             if other_col is None:
                 raise RegdnaError(f"{other}: no score column found; pass --other-column.")
             result = agreement(joined, other_frame, score_col, other_col, ks=ks)
@@ -162,3 +188,15 @@ def _measured_effects(joined: pd.DataFrame, score_col: str, meas_col: str, p_col
         metrics["pvalue_strata"] = strata.to_dict(orient="records")
         plots.pvalue_strata(strata, tmp / "pvalue_strata.png")
 
+
+
+def _strata(joined: pd.DataFrame, score_col: str, meas_col: str, column: str, n_strata: int,
+            metrics: dict, tmp: Path) -> None:
+    """Correlations per quantile bin of `column`: strata.tsv, strata.png, `metrics['strata']`."""
+    table = stratify_by_column(joined[score_col], joined[meas_col], joined[column].astype(float),
+                               n_strata)
+    table.to_csv(tmp / "strata.tsv", sep="\t", index=False)
+    metrics["strata"] = {"column": column, "n_strata": n_strata,
+                         "rows": table.to_dict(orient="records")}
+    if len(table):
+        plots.strata_correlation(table, column, tmp / "strata.png")

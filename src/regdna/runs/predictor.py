@@ -471,7 +471,8 @@ _DROPOUT = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.A
 
 
 def _dropout_layers(model) -> list:
-    return [m for m in model.modules() if isinstance(m, _DROPOUT)]
+    """The dropout layers that drop something (p > 0)."""
+    return [m for m in model.modules() if isinstance(m, _DROPOUT) and m.p > 0]
 
 
 @contextlib.contextmanager

@@ -9,8 +9,11 @@ blurred by the variation of the sites.
 
 Sites are drawn base by base from the JASPAR probability matrix sharpened by an exponent
 (`sharpen=2`: p**2 renormalised), i.e. consensus-like sites with realistic variation. The
-background of every window (and between windows) is i.i.d. with a per-window GC fraction drawn
-from the same distribution for both classes (GC-matched).
+background of every window (and between windows) is drawn from one fixed order-4 Markov chain
+with genome-like structure beyond dinucleotides (CpG depletion, poly(dA)-like tracts,
+microsatellites, skewed 5-mer frequencies: `regdna.data.simulate.genomic_chain`), tilted to a
+per-window GC fraction drawn from the same distribution for both classes (GC-matched). So a
+dinucleotide shuffle of a window is out of distribution, as it is for genomic windows.
 
 All windows are embedded in a synthetic genome (chr1..chr12) separated by background gaps of at
 least half a window, so a window centred on any base of a window never reaches a neighbour's
@@ -40,8 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from regdna.data.simulate import (GC_MEAN, GC_SD, background, codes_to_str, oriented,
-                                  sample_site, sharpened, window_gc)
+from regdna.data.simulate import (GC_MEAN, GC_SD, MARKOV_ORDER, codes_to_str, genomic_background,
+                                  oriented, sample_site, sharpened, window_gc)
 from regdna.errors import RegdnaError
 from regdna.io.bed import write_bed
 from regdna.io.fasta import write_fasta
@@ -135,8 +138,11 @@ def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length:
 
     rng = np.random.default_rng(seed)
     sampling = [sharpened(m.ppm, sharpen) for m in motifs]
-    windows = ([_positive(rng, length, motifs, sampling) for _ in range(n_per_class)]
-               + [_negative(rng, length, motifs, sampling, decoy_fraction) for _ in range(n_per_class)])
+    gcs = [window_gc(rng) for _ in range(2 * n_per_class)]
+    backgrounds = genomic_background(rng, 2 * n_per_class, length, gcs)
+    windows = ([_positive(rng, backgrounds[i], motifs, sampling) for i in range(n_per_class)]
+               + [_negative(rng, backgrounds[n_per_class + i], motifs, sampling, decoy_fraction)
+                  for i in range(n_per_class)])
     chroms = _embed(rng, windows, length)
     n_variants = max(4, int(round(VARIANT_FRACTION * n_per_class)))
     variants = (_motif_breaking(rng, windows, motifs, n_variants, length)
@@ -205,8 +211,9 @@ def _place(rng: np.random.Generator, length: int, widths: list[int]) -> list[int
             return starts
 
 
-def _plant(rng, length, motifs, sampling, chosen: list[int], role: str, label: int) -> _Window:
-    codes = background(rng, length, window_gc(rng))
+def _plant(rng, codes, motifs, sampling, chosen: list[int], role: str, label: int) -> _Window:
+    """Plant the `chosen` factors' sites into the background `codes` (L,) (changed in place)."""
+    length = len(codes)
     window = _Window(label=label, codes=codes)
     starts = _place(rng, length, [motifs[i].width for i in chosen])
     for index, start in zip(chosen, starts):
@@ -218,14 +225,14 @@ def _plant(rng, length, motifs, sampling, chosen: list[int], role: str, label: i
     return window
 
 
-def _positive(rng, length, motifs, sampling) -> _Window:
+def _positive(rng, codes, motifs, sampling) -> _Window:
     """2 (60 %) or 3 (40 %) distinct factors, each once."""
     k = 2 if rng.random() < 0.6 or len(motifs) == 2 else 3
     chosen = sorted(rng.choice(len(motifs), size=k, replace=False).tolist())
-    return _plant(rng, length, motifs, sampling, chosen, "grammar", 1)
+    return _plant(rng, codes, motifs, sampling, chosen, "grammar", 1)
 
 
-def _negative(rng, length, motifs, sampling, decoy_fraction: float) -> _Window:
+def _negative(rng, codes, motifs, sampling, decoy_fraction: float) -> _Window:
     """One site of one factor: the decoy (background only for the share 1 - decoy_fraction of
     negatives).
 
@@ -237,7 +244,7 @@ def _negative(rng, length, motifs, sampling, decoy_fraction: float) -> _Window:
     """
     factor = int(rng.integers(len(motifs)))
     chosen = [factor] if rng.random() < decoy_fraction else []
-    return _plant(rng, length, motifs, sampling, chosen, "decoy", 0)
+    return _plant(rng, codes, motifs, sampling, chosen, "decoy", 0)
 
 
 # --- genome ---------------------------------------------------------------------------------
@@ -248,15 +255,15 @@ def _embed(rng, windows: list[_Window], length: int) -> dict[str, np.ndarray]:
     chrom_of = rng.integers(N_CHROMS, size=len(windows))
     pieces: dict[str, list[np.ndarray]] = {f"chr{i + 1}": [] for i in range(N_CHROMS)}
     offsets = {name: 0 for name in pieces}
-
-    def gap() -> np.ndarray:
-        # >= length/2 + margin: a window centred anywhere in one window never sees a neighbour's motif
-        n = int(rng.integers(length // 2 + EDGE_MARGIN, 2 * length))
-        return background(rng, n, GC_MEAN)
+    # gaps >= length/2 + margin: a window centred anywhere in one window never sees a neighbour's
+    # motif; one gap before every window and one at the end of every chromosome
+    sizes = rng.integers(length // 2 + EDGE_MARGIN, 2 * length, size=len(windows) + N_CHROMS)
+    fill = genomic_background(rng, len(sizes), int(sizes.max()), GC_MEAN)
+    gaps = iter(fill[i, :size] for i, size in enumerate(sizes))
 
     for index in order:
         name = f"chr{chrom_of[index] + 1}"
-        spacer = gap()
+        spacer = next(gaps)
         pieces[name].append(spacer)
         offsets[name] += len(spacer)
         window = windows[index]
@@ -265,7 +272,7 @@ def _embed(rng, windows: list[_Window], length: int) -> dict[str, np.ndarray]:
         offsets[name] += length
     chroms = {}
     for name, parts in pieces.items():
-        parts.append(gap())
+        parts.append(next(gaps))
         chroms[name] = np.concatenate(parts)
     return chroms
 
@@ -442,8 +449,10 @@ Positives ({n_per_class} windows of {length} bp): 2 (60%) or 3 (40%) DISTINCT fa
 Negatives ({n_per_class} windows): one site of ONE factor (a decoy){decoy_note}.
   => one motif is never enough, and A+B (positive) vs A+A (negative) have the same motif count:
      the label is an interaction that a CNN learns and a linear k-mer model cannot express.
-Background: i.i.d. bases, per-window GC drawn from N({GC_MEAN}, {GC_SD}) for both classes
-  (mean window GC: positives {gc(1):.3f}, negatives {gc(0):.3f}).
+Background: a fixed order-{MARKOV_ORDER} Markov chain with genome-like structure beyond dinucleotides
+  (CpG depletion, poly(dA)-like tracts, microsatellites, skewed 5-mer frequencies), tilted to
+  a per-window GC drawn from N({GC_MEAN}, {GC_SD}) for both classes (mean window GC: positives
+  {gc(1):.3f}, negatives {gc(0):.3f}); a dinucleotide shuffle of a window is out of distribution.
 
 Files
   genome.fa, genome.fa.fai   chr1..chr12; every window embedded, separated by background gaps

@@ -6,14 +6,21 @@
   of the class-centred training embeddings, shrunk towards a scaled identity by the Ledoit-Wolf
   formula (Ledoit & Wolf 2004; scikit-learn's `ledoit_wolf`) so that it is invertible even with
   more dimensions than sequences.
+- `MarkovLR`: the likelihood ratio of Ren et al. 2019 with k-th order Markov chains: the
+  per-base log-likelihood of a sequence under an order-k chain fitted on the training
+  sequences minus that under the order-1 chain fitted on them, which is also the chain fitted
+  on their dinucleotide shuffles (Altschul & Erickson 1985; a shuffle keeps every dinucleotide
+  count), i.e. the background model of the perturbed inputs. Being a linear function of the
+  (k+1)-mer spectrum, it sees exactly the structure a shuffle destroys.
 - `StatsOOD`: a distance over simple statistics of the sequence itself (`sequence_stats`:
-  length, GC fraction, N fraction and the normalised k-mer spectrum): the mean of the squared
-  standardised deviations of length, GC and N fraction from their training means and the
-  k-mer spectrum's Mahalanobis distance per k-mer (each about 1 on training-like sequences).
-  It catches inputs whose composition differs from training (GC-shifted, N-rich, other
-  lengths); a dinucleotide shuffle keeps length, GC, N and every dinucleotide count, so it
-  changes only longer k-mers and is mostly invisible to it: catching shuffles is the
-  embedding distance's job.
+  length, GC fraction, N fraction and the normalised k-mer spectrum, plus `MarkovLR`): the mean
+  of the squared standardised deviations of length, GC, N fraction and the likelihood ratio
+  from their training means and the k-mer spectrum's Mahalanobis distance per k-mer (each
+  about 1 on training-like sequences). It catches inputs whose composition differs from
+  training (GC-shifted, N-rich, other lengths) and, through the likelihood ratio, inputs that
+  keep the composition and dinucleotides but not the longer k-mers of training (dinucleotide
+  shuffles of genomic windows; shuffles of i.i.d. sequence are themselves i.i.d., and no
+  statistic separates them).
 - `ood_flags`: a score above the `quantile` of in-distribution scores is flagged.
 
 Everything fitted is kept as plain numpy arrays (`to_dict` / `from_dict`, JSON- or NPZ-ready).
@@ -90,18 +97,59 @@ class Mahalanobis:
         return cls(d["means"], d["precision"], float(np.asarray(d.get("shrinkage", 0.0))))
 
 
-def kmer_spectrum(seqs: list[str], k: int = 4) -> np.ndarray:
-    """(N, 4**k) frequencies of the overlapping k-mers of each sequence (lexicographic A < C <
-    G < T order, as `regdna.encode.tokenizers`); k-mers with N are skipped; rows sum to 1
-    (all zeros for a sequence without a full ACGT k-mer)."""
+def kmer_counts(seqs: list[str], k: int = 4) -> np.ndarray:
+    """(N, 4**k) counts of the overlapping k-mers of each sequence (lexicographic A < C < G < T
+    order, as `regdna.encode.tokenizers`, upper case); k-mers with N are skipped."""
     tokenizer = KmerTokenizer(kind="kmer-overlap", k=k)
     out = np.zeros((len(seqs), 4 ** k))
     for i, seq in enumerate(seqs):
         ids = tokenizer.encode_one(seq)
         ids = ids[ids != UNK_ID] - len(SPECIAL_TOKENS)
-        if len(ids):
-            out[i] = np.bincount(ids, minlength=4 ** k) / len(ids)
+        out[i] = np.bincount(ids, minlength=4 ** k)
     return out
+
+
+def kmer_spectrum(seqs: list[str], k: int = 4) -> np.ndarray:
+    """(N, 4**k) frequencies of the `kmer_counts`; rows sum to 1 (all zeros for a sequence
+    without a full ACGT k-mer)."""
+    counts = kmer_counts(seqs, k)
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+
+class MarkovLR:
+    """Per-base log-likelihood ratio of an order-`order` Markov chain against the order-1 chain,
+    both fitted on the training sequences (Ren et al. 2019 likelihood ratios; module doc):
+    llr(x) = mean over the (k+1)-mers w of x of log P_k(w_k | w_0..w_k-1) - log P_1(w_k | w_k-1),
+    i.e. `kmer_spectrum(x, k + 1) @ weights`. Transition probabilities are add-one (Laplace)
+    estimates. Positive on sequences with the training sequences' longer k-mers, about 0 or
+    below on sequence without them (i.i.d., dinucleotide-shuffled). NaN for a sequence without
+    a full (k+1)-mer."""
+
+    def __init__(self, weights, order: int):
+        self.order = int(order)
+        self.weights = np.asarray(weights, dtype=np.float64).reshape(-1)
+        if self.order < 1 or len(self.weights) != 4 ** (self.order + 1):
+            raise RegdnaError(f"a Markov likelihood ratio of order {self.order} needs "
+                              f"{4 ** (self.order + 1)} weights, got {len(self.weights)}; refit it.")
+
+    @classmethod
+    def fit(cls, train_seqs: list[str], order: int = 4, pseudocount: float = 1.0) -> "MarkovLR":
+        if order < 1:
+            raise RegdnaError(f"Markov order {order} is below 1; use e.g. 4.")
+        seqs = [s.upper() for s in train_seqs]
+        high = kmer_counts(seqs, order + 1).sum(axis=0).reshape(-1, 4) + pseudocount
+        log_high = np.log(high / high.sum(axis=1, keepdims=True)).reshape(-1)   # (context, next)
+        pairs = kmer_counts(seqs, 2).sum(axis=0).reshape(4, 4) + pseudocount   # (previous, next)
+        log_pairs = np.log(pairs / pairs.sum(axis=1, keepdims=True))
+        ids = np.arange(4 ** (order + 1))
+        return cls(log_high - log_pairs[(ids // 4) % 4, ids % 4], order)
+
+    def score(self, seqs: list[str]) -> np.ndarray:
+        counts = kmer_counts([s.upper() for s in seqs], self.order + 1)
+        totals = counts.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(totals > 0, counts @ self.weights / totals, np.nan)
 
 
 def sequence_stats(seqs: list[str], k: int = 4) -> np.ndarray:
@@ -114,61 +162,78 @@ def sequence_stats(seqs: list[str], k: int = 4) -> np.ndarray:
         else np.zeros((0, 3 + 4 ** k))
 
 
-SCALARS = ("length", "gc", "n")           # the first three columns of `sequence_stats`
-SCALE_FLOORS = (1.0, 0.01, 0.01)           # least standard deviation: 1 bp; 1 base in 100
+SCALARS = ("length", "gc", "n", "markov")  # `sequence_stats`' first three columns, `MarkovLR`
+SCALE_FLOORS = (1.0, 0.01, 0.01, 1e-3)     # least std: 1 bp; 1 base in 100; 0.001 nats per base
+MARKOV_ORDER = 4
 
 
 class StatsOOD:
-    """Distance of a sequence's `sequence_stats` from the training sequences', the mean of four
-    terms that each average about 1 on training-like sequences:
-    - length, GC and N fraction: z^2 with z = (s - training mean) / training std, the std at
-      least 1 bp, 0.01 and 0.01 (so that a statistic constant in training, such as the window
-      length or an N fraction of 0, still has a finite scale; a missing GC, no ACGT at all,
-      counts as the training mean, while its N fraction of 1 is far out);
+    """Distance of a sequence's `sequence_stats` and `MarkovLR` from the training sequences',
+    the mean of five terms that each average about 1 on training-like sequences:
+    - length, GC, N fraction and the Markov likelihood ratio: z^2 with z = (s - training mean)
+      / training std, the std at least 1 bp, 0.01, 0.01 and 0.001 (so that a statistic constant
+      in training, such as the window length or an N fraction of 0, still has a finite scale; a
+      missing GC or likelihood ratio, no ACGT base or (k+1)-mer at all, counts as the training
+      mean, while its N fraction of 1 is far out);
     - k-mer spectrum: the squared `Mahalanobis` distance of the frequencies from training (one
       mean, Ledoit-Wolf-shrunk covariance) divided by the number of k-mers 4**k.
-    Averaging rather than one distance over all 3 + 4**k statistics keeps the noise of the many
-    k-mer frequencies from drowning a shift of GC or N content. `parts` gives the four terms."""
+    Averaging rather than one distance over all 4 + 4**k statistics keeps the noise of the many
+    k-mer frequencies from drowning a shift of GC or N content. `parts` gives the five terms."""
 
-    def __init__(self, k: int, center, scale, kmers: Mahalanobis):
+    def __init__(self, k: int, center, scale, kmers: Mahalanobis, markov: MarkovLR):
         self.k = int(k)
-        self.center = np.asarray(center, dtype=np.float64)     # (3,) length, GC, N
+        self.center = np.asarray(center, dtype=np.float64)     # (4,) length, GC, N, markov
         self.scale = np.asarray(scale, dtype=np.float64)
         self.kmers = kmers
+        self.markov = markov
+        if self.center.shape != (len(SCALARS),) or self.scale.shape != (len(SCALARS),):
+            raise RegdnaError(f"a sequence-statistics OOD model needs {len(SCALARS)} centres and "
+                              f"scales ({', '.join(SCALARS)}), got {self.center.shape}; refit it.")
 
     @classmethod
-    def fit(cls, train_seqs: list[str], k: int = 4) -> "StatsOOD":
+    def fit(cls, train_seqs: list[str], k: int = 4, order: int = MARKOV_ORDER) -> "StatsOOD":
+        """Fit on the training sequences: `k` for the k-mer spectrum, `order` for `MarkovLR`."""
         if len(train_seqs) < 2:
             raise RegdnaError("the sequence-statistics OOD score needs at least 2 training "
                               "sequences.")
+        markov = MarkovLR.fit(train_seqs, order)
         stats = sequence_stats(train_seqs, k)
-        scalars = stats[:, :3]
+        scalars = np.column_stack([stats[:, :3], markov.score(train_seqs)])
         center = np.nan_to_num(np.nanmean(scalars, axis=0), nan=0.5)   # all-N training: GC 0.5
-        scale = np.maximum(np.nanstd(scalars, axis=0), SCALE_FLOORS)
-        return cls(k, center, scale, Mahalanobis.fit(stats[:, 3:]))
+        center[3] = np.nan_to_num(center[3], nan=0.0)
+        scale = np.maximum(np.nan_to_num(np.nanstd(scalars, axis=0)), SCALE_FLOORS)
+        return cls(k, center, scale, Mahalanobis.fit(stats[:, 3:]), markov)
 
     def parts(self, seqs: list[str]) -> dict[str, np.ndarray]:
-        """{"length", "gc", "n", "kmers"}: the four terms (N,) of `score`."""
+        """{"length", "gc", "n", "markov", "kmers"}: the five terms (N,) of `score`."""
         stats = sequence_stats(seqs, self.k)
-        scalars = np.where(np.isnan(stats[:, :3]), self.center, stats[:, :3])
+        scalars = np.column_stack([stats[:, :3], self.markov.score(seqs)])
+        scalars = np.where(np.isnan(scalars), self.center, scalars)
         z2 = ((scalars - self.center) / self.scale) ** 2
         out = {name: z2[:, j] for j, name in enumerate(SCALARS)}
         out["kmers"] = self.kmers.score(stats[:, 3:]) / 4 ** self.k
         return out
 
     def score(self, seqs: list[str]) -> np.ndarray:
-        """The mean (N,) of the four `parts`."""
+        """The mean (N,) of the five `parts`."""
         return np.mean(np.stack(list(self.parts(seqs).values())), axis=0)
 
     def to_dict(self) -> dict:
-        """Flat {"k", "center", "scale", "kmers_means", "kmers_precision", "kmers_shrinkage"}."""
+        """Flat {"k", "center", "scale", "kmers_means", "kmers_precision", "kmers_shrinkage",
+        "markov_order", "markov_weights"}."""
         return {"k": self.k, "center": self.center, "scale": self.scale,
-                **{f"kmers_{key}": v for key, v in self.kmers.to_dict().items()}}
+                **{f"kmers_{key}": v for key, v in self.kmers.to_dict().items()},
+                "markov_order": self.markov.order, "markov_weights": self.markov.weights}
 
     @classmethod
     def from_dict(cls, d: dict) -> "StatsOOD":
+        if "markov_weights" not in d:
+            raise RegdnaError("this sequence-statistics OOD model predates the Markov likelihood "
+                              "ratio; refit it.")
         kmers = {key[len("kmers_"):]: v for key, v in d.items() if key.startswith("kmers_")}
-        return cls(int(np.asarray(d["k"])), d["center"], d["scale"], Mahalanobis.from_dict(kmers))
+        markov = MarkovLR(d["markov_weights"], int(np.asarray(d["markov_order"])))
+        return cls(int(np.asarray(d["k"])), d["center"], d["scale"], Mahalanobis.from_dict(kmers),
+                   markov)
 
 
 def ood_flags(scores, train_scores, quantile: float = 0.99) -> np.ndarray:

@@ -5,14 +5,20 @@ sequences of the train split (seed `SEED`) and fits
 - `ood_embedding`: the Mahalanobis distance (Lee et al. 2018) of the model's penultimate
   embedding (`Predictor.embed`) from the training embeddings, with one mean per class for
   binary and multi-class runs (`regdna.evaluate.ood.Mahalanobis`);
-- `ood_stats`: the distance of length, GC, N content and the 4-mer spectrum from the same
-  training sequences (`regdna.evaluate.ood.StatsOOD`);
+- `ood_stats`: the distance of length, GC, N content, the 4-mer spectrum and the order-4
+  Markov likelihood ratio (Ren et al. 2019) from the same training sequences
+  (`regdna.evaluate.ood.StatsOOD`);
 and sets each score's flag threshold to its `QUANTILE` quantile on (at most `MAX_TRAIN`
 sequences of) the val split: held-out in-distribution sequences, since both distances are
-smallest on the very sequences they were fitted on. `ood_flag` = 1 when either score passes its
-threshold. Coverage datasets: the central `length` bp of each stored window.
+smallest on the very sequences they were fitted on. Coverage datasets: the central `length` bp
+of each stored window. Combined:
+- `ood_score` = max over the two scores of score / its threshold: above 1 when either score
+  passes its threshold (the embedding distance catches what the model represents differently,
+  the statistics what differs in composition or k-mer structure, e.g. GC-shifted sequences or
+  dinucleotide shuffles of genomic windows);
+- `ood_flag` = 1 when `ood_score` > 1.
 
-`OODScorer.columns(predictor, seqs)` gives the three columns (`regdna predict`, `regdna vep`);
+`OODScorer.columns(predictor, seqs)` gives the `COLUMNS` (`regdna predict`, `regdna vep`);
 `load_ood(run)` is None for a run trained before ood.npz existed.
 """
 from __future__ import annotations
@@ -30,7 +36,8 @@ from regdna.utils.atomic import atomic_file
 MAX_TRAIN = 5000
 SEED = 0
 QUANTILE = 0.99
-COLUMNS = ("ood_embedding", "ood_stats", "ood_flag")
+SCORES = ("ood_embedding", "ood_stats")
+COLUMNS = (*SCORES, "ood_score", "ood_flag")
 CLASS_TASKS = ("binary", "multiclass")
 
 
@@ -50,14 +57,19 @@ class OODScorer:
         return {"ood_embedding": self.embedding.score(emb), "ood_stats": self.stats.score(seqs)}
 
     def columns(self, predictor, seqs: list[str]) -> dict[str, np.ndarray]:
-        """The scores plus `ood_flag` (int 0/1: either score above its threshold)."""
-        out = self.scores(predictor, seqs) if seqs else \
-            {name: np.zeros(0) for name in COLUMNS[:2]}
-        flag = np.zeros(len(seqs), dtype=bool)
-        for name in COLUMNS[:2]:
-            flag |= out[name] > self.thresholds[name]
-        out["ood_flag"] = flag.astype(np.int64)
+        """The `COLUMNS`: the scores, `ood_score` (the larger score / threshold) and `ood_flag`
+        (int 0/1: `ood_score` > 1, i.e. either score above its threshold)."""
+        out = self.scores(predictor, seqs) if seqs else {name: np.zeros(0) for name in SCORES}
+        out["ood_score"] = self.combined(out)
+        out["ood_flag"] = (out["ood_score"] > 1.0).astype(np.int64)
         return out
+
+    def combined(self, scores: dict[str, np.ndarray]) -> np.ndarray:
+        """`ood_score` (N,): max over `SCORES` of score / its threshold (a threshold of 0, all
+        validation scores 0, counts as the least positive float)."""
+        ratios = [np.asarray(scores[name], dtype=np.float64)
+                  / max(self.thresholds[name], np.finfo(np.float64).tiny) for name in SCORES]
+        return np.max(np.stack(ratios), axis=0)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {f"embedding_{k}": np.asarray(v) for k, v in self.embedding.to_dict().items()}
@@ -132,6 +144,9 @@ def load_ood(run_dir) -> OODScorer | None:
     try:
         with np.load(path, allow_pickle=False) as arrays:
             return OODScorer.from_arrays(dict(arrays))
+    except RegdnaError as err:
+        raise RegdnaError(f"{path}: {err} (regdna.evaluate.ood_fit.write_run_ood refits a "
+                          f"run's ood.npz)") from None
     except (OSError, ValueError, KeyError) as err:
         raise RegdnaError(f"{path} is damaged ({err}); delete it and refit it with "
                           f"regdna.evaluate.ood_fit.write_run_ood.") from None

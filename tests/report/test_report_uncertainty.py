@@ -154,6 +154,8 @@ def test_ensemble_of_config_without_member_metrics(tmp_path):
     page = run_report([run], tmp_path / "report.html")["out"].read_text()
     ensembles = _table_after(_section(page, "Calibration and uncertainty"), "<h4>Ensembles</h4>")
     assert _cells(ensembles, "ens")[0].startswith("ensemble of 4: members not computed")
+    runs = _section(page, "Runs")    # the overview says so, and misses no metrics.csv of its own
+    assert "ensemble of 4 (seeds 3, 4, 5, 6)" in runs and "metrics.csv" not in runs
 
 
 def test_formatting_and_bars(tmp_path, runs):

@@ -152,7 +152,7 @@ def read_run(path: str | Path, max_figures: int | None = None) -> RunSummary:
     if "test" not in summary.metrics:
         summary.missing.append("metrics_test.json (run `regdna evaluate`)")
     summary.history = layout.read_history(path)
-    if not summary.history:
+    if not summary.history and summary.ensemble is None:   # an ensemble's are its members'
         summary.missing.append(layout.METRICS)
     summary.robustness = _robustness(path)
     summary.split_figures = _split_figures(path, [*summary.metrics, *summary.robustness])

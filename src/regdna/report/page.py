@@ -154,7 +154,7 @@ class Page:
             options = ", ".join(f"{k}={v}" for k, v in s.options.items()) if isinstance(s.options, dict) else ""
             notes = "; ".join(s.missing)
             rows.append([f"<td><b>{esc(s.name)}</b><div class='path'>{esc(s.path)}</div></td>",
-                         f"<td><code>{esc(s.spec or '–')}</code></td>",
+                         f"<td><code>{esc(s.spec or '–')}</code>{_ensemble_note(s)}</td>",
                          f"<td>{esc(options or '–')}</td>",
                          f"<td class='num'>{epochs or '–'}</td>",
                          f"<td class='num'>{_fmt(best_auroc) if best_auroc is not None else '–'}</td>",
@@ -475,6 +475,13 @@ def _figure(path: Path | None, caption: str, wide: bool = True) -> str:
     cls = " class='wide'" if wide else ""
     return (f"<figure{cls}>{_img(path.read_bytes(), caption)}<figcaption>"
             f"{esc(caption)}<span class='file'>{esc(path.name)}</span></figcaption></figure>")
+
+
+def _ensemble_note(summary: RunSummary) -> str:
+    """'ensemble of 3 (seeds 0, 1, 2)' under the model of an ensemble run ("" for one model)."""
+    seeds = (summary.ensemble or {}).get("seeds") or []
+    return (f"<div class='muted'>ensemble of {len(seeds)} (seeds {esc(', '.join(map(str, seeds)))})"
+            "</div>") if seeds else ""
 
 
 def _text_table(table: U.Table) -> str:

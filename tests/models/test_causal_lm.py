@@ -24,25 +24,31 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
 
 
-def char_tokenizer():
-    """One token per base (WordLevel over A, C, G, T, N + specials); no template, so the
-    language model puts [BOS] in front itself."""
-    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
+def char_tokenizer(bos: str = "model"):
+    """One token per base (WordLevel over A, C, G, T, N + specials). `bos`: "model" (a BOS token
+    the tokenizer does not add: the language model puts it in front), "tokenizer" (a template
+    adds it) or "none" (no BOS token)."""
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.WordLevel({t: i for i, t in enumerate(VOCAB)}, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    if bos == "tokenizer":
+        tok.post_processor = processors.TemplateProcessing(
+            single="[BOS] $A", special_tokens=[("[BOS]", VOCAB.index("[BOS]"))])
     return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]",
-                                   bos_token="[BOS]", eos_token="[EOS]")
+                                   bos_token=None if bos == "none" else "[BOS]",
+                                   eos_token="[EOS]")
 
 
-def write_tiny_gpt2(out, a_biased: bool = False):
-    """GPT-2 (2 layers, 16 dims, 64 positions). `a_biased`: the final layer norm outputs a
-    constant, so every position predicts logit A_BIAS for A and 0 for every other token."""
+def write_tiny_gpt2(out, a_biased: bool = False, bos: str = "model"):
+    """GPT-2 (2 layers, 16 dims, 64 positions; the same weights for every `bos`). `a_biased`: the
+    final layer norm outputs a constant, so every position predicts logit A_BIAS for A and 0 for
+    every other token. `bos`: as `char_tokenizer`."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(0)
-    tokenizer = char_tokenizer()
+    tokenizer = char_tokenizer(bos)
     config = GPT2Config(vocab_size=len(VOCAB), n_positions=64, n_embd=16, n_layer=2, n_head=2,
                         bos_token_id=2, eos_token_id=3, pad_token_id=0)
     model = GPT2LMHeadModel(config)
@@ -104,6 +110,21 @@ def test_log_likelihood_by_hand(gpt2_dir):
         lm.embed(seqs, pooling="cls")
     with pytest.raises(RegdnaError, match="longer than the 64 tokens"):
         lm.log_likelihood(["A" * 64])      # 64 bases + [BOS]
+
+
+def test_bos_in_front_once_or_not_at_all(tmp_path, gpt2_dir):
+    seqs = ["GATTACA", "TTGCGCAAT"]
+    added_by_model = load_language_model(f"hf:{gpt2_dir}", device="cpu").log_likelihood(seqs)
+    added_by_tokenizer = load_language_model(
+        f"hf:{write_tiny_gpt2(tmp_path / 'template', bos='tokenizer')}", device="cpu")
+    assert added_by_tokenizer.log_likelihood(seqs) == pytest.approx(added_by_model, abs=1e-5)
+    lm = load_language_model(f"hf:{write_tiny_gpt2(tmp_path / 'none', bos='none')}", device="cpu")
+    ids = [VOCAB.index(c) for c in seqs[0]]     # no BOS: the first base has no context
+    with torch.no_grad():
+        logp = torch.log_softmax(lm.model(torch.tensor([ids])).logits[0, :-1].double(), -1)
+    expected = sum(logp[t - 1, ids[t]].item() for t in range(1, len(ids)))
+    assert lm.log_likelihood(seqs[:1])[0] == pytest.approx(expected, abs=1e-4)
+    assert abs(expected - added_by_model[0]) > 1e-2
 
 
 def test_a_biased_model_prefers_a(biased_dir):

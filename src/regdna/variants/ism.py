@@ -40,12 +40,14 @@ import torch
 from regdna.data.records import load_records
 from regdna.encode.onehot import ALPHABET, one_hot, one_hot_to_strings
 from regdna.errors import RegdnaError
+from regdna.models.published import parse_published
 from regdna.models.base import activate
 from regdna.plot.variants import ism_heatmap, topk_bar
 from regdna.utils.jsonio import write_json
 from regdna.utils.output import check_out_dir, output_dir
 from regdna.utils.paths import safe_filename
 from regdna.variants.effects import load_scored_predictor
+from regdna.variants.parts import run_source
 from regdna.variants.fast_ism import FastISM
 
 # --data splits can hold thousands of sequences: without `n`, ISM takes this many (and says so)
@@ -286,6 +288,19 @@ def select_sequences(predictor, fasta=None, data=None, split: str = "test", n: i
     return ids, seqs, note
 
 
+def published_predictor(spec, output, device=None):
+    """The Predictor of a published model (`regdna.models.published`) computing only the output
+    `output` names (a name, a part of one name, or an index): ISM explains one output."""
+    from regdna.runs import load_predictor
+
+    predictor = load_predictor(spec, device=device, targets=[str(output)])
+    if predictor.n_outputs != 1:
+        shown = ", ".join(predictor.labels[:5]) + (" ..." if predictor.n_outputs > 5 else "")
+        raise RegdnaError(f"--target '{output}' names {predictor.n_outputs} outputs of {spec} "
+                          f"({shown}); ISM explains one: give its full name or index.")
+    return predictor
+
+
 def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | None = None,
             select: str = "first", region: str | tuple | None = None, output: str | int = 0,
             top_k: int = 25, fast: bool = True, batch_size: int = 512, scale: str = "logit",
@@ -302,7 +317,9 @@ def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | No
 
     Parameters
     ----------
-    run : run dir of a trained model.
+    run : run dir of a trained model, or a published model's spec `<family>:<path>`
+        (`regdna.models.published`; sequences of its input length), loaded with only the
+        output `output` names (`published_predictor`).
     fasta, data, split, n, select : the sequences (`select_sequences`).
     region : 'START:END' or (start, end), 0-based half-open positions to mutate.
     output : model output to explain, index or label name.
@@ -322,10 +339,16 @@ def run_ism(run, out, *, fasta=None, data=None, split: str = "test", n: int | No
     _check_select(select)
     check_scale(scale)
     region = parse_region(region)
-    inputs = [run, fasta, data]
+    inputs = [run_source(run), fasta, data]
     check_out_dir(out, "ism", inputs=inputs, overwrite=overwrite)
-    predictor = load_scored_predictor(run, scalar, device=device)
-    index = predictor.output_index(output)
+    if parse_published(run) is not None:
+        if scalar is not None:
+            raise RegdnaError(f"--scalar {scalar} is for runs trained on a coverage dataset; "
+                              f"{run} is a published model: drop --scalar.")
+        predictor, index = published_predictor(run, output, device), 0
+    else:
+        predictor = load_scored_predictor(run, scalar, device=device)
+        index = predictor.output_index(output)
     ids, seqs, note = select_sequences(predictor, fasta, data, split, n, select, index)
     if notice is not None:
         notice(note)

@@ -59,12 +59,14 @@ from regdna.errors import RegdnaError
 from regdna.evaluate.ood_fit import load_ood
 from regdna.io.genome import Genome
 from regdna.io.vcf import allele_problem, iter_variants
+from regdna.models.published import parse_published
 from regdna.utils.output import check_out_file
 from regdna.utils.progress import progress as progress_bar
 from regdna.variants.effects import (ROBUST_NAMES, SCORE_NAMES, allele_scores, averaged_scores,
                                      load_scored_predictor, probabilities, with_track_mean)
-from regdna.variants.parts import (PartStore, job_fingerprint, language_model_identity, merge_parts,
-                                   identity_of_run, weights_identity)
+from regdna.variants.parts import (PartStore, identity_of_published, identity_of_run,
+                                   job_fingerprint, language_model_identity, merge_parts,
+                                   run_source, weights_identity)
 from regdna.data.windows import shift_offsets
 from regdna.variants.windows import AlleleWindows, make_windows, sequence_windows, shared_bins
 
@@ -274,11 +276,14 @@ def local_model_dir(spec: str | None) -> Path | None:
     return local if local.is_dir() else None
 
 
-def model_identity(run: str | Path | None, zero_shot_model: str | None) -> dict:
-    """The checkpoint and config of a run dir and a zero-shot model spec (with its local files),
-    for the resume fingerprint."""
+def model_identity(run: str | Path | None, zero_shot_model: str | None, labels=None) -> dict:
+    """The checkpoint and config of a run dir (or the weights file, spec and scored `labels` of a
+    published model, `<family>:<path>`) and a zero-shot model spec (with its local files), for
+    the resume fingerprint."""
     identity = {}
-    if run is not None:
+    if run is not None and parse_published(run) is not None:
+        identity["published"] = identity_of_published(run, labels or [])
+    elif run is not None:
         identity["run"] = identity_of_run(run, "best")   # load_predictor checked it exists
     if zero_shot_model:
         identity["language_model"] = language_model_identity(zero_shot_model,
@@ -293,7 +298,7 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
             batch_size: int = 256, shard: str | tuple[int, int] | None = None,
             device: str | None = None, trust_remote_code: bool = False, progress: bool = True,
             scalar: str | None = None, overwrite: bool = False, notice=None,
-            mc_dropout: int = 0) -> dict:
+            mc_dropout: int = 0, targets=None) -> dict:
     """`regdna vep`: load the model(s), then `score_variants`.
 
     Parameters
@@ -301,7 +306,9 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     variants : VCF (.vcf/.vcf.gz) or table (.tsv/.csv/.parquet).
     out : `.parquet` or `.tsv` output; checked against the output policy before any model is
         loaded.
-    run : run dir of a trained model (`regdna train`), or None with `zero_shot`.
+    run : run dir of a trained model (`regdna train`), a published model's spec
+        `<family>:<path>` (`regdna.models.published`; windows of its own input length), or None
+        with `zero_shot`.
     genome : genome FASTA (None for ref_seq / alt_seq tables).
     zero_shot, model : zero-shot scores with the language model `model` ("hf:<hub id or dir>").
     length : window length in bp (default: the run's input length; 512 for zero-shot alone).
@@ -311,6 +318,8 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     scalar : profile runs: which number of the predicted coverage is scored, "sum" (default)
         or "center:W" (`regdna.models.scalar`); refused for other runs.
     mc_dropout : T > 0: Monte Carlo dropout, T passes (the scores of their mean, `*_std`).
+    targets : published models: the outputs scored (names, parts of names or indices, a
+        comma-separated string or a list; None: all); refused for a run dir.
     Other parameters: as `score_variants`.
 
     Returns
@@ -324,14 +333,18 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     if scalar is not None and run is None:
         raise RegdnaError(f"--scalar {scalar} chooses what a profile run's scores sum; give "
                           "--run RUN (a run trained on a coverage dataset) or drop --scalar.")
+    if targets is not None and (run is None or parse_published(run) is None):
+        raise RegdnaError("--target picks outputs of a published model (--run <family>:<path>); "
+                          "a run dir's outputs are all scored: drop --target.")
     shard_range = parse_shard(shard)
-    inputs = [variants, genome, run, local_model_dir(model)]
+    inputs = [variants, genome, run_source(run), local_model_dir(model)]
     check_out_file(out, "vep", inputs=inputs, overwrite=overwrite)
     device = device or _torchrun_device()
     predictor = language_model = None
     if run is not None:
         predictor = load_scored_predictor(run, scalar, device=device, batch_size=batch_size,
-                                          **({"mc_dropout": mc_dropout} if mc_dropout else {}))
+                                          **({"mc_dropout": mc_dropout} if mc_dropout else {}),
+                                          **({"targets": targets} if targets is not None else {}))
     if zero_shot:
         from regdna.models.hf import load_language_model
 
@@ -340,7 +353,8 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     return score_variants(variants, out, predictor, genome, length=length, rc=rc, shifts=shifts,
                           max_shift=max_shift, strict=strict, language_model=language_model,
                           chunk_size=chunk_size, shard=shard_range, progress=progress,
-                          model_id={**model_identity(run, model if zero_shot else None),
+                          model_id={**model_identity(run, model if zero_shot else None,
+                                                     predictor.labels if predictor else None),
                                     **({"mc_dropout": mc_dropout} if mc_dropout else {})},
                           inputs=inputs, overwrite=overwrite, notice=notice)
 

@@ -68,6 +68,10 @@ def vep_cmd(
                                           "bp); log2_ratio = log2((1 + alt) / (1 + ref)) per "
                                           "track, plus the output mean over tracks."),
     mc_dropout: int = mc_dropout_option(),
+    target: Optional[str] = typer.Option(None, "--target", help="Published models (--run "
+                                         "<family>:<path>): the outputs scored, comma-separated "
+                                         "names, parts of names (K562: every output whose name "
+                                         "contains K562) or indices (default: all)."),
     overwrite: bool = OVERWRITE,
 ):
     """Score variants: p_ref, p_alt, delta, log2_ratio, logit_diff per output (+ robust / zero-shot;
@@ -78,7 +82,7 @@ def vep_cmd(
                       length=length, rc=rc, shifts=shifts, max_shift=max_shift, strict=strict,
                       chunk_size=chunk_size, batch_size=batch_size, shard=shard, device=device,
                       trust_remote_code=trust_remote_code, progress=progress, scalar=scalar,
-                      overwrite=overwrite, mc_dropout=mc_dropout)
+                      overwrite=overwrite, mc_dropout=mc_dropout, targets=target)
     _echo_summary(summary)
 
 

@@ -121,7 +121,7 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
                                   f"{info.labels[0]} ({suffix})"))
         made.append(confusion_figure(y[:, 0], probs[:, 0], threshold,
                                      out / f"confusion_{suffix}.png"))
-        made.append(reliability_figure(y[:, 0], probs[:, 0], out / f"reliability_{suffix}.png",
+        made.append(reliability_figure(y[:, 0], probs[:, 0], layout.reliability_figure(run_dir, suffix),
                                        title=suffix, calibrated=None if calibrated is None
                                        else calibrated[:, 0]))
     elif info.task == "multilabel":
@@ -130,7 +130,7 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
             made.append(roc_pr_figure(y[:, t], probs[:, t], thresholds[t],
                                       out / f"roc_pr_{suffix}_{t}_{safe_filename(name, 40)}.png",
                                       f"{name} ({suffix})"))
-        made.append(reliability_figure(y.ravel(), probs.ravel(), out / f"reliability_{suffix}.png",
+        made.append(reliability_figure(y.ravel(), probs.ravel(), layout.reliability_figure(run_dir, suffix),
                                        title=f"all labels ({suffix})", calibrated=None
                                        if calibrated is None else calibrated.ravel()))
     elif info.task == "multiclass":
@@ -142,7 +142,7 @@ def evaluation_figures(run_dir: Path, info, y, probs, threshold, suffix: str,
                                                 out / f"confusion_{suffix}.png"))
         if calibrated is not None:
             correct, confidence = top_label(y, probs)
-            made.append(reliability_figure(correct, confidence, out / f"reliability_{suffix}.png",
+            made.append(reliability_figure(correct, confidence, layout.reliability_figure(run_dir, suffix),
                                            title=f"top label ({suffix})",
                                            calibrated=top_label(y, calibrated)[1]))
     else:

@@ -186,11 +186,6 @@ def _ood(run: Path) -> dict | None:
                                         "meta": dict(scorer.meta)}
 
 
-def _reliability_figure(run: Path, split: str) -> Path:
-    """RUN/figures/reliability_<split>.png, as `regdna.evaluate.figures` names it."""
-    return layout.figures_dir(run) / f"reliability_{split}.png"
-
-
 def _robustness(run: Path) -> dict[str, dict]:
     """Every RUN/robustness_<split>.json: {split: record}."""
     pattern = layout.robustness_path(run, "*")
@@ -205,7 +200,7 @@ def _split_figures(run: Path, splits) -> dict[str, dict[str, Path]]:
     for split in dict.fromkeys(splits):
         figures = {kind: path for kind, path in (("tracks", layout.tracks_figure(run, split)),
                                                  ("robustness", layout.robustness_figure(run, split)),
-                                                 ("reliability", _reliability_figure(run, split)))
+                                                 ("reliability", layout.reliability_figure(run, split)))
                    if path.is_file()}
         if figures:
             found[split] = figures

@@ -206,6 +206,11 @@ def shifts_table(run_dir: str | Path, suffix: str) -> Path:
     return Path(run_dir) / f"shifts_{suffix}.tsv"
 
 
+def reliability_figure(run_dir: str | Path, suffix: str) -> Path:
+    """RUN/figures/reliability_<suffix>.png: the reliability diagram of `regdna evaluate`."""
+    return figures_dir(run_dir) / f"reliability_{suffix}.png"
+
+
 def tracks_figure(run_dir: str | Path, suffix: str) -> Path:
     """RUN/figures/tracks_<suffix>.png: measured against predicted tracks of a profile run."""
     return figures_dir(run_dir) / f"tracks_{suffix}.png"

@@ -5,7 +5,7 @@ parsed here, the work done by `regdna.variants.vep.run_vep`, `regdna.variants.is
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -218,13 +218,13 @@ def benchmark_models_cmd(
                                   "+ is_causal columns."),
     out: Path = out_option("Output dir: models.tsv, pairs.tsv, pvalue_strata.tsv, metrics.json, "
                            "figures and scores/ (kept: an unchanged scorer is reused on a re-run)."),
-    scorer: list[str] = typer.Option([], "--scorer", help="NAME=SPEC, once per model: a run dir, a "
+    scorer: List[str] = typer.Option([], "--scorer", help="NAME=SPEC, once per model: a run dir, a "
                                      "published model <family>:<path>, or hf:<dir> (zero-shot "
                                      "scores); scored by vep in a child process whose time and "
                                      "peak memory are measured."),
-    scores: list[str] = typer.Option([], "--scores", help="NAME=FILE: a precomputed score table "
+    scores: List[str] = typer.Option([], "--scores", help="NAME=FILE: a precomputed score table "
                                      "(cost unknown)."),
-    score: list[str] = typer.Option([], "--score", help="NAME=COLUMN: the score column of model "
+    score: List[str] = typer.Option([], "--score", help="NAME=COLUMN: the score column of model "
                                     "NAME (default: log2_ratio_robust, log2_ratio, ..., mlm_llr, "
                                     "clm_llr, cosine_distance)."),
     genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA of the variants."),

@@ -267,3 +267,28 @@ def test_predict_vep_and_ism_on_a_basset_spec(tmp_path, example_dir):
     with pytest.raises(RegdnaError, match="names 5 outputs"):
         run_ism(spec, tmp_path / "ism2", fasta=fasta, output="cell", device="cpu")
     assert load_predictor(spec, device="cpu").labels == [f"cell{i}" for i in range(5)]
+
+
+def test_cli_vep_target_on_a_deepsea_spec(tmp_path, capsys):
+    from regdna.cli import main
+
+    module = published_module("deepsea")
+    weights = save(module, tmp_path / "deepsea_predict.pth")
+    names = ["K562|DNase|None", "HepG2|CTCF|None", "K562|CTCF|None", "GM12878|H3K4me3|None"]
+    (tmp_path / "predictor_names.txt").write_text("\n".join(names) + "\n")
+    ref = random_seqs(1, 1000, seed=5)[0]
+    alt = ref[:500] + ("G" if ref[500] != "G" else "T") + ref[501:]
+    pd.DataFrame({"id": ["m1"], "ref_seq": [ref], "alt_seq": [alt]}).to_csv(
+        tmp_path / "v.tsv", sep="\t", index=False)
+    try:
+        main(["vep", "--run", f"deepsea:{weights}", "--variants", str(tmp_path / "v.tsv"),
+              "--out", str(tmp_path / "s.tsv"), "--target", "HepG2", "--no-progress",
+              "--device", "cpu"])
+    except SystemExit as done:
+        assert not done.code, capsys.readouterr().err
+    scores = pd.read_csv(tmp_path / "s.tsv", sep="\t")
+    x = torch.from_numpy(one_hot([ref, alt], dtype=np.float32, channels_first=True))
+    with torch.no_grad():
+        p = module(published_input("deepsea", x)).numpy()[:, 1]   # HepG2|CTCF|None
+    assert scores["p_ref"].item() == pytest.approx(p[0], abs=1e-5)   # one output: no suffix
+    assert scores["delta"].item() == pytest.approx(p[1] - p[0], abs=1e-5)

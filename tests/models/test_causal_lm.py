@@ -127,6 +127,17 @@ def test_bos_in_front_once_or_not_at_all(tmp_path, gpt2_dir):
     assert abs(expected - added_by_model[0]) > 1e-2
 
 
+def test_a_model_saved_in_bfloat16_scores_in_float32(tmp_path, gpt2_dir):
+    from transformers import AutoModelForCausalLM
+
+    AutoModelForCausalLM.from_pretrained(gpt2_dir).to(torch.bfloat16).save_pretrained(tmp_path)
+    char_tokenizer().save_pretrained(tmp_path)
+    lm = load_language_model(f"hf:{tmp_path}", device="cpu")
+    assert {p.dtype for p in lm.model.parameters()} == {torch.float32}
+    full = load_language_model(f"hf:{gpt2_dir}", device="cpu").log_likelihood(["GATTACA"])
+    assert lm.log_likelihood(["GATTACA"]) == pytest.approx(full, abs=0.1)
+
+
 def test_a_biased_model_prefers_a(biased_dir):
     lm = load_language_model(f"hf:{biased_dir}", device="cpu")
     ll = lm.log_likelihood(["CCCC", "CACC", "AAAA"])

@@ -140,8 +140,10 @@ class LanguageModel:
             targets = x["input_ids"][:, 1:]
             logp = torch.log_softmax(self.token_logits(x)[:, :-1].float(), -1)
             logp = logp.gather(2, targets[:, :, None]).squeeze(2)
-            scored = x["attention_mask"][:, 1:].bool() & (~self.tokens.special_mask(targets)
-                                                          | (targets == unk))
+            bases = ~self.tokens.special_mask(targets)    # an unknown base (N, ...) is scored
+            if unk is not None:
+                bases |= targets == unk
+            scored = x["attention_mask"][:, 1:].bool() & bases
             out[start:start + len(chunk)] = logp.double().masked_fill(~scored, 0.0).sum(1) \
                 .cpu().numpy()
         return out
@@ -181,14 +183,16 @@ class LanguageModel:
 
 
 def load_causal_lm(source: str, raw: dict, trust_remote_code: bool) -> nn.Module:
-    """A causal language model (`AutoModelForCausalLM`; its own code only when trusted)."""
+    """A causal language model (`AutoModelForCausalLM`; its own code only when trusted), in
+    float32 whatever dtype it was saved in (its log-likelihoods are summed over every token)."""
     check_remote_code(source, raw, trust_remote_code)
     from transformers import AutoModelForCausalLM
 
     with quiet_transformers():
         try:
             model, info = AutoModelForCausalLM.from_pretrained(
-                source, trust_remote_code=trust_remote_code, output_loading_info=True)
+                source, trust_remote_code=trust_remote_code, output_loading_info=True,
+                dtype=torch.float32)
         except (OSError, ValueError) as err:
             raise RegdnaError(f"cannot load '{source}' as a causal language model "
                               f"({str(err).splitlines()[0][:200]})") from None

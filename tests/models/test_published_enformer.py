@@ -273,7 +273,26 @@ def test_predict_vep_and_ism_run_on_a_published_model(tmp_path):
     assert np.all(d[:1020] == 0) and np.all(d[1028:] == 0)
 
 
-def test_default_batch_size_on_cpu():
+def test_default_batch_size(monkeypatch):
     assert ef.default_batch_size(196_608, "cpu") == 2
     assert ef.default_batch_size(524_288, "cpu") == 1
     assert ef.default_batch_size(E_LENGTH, "cpu") == 8
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (80 * 2 ** 30, 0))
+    # half of 80 GiB at 8 KiB per bp: 40 GiB / 1.5 GiB = 26 Enformer windows, 10 Borzoi ones
+    assert ef.default_batch_size(196_608, "cuda") == 26
+    assert ef.default_batch_size(524_288, "cuda") == 10
+    assert ef.default_batch_size(E_LENGTH, "cuda") == 64
+
+
+def test_gamma_features_of_the_tensorflow_release():
+    """TF features: each gamma basis function is normalised to a maximum of 1 over positions
+    (enformer-pytorch's own: over the basis functions at each position)."""
+    tf = ef.enformer_features(64, "cpu", torch.float32, 48, tf_gamma=True)[:, 16:24]
+    own = ef.enformer_features(64, "cpu", torch.float32, 48, tf_gamma=False)[:, 16:24]
+    np.testing.assert_allclose(tf.amax(dim=0).numpy(), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(own.amax(dim=1).numpy(), 1.0, rtol=1e-6)
+    assert tf[63].max() < 1e-3                       # distance 0: the gamma densities are 0
+    assert ef._tf_gamma({}) and not ef._tf_gamma({"use_tf_gamma": False})
+    assert ef._tf_gamma({"use_tf_gamma": False,
+                         "_name_or_path": "EleutherAI/enformer-official-rough"})

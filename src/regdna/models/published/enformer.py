@@ -9,14 +9,16 @@ loads into them without installing either package. Neither package is a dependen
 their `PreTrainedModel` base class only, which would force every regdna user onto an old
 transformers; the networks themselves are plain torch. The state dict's own shapes size the
 network (widths, depth, heads, tracks); config.json gives what the weights cannot say (Enformer's
-`target_length`, Borzoi's `bins_to_return` and `return_center_bins_only`), and an optional
-`sequence_length` key the input length (default: the published one). A state dict that does not
+`target_length`, Borzoi's `bins_to_return` and `return_center_bins_only`); the input length is
+the published one (196,608 / 524,288 bp) unless config.json has a `sequence_length` key (regdna's
+own, for other input lengths; the hub configs have none). A state dict that does not
 fit fails naming its first mismatching key.
 
 Two details of the ports are kept as they compute: Enformer's gamma positional features of the
-TensorFlow release are normalised over positions (config `use_tf_gamma`, on by default: the
-weights are the TensorFlow ones; enformer-pytorch reads a precomputed table for 196,608 bp,
-regdna computes the same features for any length, within 2e-3 of that table), and Borzoi's
+TensorFlow release are normalised over positions (config `use_tf_gamma`, on unless config.json
+turns it off: the weights are the TensorFlow ones; enformer-pytorch reads a precomputed table
+for 196,608 bp, regdna computes the same features for any length, within 2e-3 of that table;
+off, they are normalised over features as enformer-pytorch computes them), and Borzoi's
 relative positions span the transformer's own length (4,096 positions at 524,288 bp). Only the
 human head is built; a mouse head in the file is ignored. Flash-attention Borzoi weights
 (`flashed: true`, "Flashzoi") are not supported.
@@ -254,7 +256,16 @@ def _enformer_from(state, config) -> Enformer:
     return Enformer(filters, depth, int(heads), int(dim_key),
                     n_tracks=state["_heads.human.0.weight"].shape[0],
                     target_length=int(config.get("target_length", 896)),
-                    tf_gamma=bool(config.get("use_tf_gamma", True)))
+                    tf_gamma=_tf_gamma(config))
+
+
+def _tf_gamma(config: dict) -> bool:
+    """TensorFlow gamma features for the TensorFlow release's weights (enformer-pytorch's
+    `from_pretrained` turns them on for enformer-official-rough whatever its config says), and
+    unless config.json says otherwise (weights trained with enformer-pytorch)."""
+    if "enformer-official-rough" in str(config.get("_name_or_path", "")):
+        return True
+    return bool(config.get("use_tf_gamma", True))
 
 
 def _enformer_keys(state: dict) -> dict:

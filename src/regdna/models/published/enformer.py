@@ -581,7 +581,7 @@ def _load_strict(network: nn.Module, state: dict, where: Path) -> None:
     if extra:
         raise RegdnaError(f"{where}: unexpected key '{extra[0]}' ({len(extra)} in all) for a "
                           f"{type(network).__name__} network; is config.json from the same repo?")
-    network.load_state_dict({k: v for k, v in state.items()}, strict=False)
+    network.load_state_dict(state, strict=False)     # strict but for num_batches_tracked
 
 
 def read_track_table(folder: Path, n_tracks: int) -> dict | None:

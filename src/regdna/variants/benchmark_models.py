@@ -19,11 +19,11 @@ id>` for zero-shot scores of a pretrained language model) scored by `regdna vep`
 
 Cost (what is measured): each scorer runs `run_vep` in a child process of its own
 (`python -m regdna.variants.benchmark_models`), so its numbers are not mixed with the parent's or
-another scorer's. `seconds_per_1000` is the wall time of `run_vep` in the child (model loading
-included, interpreter start-up excluded) per 1,000 variants of the file; `peak_memory_mb` is the
-child's peak resident set size (`ru_maxrss` of `os.wait4`: interpreter, libraries, model and
-batches); `gpu_peak_mb` is `torch.cuda.max_memory_allocated` in the child (NaN when CUDA is not
-used). A precomputed table has no cost (NaN).
+another scorer's. `seconds_per_1000` is the wall time of `run_vep` in the child (loading the
+weights included; interpreter start-up and library imports excluded) per 1,000 variants of the
+file; `peak_memory_mb` is the child's peak resident set size (`ru_maxrss` of `os.wait4`:
+interpreter, libraries, model and batches); `gpu_peak_mb` is `torch.cuda.max_memory_allocated`
+in the child (NaN when CUDA is not used). A precomputed table has no cost (NaN).
 
 Resume: `OUT/scores/` is kept between runs; a scorer whose score table is unchanged and whose
 fingerprint (variants, genome, model files, window length) matches is reused with the cost
@@ -61,10 +61,11 @@ VERB = "benchmark-models"
 SCORES = "scores"
 STAGING = f".{VERB}.new"
 ZERO_SHOT = "hf:"
-COST_NOTE = ("seconds_per_1000: wall time of run_vep in a child process (model loading included) "
-             "per 1,000 variants; peak_memory_mb: the child's peak resident set size (ru_maxrss "
-             "of os.wait4); gpu_peak_mb: torch.cuda.max_memory_allocated in the child; NaN: "
-             "precomputed scores or not measured")
+COST_NOTE = ("seconds_per_1000: wall time of run_vep in a child process (weights loading "
+             "included, library imports excluded) per 1,000 variants; peak_memory_mb: the "
+             "child's peak resident set size (ru_maxrss of os.wait4); gpu_peak_mb: "
+             "torch.cuda.max_memory_allocated in the child; NaN: precomputed scores or not "
+             "measured")
 NO_COST = {"seconds_per_1000": np.nan, "peak_memory_mb": np.nan, "gpu_peak_mb": np.nan,
            "wall_s": np.nan, "n_variants": None}
 
@@ -186,10 +187,8 @@ def score_scorer(scorer: Scorer, scores_dir: Path, variants, genome=None, *, len
 
 def measured_child(vep_kwargs: dict, what: str) -> dict:
     """Run `run_vep(**vep_kwargs)` in a child process; return its cost (see the module doc)."""
-    import regdna
-
     env = dict(os.environ)
-    source = str(Path(regdna.__file__).resolve().parents[1])
+    source = str(Path(__file__).resolve().parents[2])   # the directory that holds regdna/
     env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryDirectory(prefix="regdna-benchmark-") as tmp:
         cost_path, err_path = Path(tmp) / "cost.json", Path(tmp) / "stderr.txt"
@@ -220,10 +219,16 @@ def measured_child(vep_kwargs: dict, what: str) -> dict:
 
 
 def _child(argv: list[str]) -> int:
-    """The child process of `measured_child`: run_vep, then its wall time and GPU peak."""
+    """The child process of `measured_child`: run_vep, then its wall time and GPU peak. The
+    libraries are imported before the clock starts: it times loading the weights and scoring."""
+    import importlib
+
     from regdna.variants.vep import run_vep
 
     kwargs, cost_path = json.loads(argv[0]), argv[1]
+    importlib.import_module("regdna.runs.predictor")       # torch, and lightning for checkpoints
+    if kwargs.get("zero_shot"):
+        importlib.import_module("regdna.models.hf")        # the language-model code
     start = time.perf_counter()
     try:
         summary = run_vep(**kwargs, progress=False)

@@ -58,7 +58,9 @@ def vep_cmd(
     length: Optional[int] = typer.Option(None, "--length", help="Window length in bp (default: the run's "
                                          "input length; needed with --zero-shot)."),
     chunk_size: int = typer.Option(4096, "--chunk-size", help="Variants per chunk / part file."),
-    batch_size: int = typer.Option(256, "--batch-size", help="Windows per forward pass."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Windows per forward pass "
+                                             "(default 256; published models: chosen from their "
+                                             "input length and the free memory)."),
     device: Optional[str] = DEVICE,
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow hub model code "
                                            "(--zero-shot with custom architectures)."),

@@ -570,6 +570,10 @@ def _published_predictor(spec: str, device, targets=None, aggregation=None, **kw
     published = load_published(spec, targets=targets, aggregation=aggregation)
     kwargs.pop("threshold", None)
     kwargs.pop("scalar", None)
+    if kwargs.get("batch_size") is None:
+        from regdna.models.published import default_batch_size
+
+        kwargs["batch_size"] = default_batch_size(published, device or default_device())
     predictor = Predictor(published.model, task=published.task, labels=published.labels,
                           length=published.length, device=device, **kwargs)
     predictor.published = published

@@ -295,7 +295,7 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
             genome: str | Path | None = None, zero_shot: bool = False, model: str | None = None,
             length: int | None = None, rc: bool | None = None, shifts: int = 0,
             max_shift: int | None = None, strict: bool = False, chunk_size: int = 4096,
-            batch_size: int = 256, shard: str | tuple[int, int] | None = None,
+            batch_size: int | None = None, shard: str | tuple[int, int] | None = None,
             device: str | None = None, trust_remote_code: bool = False, progress: bool = True,
             scalar: str | None = None, overwrite: bool = False, notice=None,
             mc_dropout: int = 0, targets=None) -> dict:
@@ -312,7 +312,8 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     genome : genome FASTA (None for ref_seq / alt_seq tables).
     zero_shot, model : zero-shot scores with the language model `model` ("hf:<hub id or dir>").
     length : window length in bp (default: the run's input length; 512 for zero-shot alone).
-    batch_size : windows per forward pass.
+    batch_size : windows per forward pass (default 256; a published model's own default,
+        chosen from its input length and the free memory, `regdna.models.published`).
     shard : "i/n" or (i, n) (default: from a torchrun / SLURM environment).
     device : torch device (default: cuda:<LOCAL_RANK> under torchrun, else CUDA if present).
     scalar : profile runs: which number of the predicted coverage is scored, "sum" (default)
@@ -341,6 +342,8 @@ def run_vep(variants: str | Path, out: str | Path, *, run: str | Path | None = N
     check_out_file(out, "vep", inputs=inputs, overwrite=overwrite)
     device = device or _torchrun_device()
     predictor = language_model = None
+    if batch_size is None and (run is None or parse_published(run) is None):
+        batch_size = 256
     if run is not None:
         predictor = load_scored_predictor(run, scalar, device=device, batch_size=batch_size,
                                           **({"mc_dropout": mc_dropout} if mc_dropout else {}),

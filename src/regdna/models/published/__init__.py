@@ -55,6 +55,16 @@ class Published:
     conventions: dict = field(default_factory=dict)
 
 
+def default_batch_size(published: Published, device) -> int:
+    """Windows per forward pass for a published model: the family's rule for the large-window
+    models (Enformer, Borzoi: from the input length and the free memory), else 128."""
+    if published.family in ("enformer", "borzoi"):
+        from regdna.models.published.enformer import default_batch_size as large_windows
+
+        return large_windows(published.length, device)
+    return 128
+
+
 def parse_published(text) -> tuple[str, Path] | None:
     """`<family>:<path>` -> (family, path), or None for anything else (a run dir)."""
     family, sep, rest = str(text).partition(":")

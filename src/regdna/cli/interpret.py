@@ -50,24 +50,38 @@ def attribute_cmd(
     batch_size: int = typer.Option(32, "--batch-size", help="Sequences per backward pass."),
     seed: int = seed_option("Seed of the shuffled references."),
     scalar: Optional[str] = scalar_option(),
+    ensemble: Optional[bool] = typer.Option(None, "--ensemble/--no-ensemble", help="Ensemble "
+                                            "runs (train --ensemble K): average the members' "
+                                            "maps and report their agreement (the default), or "
+                                            "attribute the mean model once (--no-ensemble)."),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
     """Attribution maps (N, L, 4) or (N, L) for each sequence, with per-sequence figures
-    (letter logos of one-hot contributions, tracks of a token model's base scores)."""
+    (letter logos of one-hot contributions, tracks of a token model's base scores); on an
+    ensemble run the mean of the members' maps, with their agreement in agreement.tsv."""
     target = renamed(ctx, "target", "output")
     from regdna.interpret.attribute import run_attribute
 
     summary = run_attribute(run, out, method=method, fasta=fasta, data=data, split=split,
                             label=label, n=n, motifs=motifs, output=target, logos=logos,
                             n_references=n_references, n_steps=n_steps, batch_size=batch_size,
-                            seed=seed, scalar=scalar, device=device, overwrite=overwrite,
-                            say=typer.echo)
+                            seed=seed, scalar=scalar, ensemble=ensemble, device=device,
+                            overwrite=overwrite, say=typer.echo)
     typer.echo(f"{method}: {summary['n_sequences']} sequences -> {out}/attributions.npz, "
                f"{summary['n_logos']} logos in {out}/logos")
+    members = summary.get("ensemble")
+    if members and members["averaged"]:
+        typer.echo(f"mean of {members['n_members']} members' maps; agreement (mean pairwise "
+                   f"Pearson r, {members['agreement_map']}): {members['agreement_mean']:.3f} "
+                   f"(lowest {members['agreement_min']:.3f}) -> {out}/agreement.tsv")
+    elif members:
+        typer.echo(f"the mean model of {members['n_members']} members, attributed once")
     if "site_auroc" in summary:
         typer.echo(f"AUROC of |attribution| at known sites vs elsewhere: "
                    f"{summary['site_auroc']:.4g} ({summary['n_with_sites']} sequences with sites)")
+    if members and "site_auroc_members" in members:
+        typer.echo("  each member's: " + ", ".join(f"{v:.4g}" for v in members["site_auroc_members"]))
 
 
 # -- faithfulness ---------------------------------------------------------------------------------

@@ -225,7 +225,7 @@ def correlation_intervals(table: pd.DataFrame, path, title: str = "") -> Path:
     axes[0].set_yticks(range(len(models)), models)
     axes[0].invert_yaxis()
     if len(datasets) > 1:
-        axes[1].legend(fontsize=8, title="dataset")
+        axes[1].legend(fontsize=8, title="dataset", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.suptitle(title or "Predicted vs measured variant effects per model")
     return save(fig, path)
 
@@ -241,14 +241,15 @@ def pairwise_pvalues(models: list[str], upper: np.ndarray, lower: np.ndarray, pa
     iu, il = np.triu_indices(k, 1), np.tril_indices(k, -1)
     p[iu], p[il] = np.asarray(upper, float)[iu], np.asarray(lower, float)[il]
     fig, ax = plt.subplots(figsize=(1.6 + 0.9 * k, 1.2 + 0.8 * k))
-    image = ax.imshow(-np.log10(np.clip(p, 1e-300, 1)), cmap="viridis", vmin=0, aspect="auto")
+    # colours saturate at p = 1e-10 so that one tiny p does not wash out the others
+    image = ax.imshow(-np.log10(np.clip(p, 1e-10, 1)), cmap="viridis", vmin=0, vmax=10, aspect="auto")
     for i in range(k):
         for j in range(k):
             if np.isfinite(p[i, j]):
                 ax.text(j, i, f"{p[i, j]:.2g}", ha="center", va="center", fontsize=8, color="white")
     ax.set_xticks(range(k), models, rotation=30, ha="right")
     ax.set_yticks(range(k), models)
-    fig.colorbar(image, ax=ax, label="−log10 p")
+    fig.colorbar(image, ax=ax, label="−log10 p (capped at 10)")
     ax.set_title(title or f"above: {upper_name}\nbelow: {lower_name}", fontsize=9)
     return save(fig, path)
 

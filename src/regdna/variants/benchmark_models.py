@@ -249,8 +249,9 @@ def _child(argv: list[str]) -> int:
 def _prepare_out(out, inputs, overwrite: bool) -> Path:
     """Check --out; keep an earlier run's scores/, mark the directory ours before scoring."""
     path = check_out_dir(out, VERB, inputs=inputs, overwrite=overwrite)
-    if path.is_dir() and any(path.iterdir()) and (read_marker(path) or {}).get("verb") != VERB:
-        empty_dir(path)           # --overwrite of a foreign directory
+    if overwrite and path.is_dir():   # replaced: all of it, but the scores of an earlier run
+        ours = (read_marker(path) or {}).get("verb") == VERB
+        empty_dir(path, keep=path / SCORES if ours else None)
     (path / SCORES).mkdir(parents=True, exist_ok=True)
     old = (read_marker(path) or {}).get("entries", [])
     (path / MARKER).write_text(_marker_text(VERB, sorted({*old, SCORES, STAGING})))
@@ -416,8 +417,9 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
         strata.to_csv(staged / "pvalue_strata.tsv", sep="\t", index=False)
         metrics["pvalue_strata"] = strata.to_dict(orient="records")
     plots.correlation_intervals(table, staged / "correlations.png")
-    plots.cost_accuracy(table[table["dataset"] == "all"].reset_index(drop=True),
-                        staged / "cost_accuracy.png")
+    overall = table[table["dataset"] == "all"].reset_index(drop=True)
+    if np.isfinite(overall["seconds_per_1000"].astype(float)).any():   # some cost measured
+        plots.cost_accuracy(overall, staged / "cost_accuracy.png")
     if len(models) > 1:
         boot, steiger = _pair_matrices(pairs, metrics["models"])
         plots.pairwise_pvalues(metrics["models"], boot, steiger, staged / "pairs_pvalues.png")

@@ -243,3 +243,23 @@ def test_command_line_with_repeated_options(tmp_path, capsys):
     assert _cli(*args) == 2 and "--overwrite" in capsys.readouterr().err
     assert _cli(*args, "--overwrite") == 0
     assert not (tmp_path / "o" / "notes.txt").exists() and (tmp_path / "o" / "scores").is_dir()
+
+
+def test_the_examples_truth_gives_the_direction_check_per_model(tmp_path):
+    # the bundled example's variants.tsv: expected down (motif-breaking) or none (neutral)
+    ids = [f"v{i}" for i in range(6)]
+    pd.DataFrame({"id": ids, "kind": ["motif_breaking"] * 4 + ["neutral"] * 2,
+                  "expected": ["down"] * 4 + ["none"] * 2}).to_csv(tmp_path / "truth.tsv", sep="\t",
+                                                                   index=False)
+    tables = {"right": [-2, -1, -3, -0.5, 0.1, -0.2], "wrong": [1, -1, 2, 3, 0.5, 0.5]}
+    for name, values in tables.items():
+        pd.DataFrame({"id": ids, "log2_ratio": values}).to_csv(tmp_path / f"{name}.tsv", sep="\t",
+                                                               index=False)
+    metrics = run_benchmark_models(tmp_path / "v.vcf", tmp_path / "truth.tsv", tmp_path / "o",
+                                   scores=[f"{n}={tmp_path / n}.tsv" for n in tables], n_boot=10)
+    rows = {r["model"]: r for r in metrics["models_table"]}
+    assert rows["right"]["fraction_expected_direction"] == 1.0           # 4 of 4 below 0
+    assert rows["wrong"]["fraction_expected_direction"] == 0.25          # only -1
+    assert rows["right"]["median_abs_breaking"] == pytest.approx(1.5)    # |-2,-1,-3,-0.5|
+    assert rows["right"]["median_abs_neutral"] == pytest.approx(0.15)
+    assert np.isnan(rows["right"]["pearson"]) and "only 0 finite pairs" in rows["right"]["note"]

@@ -217,7 +217,8 @@ def benchmark_models_cmd(
                                   "table, as `regdna vep` reads them)."),
     measured: Path = typer.Option(..., "--measured", help="Measured effects: id (or chrom/pos/ref/alt) "
                                   "and an effect column; optional pvalue, dataset/cell_line, block "
-                                  "+ is_causal columns."),
+                                  "+ is_causal, expected + kind columns (the example's "
+                                  "variants.tsv: direction check only)."),
     out: Path = out_option("Output dir: models.tsv, pairs.tsv, pvalue_strata.tsv, metrics.json, "
                            "figures and scores/ (kept: an unchanged scorer is reused on a re-run)."),
     scorer: List[str] = typer.Option([], "--scorer", help="NAME=SPEC, once per model: a run dir, a "

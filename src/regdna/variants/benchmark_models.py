@@ -10,7 +10,9 @@ id>` for zero-shot scores of a pretrained language model) scored by `regdna vep`
 - `models.tsv`: per model x dataset (the measured table's dataset / cell-line column, plus `all`):
   n, Pearson and Spearman (average ranks of ties) with percentile bootstrap 95% intervals,
   up/down rates (Manzo et al. n.d., Fig. 2), causal top-1/2/3 in LD blocks (Fig. 3, with
-  `block` + `is_causal` columns), seconds per 1,000 variants and peak memory;
+  `block` + `is_causal` columns), with `expected` (+ `kind`, the bundled example's truth) the
+  fraction of variants moved in the expected direction, seconds per 1,000 variants and peak
+  memory;
   `pvalue_strata.tsv`: the summary per measured p-value threshold (Fig. 4).
 - `pairs.tsv`: every pair of models on the variants both scored: Steiger's (1980) Z for two
   dependent Pearson correlations sharing the measured effect, and the paired bootstrap of the
@@ -51,8 +53,8 @@ from regdna.plot import variants as plots
 from regdna.utils.fingerprint import differences, file_identity, fingerprint
 from regdna.utils.jsonio import write_json
 from regdna.utils.output import MARKER, _marker_text, check_out_dir, empty_dir, read_marker
-from regdna.variants.benchmark import (correlations_with_ci, ld_block_topk, paired_bootstrap,
-                                       steiger_test, stratify_by_pvalue)
+from regdna.variants.benchmark import (correlations_with_ci, direction_check, ld_block_topk,
+                                       paired_bootstrap, steiger_test, stratify_by_pvalue)
 from regdna.variants.benchmark_variants import (GROUP_COLUMNS, MEASURED_COLUMNS, PVALUE_COLUMNS,
                                                 join_measured, pick_column, score_column_of,
                                                 scored_rows, whole_table)
@@ -288,13 +290,18 @@ def aligned_scores(scorer: Scorer, table: Path, measured: pd.DataFrame) -> tuple
 
 
 def model_rows(scores: dict, measured: np.ndarray, groups: dict, blocks=None, causal=None,
-               costs=None, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """models.tsv: one row per model x group (`groups`: name -> row mask)."""
+               costs=None, expected: pd.DataFrame | None = None, n_boot: int = 1000,
+               seed: int = 0) -> pd.DataFrame:
+    """models.tsv: one row per model x group (`groups`: name -> row mask). `expected`: the
+    `expected` (+ `kind`) columns of the measured table for the direction check of the bundled
+    example (`regdna.variants.benchmark.direction_check`)."""
     rows = []
     for name, values in scores.items():
         for group, mask in groups.items():
             row = {"model": name, "dataset": group,
                    **correlations_with_ci(values[mask], measured[mask], n_boot=n_boot, seed=seed)}
+            if expected is not None:
+                row.update(direction_check(expected[mask].assign(_score=values[mask]), "_score"))
             if blocks is not None:
                 ld = ld_block_topk(values[mask], blocks[mask], causal[mask])
                 row.update({k: ld[k] for k in ("n_blocks", "top1", "top2", "top3", "random_top1")})
@@ -345,7 +352,8 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
     ----------
     variants : VCF or table of variants (as `regdna vep` reads them).
     measured : table with an id (or chrom/pos/ref/alt) and a measured effect column; optional
-        p-value, dataset / cell-line, `block` + `is_causal` columns (`regdna benchmark-variants`).
+        p-value, dataset / cell-line, `block` + `is_causal` columns (`regdna benchmark-variants`);
+        or `expected` (up/down/none, + `kind`) alone, as the bundled example's variants.tsv.
     out : output directory (see the module doc); an earlier output of this verb is updated,
         its `scores/` kept for reuse; anything else is refused unless `overwrite`.
     scorers : "NAME=SPEC" strings: a run dir, `<family>:<path>` or `hf:<dir or hub id>`.
@@ -372,9 +380,9 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
     path = _prepare_out(out, inputs, overwrite)
     meas_frame = whole_table(measured)
     meas_col = pick_column(meas_frame, measured_column, MEASURED_COLUMNS, "measured effect", measured)
-    if meas_col is None:
+    if meas_col is None and "expected" not in meas_frame:
         raise RegdnaError(f"{measured}: no measured effect column ({', '.join(MEASURED_COLUMNS[:4])}"
-                          "...); pass --measured-column.")
+                          "...) and no `expected` column (up/down/none); pass --measured-column.")
     p_col = pick_column(meas_frame, pvalue_column, PVALUE_COLUMNS, "p-value", measured)
     group_col = pick_column(meas_frame, group_column, GROUP_COLUMNS, "dataset", measured)
     meas_frame = meas_frame.assign(_row=np.arange(len(meas_frame)))
@@ -388,7 +396,10 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
     for scorer in models:
         values[scorer.name], columns[scorer.name] = aligned_scores(scorer, tables[scorer.name],
                                                                    meas_frame)
-    y = pd.to_numeric(meas_frame[meas_col], errors="coerce").to_numpy(np.float64)
+    y = pd.to_numeric(meas_frame[meas_col], errors="coerce").to_numpy(np.float64) \
+        if meas_col is not None else np.full(len(meas_frame), np.nan)   # direction check only
+    expected = meas_frame[[c for c in ("expected", "kind") if c in meas_frame]] \
+        if "expected" in meas_frame else None
     groups = {"all": np.ones(len(y), dtype=bool)}
     if group_col is not None:
         labels = meas_frame[group_col].astype(str).to_numpy()
@@ -398,7 +409,7 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
         blocks = meas_frame["block"].to_numpy()
         causal = meas_frame["is_causal"].astype(str).str.lower().isin(["1", "true", "yes"]).to_numpy()
 
-    table = model_rows(values, y, groups, blocks, causal, costs, n_boot=n_boot, seed=seed)
+    table = model_rows(values, y, groups, blocks, causal, costs, expected, n_boot=n_boot, seed=seed)
     pairs = pair_rows(values, y, groups, n_boot=n_boot, seed=seed)
     metrics = {"models": [s.name for s in models], "score_columns": columns, "cost": costs,
                "cost_note": COST_NOTE, "n_measured": len(meas_frame), "measured_column": meas_col,

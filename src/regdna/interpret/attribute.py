@@ -94,6 +94,9 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
     inputs = [run, fasta, data, motifs]
     check_out_dir(out, VERB, inputs, overwrite)
     predictor = load_scored_predictor(run, scalar, device=device)
+    if ensemble and not predictor.is_ensemble:
+        raise RegdnaError(f"--ensemble: run {run} holds one model, not an ensemble; drop "
+                          f"--ensemble, or train one with `regdna train --ensemble K`.")
     check_method(predictor, method)
     table = load_records(fasta, data, split, n, label)
     check_length(predictor, table)
@@ -103,14 +106,11 @@ def run_attribute(run: str | Path, out: str | Path, method: str = "integrated_gr
     sites = load_sites(motifs) if motifs else None
     seqs = list(table.sequence)
     index = predictor.output_index(output)
-    if ensemble and not predictor.is_ensemble:
-        raise RegdnaError(f"--ensemble: run {run} holds one model, not an ensemble; drop "
-                          f"--ensemble, or train one with `regdna train --ensemble K`.")
     averaged = predictor.is_ensemble and ensemble is not False
     kwargs = dict(output=index, batch_size=batch_size, n_references=n_references,
                   n_steps=n_steps, seed=seed)
     boxes = site_boxes(table, sites) if sites is not None else [[] for _ in seqs]
-    mask = site_mask(boxes, len(seqs[0]) if seqs else 0) if sites is not None else None
+    mask = site_mask(boxes, max(map(len, seqs), default=0)) if sites is not None else None
     if averaged:
         maps = ensemble_attributions(predictor, seqs, method, site_rows=mask, **kwargs)
         hyp, attr = maps["hypothetical"], maps["attributions"]
@@ -164,7 +164,8 @@ def _maps(predictor, seqs: Sequence[str], method: str, **kwargs):
 
 def agreement_scores(attr: np.ndarray, method: str) -> np.ndarray:
     """The values whose correlation is the members' agreement, (n, B): the full map (B = 4L)
-    for saliency (a score at every base), else each position's observed-base score (B = L)."""
+    for saliency (a score at every base), else each position's observed-base score (B = L;
+    a token model's base scores as they are)."""
     if attr.ndim == 2:
         return attr
     return attr.reshape(len(attr), -1) if method == "saliency" else attr.sum(-1)
@@ -193,7 +194,7 @@ def ensemble_attributions(predictor, seqs: Sequence[str], method: str, batch_siz
 
     Parameters
     ----------
-    predictor : a Predictor of an `regdna.models.ensemble.Ensemble`.
+    predictor : the Predictor of a `regdna.models.ensemble.Ensemble` (an ensemble run's).
     seqs, method, batch_size, seed, **kwargs : as `regdna.interpret.attributions.attribute`
         (output, n_references, n_steps).
     site_rows : optional (N, L) bool site mask (`regdna.interpret.sites.site_mask`): each
@@ -238,8 +239,8 @@ def ensemble_attributions(predictor, seqs: Sequence[str], method: str, batch_siz
             "hypothetical": (np.concatenate(hyp_parts) if hyp_parts else empty)
             if one_hot_model else None,
             "agreement": np.concatenate(agreement) if agreement else np.zeros(0),
-            "agreement_map": "full map (L x 4)" if method == "saliency" and one_hot_model
-            else "observed-base scores (L)",
+            "agreement_map": ("full map (L x 4)" if method == "saliency" else
+                              "observed-base scores (L)") if one_hot_model else "base scores (L)",
             "member_site_scores": [np.concatenate(s) for s in site_scores]
             if site_scores is not None and len(seqs) else None}
 

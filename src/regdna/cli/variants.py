@@ -242,7 +242,8 @@ def benchmark_models_cmd(
     n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples of the 95% "
                                "intervals and of the paired Spearman test."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
-    batch_size: int = typer.Option(256, "--batch-size", help="Windows per forward pass."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Windows per forward pass "
+                                             "(default: as vep, per scorer)."),
     chunk_size: int = typer.Option(4096, "--chunk-size", help="Variants per chunk / part file."),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,

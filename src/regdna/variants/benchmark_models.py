@@ -162,7 +162,7 @@ def _vep_kwargs(scorer: Scorer, variants, genome, out: Path, length, device, bat
 
 
 def score_scorer(scorer: Scorer, scores_dir: Path, variants, genome=None, *, length=None,
-                 device=None, batch_size: int = 256, chunk_size: int = 4096,
+                 device=None, batch_size: int | None = None, chunk_size: int = 4096,
                  overwrite: bool = False, notice=print) -> tuple[Path, dict]:
     """Score `variants` with one scorer into `scores_dir/<name>.tsv` (reused when unchanged);
     return (score table, cost)."""
@@ -342,7 +342,7 @@ def _pair_matrices(pairs: pd.DataFrame, models: list[str]) -> tuple[np.ndarray, 
 
 def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), score_columns=(),
                          genome=None, length: int | None = None, device: str | None = None,
-                         batch_size: int = 256, chunk_size: int = 4096,
+                         batch_size: int | None = None, chunk_size: int = 4096,
                          measured_column: str | None = None, pvalue_column: str | None = None,
                          group_column: str | None = None, n_boot: int = 1000, seed: int = 0,
                          overwrite: bool = False, notice=print) -> dict:

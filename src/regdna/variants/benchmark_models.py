@@ -97,7 +97,7 @@ class Scorer:
 
 
 def parse_named(items, what: str) -> list[tuple[str, str]]:
-    """`NAME=VALUE` strings -> [(name, value)]; names are file-safe and unique."""
+    """`NAME=VALUE` strings -> [(name, value)]; a name names a file, so it is checked to be safe."""
     pairs = []
     for item in items or ():
         name, sep, value = str(item).partition("=")

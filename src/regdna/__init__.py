@@ -32,6 +32,7 @@ _LAZY = {
     "run_vep": "regdna.variants.vep",
     "run_ism": "regdna.variants.ism",
     "run_benchmark_variants": "regdna.variants.benchmark_variants",
+    "run_benchmark_models": "regdna.variants.benchmark_models",
     "run_attribute": "regdna.interpret.attribute",
     "run_faithfulness": "regdna.interpret.faithfulness",
     "run_motifs": "regdna.interpret.motifs",

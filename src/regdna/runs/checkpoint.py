@@ -1,29 +1,20 @@
 """Checkpoints of a run dir: written atomically, read back safely.
 
 `checkpoints/best.ckpt` and `checkpoints/last.ckpt` are Lightning checkpoints. They are written
-to a temporary file and renamed into place (a kill mid-write leaves the previous file intact),
-and read with `torch.load(weights_only=True)` (no pickled code runs); `load_state_dict` gives the
-model weights that `regdna.runs.predictor.load_predictor` loads into the rebuilt model.
+to a temporary file and renamed into place (a kill mid-write leaves the previous file intact;
+`regdna.train.callbacks.AtomicCheckpointIO`), and read with `torch.load(weights_only=True)` (no
+pickled code runs); `load_state_dict` gives the model weights that
+`regdna.runs.predictor.load_predictor` loads into the rebuilt model. Lightning is not imported
+here: loading a model for prediction does not need it.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import torch
-from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from regdna.errors import RegdnaError
 from regdna.runs.layout import checkpoint_file, checkpoints_dir
-from regdna.utils.atomic import atomic_path
-
-
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """torch.save to a temporary file in the same directory, then os.replace onto the target."""
-
-    def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
-        with atomic_path(path) as tmp:
-            torch.save(checkpoint, tmp)
 
 
 def checkpoint_path(run_dir: str | Path, checkpoint: str = "best") -> Path:

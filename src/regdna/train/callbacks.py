@@ -28,7 +28,19 @@ import lightning as L
 import numpy as np
 import torch
 
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
 from regdna.runs.layout import write_history, write_lr_schedule, write_resources
+from regdna.utils.atomic import atomic_path
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """torch.save to a temporary file in the same directory, then os.replace onto the target
+    (a kill mid-write leaves the previous checkpoint intact)."""
+
+    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        with atomic_path(path) as tmp:
+            torch.save(checkpoint, tmp)
 
 
 class MetricsCSV(L.Callback):

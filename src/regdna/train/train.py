@@ -27,12 +27,12 @@ from regdna.evaluate.evaluate import predict_split
 from regdna.evaluate.threshold import best_f1_threshold
 from regdna.models.registry import build_model
 from regdna.runs import layout, load_predictor
-from regdna.runs.checkpoint import AtomicCheckpointIO, read_checkpoint
+from regdna.runs.checkpoint import read_checkpoint
 from regdna.runs.config import DatasetRef, RunConfig, default_loss, load_config, read_run_config, \
     resolve_defaults, \
     save_config
-from regdna.train.callbacks import (EpochLog, GracefulStop, Interrupted, MetricsCSV,
-                                    ResourceMonitor, quiet_lightning)
+from regdna.train.callbacks import (AtomicCheckpointIO, EpochLog, GracefulStop, Interrupted,
+                                    MetricsCSV, ResourceMonitor, quiet_lightning)
 from regdna.train.losses import PROFILE_LOSSES
 from regdna.train.module import RegdnaModule
 from regdna.utils.fingerprint import differences, file_identity, fingerprint, read_fingerprint, \

@@ -88,11 +88,17 @@ def _marker_text(verb: str, entries: list[str]) -> str:
     return json.dumps({"verb": verb, "regdna": __version__, "entries": sorted(entries)}, indent=2) + "\n"
 
 
+def write_marker(path: str | os.PathLike, verb: str, entries: Iterable[str]) -> None:
+    """Write the marker of a directory `verb` owns, listing the entries it wrote (a verb that
+    builds its output in place, keeping parts of an earlier run, calls it itself)."""
+    (Path(path) / MARKER).write_text(_marker_text(verb, list(entries)))
+
+
 def mark_dir(path: str | os.PathLike, verb: str) -> None:
     """Mark `path` as a directory that `verb` owns and that later verbs update in place (a run
     dir: `evaluate` adds files to what `train` wrote). Its marker lists no entries: whoever
     checks such a directory goes by the marker's verb (`read_marker`), not by its file list."""
-    (Path(path) / MARKER).write_text(_marker_text(verb, []))
+    write_marker(path, verb, [])
 
 
 def _contains_cwd(path: Path) -> bool:
@@ -113,7 +119,7 @@ def output_dir(out: str | os.PathLike, verb: str, inputs: Iterable = (), overwri
         return
     with atomic_dir(path) as tmp:
         yield tmp
-        (tmp / MARKER).write_text(_marker_text(verb, [e.name for e in tmp.iterdir()]))
+        write_marker(tmp, verb, [e.name for e in tmp.iterdir()])
 
 
 def empty_dir(path: Path, keep: Path | None = None) -> None:
@@ -138,7 +144,7 @@ def _swap_contents(path: Path, verb: str):
     for name in names:
         os.replace(staged / name, path / name)
     staged.rmdir()
-    (path / MARKER).write_text(_marker_text(verb, names))
+    write_marker(path, verb, names)
 
 
 # -- single files ---------------------------------------------------------------------------------

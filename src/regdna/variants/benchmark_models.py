@@ -52,7 +52,7 @@ from regdna.errors import RegdnaError
 from regdna.plot import variants as plots
 from regdna.utils.fingerprint import differences, file_identity, fingerprint
 from regdna.utils.jsonio import write_json
-from regdna.utils.output import MARKER, _marker_text, check_out_dir, empty_dir, read_marker
+from regdna.utils.output import check_out_dir, empty_dir, read_marker, write_marker
 from regdna.variants.benchmark import (correlations_with_ci, direction_check, ld_block_topk,
                                        paired_bootstrap, steiger_test, stratify_by_pvalue)
 from regdna.variants.benchmark_variants import (GROUP_COLUMNS, MEASURED_COLUMNS, PVALUE_COLUMNS,
@@ -256,7 +256,7 @@ def _prepare_out(out, inputs, overwrite: bool) -> Path:
         empty_dir(path, keep=path / SCORES if ours else None)
     (path / SCORES).mkdir(parents=True, exist_ok=True)
     old = (read_marker(path) or {}).get("entries", [])
-    (path / MARKER).write_text(_marker_text(VERB, sorted({*old, SCORES, STAGING})))
+    write_marker(path, VERB, sorted({*old, SCORES, STAGING}))
     return path
 
 
@@ -273,7 +273,7 @@ def _publish(path: Path, staged: Path) -> None:
             shutil.rmtree(target)
         elif target.exists():
             target.unlink()
-    (path / MARKER).write_text(_marker_text(VERB, [SCORES, *names]))
+    write_marker(path, VERB, [SCORES, *names])
 
 
 # -- statistics --------------------------------------------------------------------------------

@@ -98,8 +98,8 @@ class Mahalanobis:
 
 
 def kmer_counts(seqs: list[str], k: int = 4) -> np.ndarray:
-    """(N, 4**k) counts of the overlapping k-mers of each sequence (lexicographic A < C < G < T
-    order, as `regdna.encode.tokenizers`, upper case); k-mers with N are skipped."""
+    """(N, 4**k) counts of the overlapping k-mers of each upper-case sequence (lexicographic
+    A < C < G < T order, as `regdna.encode.tokenizers`); k-mers with N are skipped."""
     tokenizer = KmerTokenizer(kind="kmer-overlap", k=k)
     out = np.zeros((len(seqs), 4 ** k))
     for i, seq in enumerate(seqs):
@@ -135,6 +135,7 @@ class MarkovLR:
 
     @classmethod
     def fit(cls, train_seqs: list[str], order: int = 4, pseudocount: float = 1.0) -> "MarkovLR":
+        """Count the (order+1)-mers and dinucleotides of the training sequences (one pass each)."""
         if order < 1:
             raise RegdnaError(f"Markov order {order} is below 1; use e.g. 4.")
         seqs = [s.upper() for s in train_seqs]
@@ -146,6 +147,7 @@ class MarkovLR:
         return cls(log_high - log_pairs[(ids // 4) % 4, ids % 4], order)
 
     def score(self, seqs: list[str]) -> np.ndarray:
+        """llr (N,) in nats per base (lower-case bases count as upper case)."""
         counts = kmer_counts([s.upper() for s in seqs], self.order + 1)
         totals = counts.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -79,13 +79,17 @@ def test_identical_members_agree_exactly_and_average_to_the_member_map(toy_predi
                                      else "observed-base scores (L)")
 
 
-def test_saliency_of_the_mean_model_is_the_mean_of_member_saliency(toy_ensemble, planted):
-    """Linearity: the gradient of the members' mean logit is the mean of their gradients."""
+@pytest.mark.parametrize("method", ["saliency", "integrated_gradients", "deeplift_shap", "ism"])
+def test_the_mean_model_map_is_the_mean_of_member_maps(toy_ensemble, planted, method):
+    """Linearity: the ensemble's logit is the members' mean, so the gradient of the mean is the
+    mean of the gradients (and likewise for path integrals, DeepLIFT's per-neuron rescale rule
+    and mutation deltas with the same references)."""
     seqs, _ = planted
-    averaged = ensemble_attributions(toy_ensemble, seqs, "saliency", batch_size=7)
-    mean_model = attribute(toy_ensemble, seqs, "saliency")
+    options = dict(n_references=2, n_steps=4, batch_size=7)
+    averaged = ensemble_attributions(toy_ensemble, seqs, method, **options)
+    mean_model = attribute(toy_ensemble, seqs, method, hypothetical=True, **options)
     assert np.abs(mean_model).max() > 1e-2          # not a trivially zero map
-    np.testing.assert_allclose(averaged["attributions"], mean_model, atol=1e-5)
+    np.testing.assert_allclose(averaged["hypothetical"], mean_model, atol=1e-5)
 
 
 def test_ensemble_map_finds_planted_sites_at_least_as_well_as_its_members(toy_ensemble,

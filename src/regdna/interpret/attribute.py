@@ -17,10 +17,14 @@ is the mean pairwise Pearson correlation of the members' maps per sequence (`agr
 its mean in `summary.json`), over the observed-base scores (L values: each position's
 contribution summed over the 4 bases) of the contribution methods and token models, and over
 the full L x 4 map for `saliency`. `ensemble=False` attributes the ensemble's mean model once
-instead: for the methods linear in the model's output (saliency, grad_x_input, integrated
-gradients with the same references, ism on the logit scale of a binary / regression output)
-the two agree up to rounding, since the gradient of the mean is the mean of the gradients; for
-DeepLIFT, multiclass ism and profile runs (log of summed coverage) they differ.
+instead (same cost: every forward runs every member). The ensemble's logit is the members' mean,
+so every method here that is linear in the explained output gives the same map both ways, up to
+rounding: saliency and grad_x_input (the gradient of the mean is the mean of the gradients),
+integrated gradients and DeepLIFT with the same references (the rescale rule acts on each
+member's own neurons; measured on a 5-member basset: 1e-7), and ism on the logit scale. They
+differ where the explained number is not linear in the members' outputs: multiclass ism (the
+log-softmax of the mean logits) and profile runs (log of the summed mean coverage). What only
+the members' maps give is their agreement.
 """
 from __future__ import annotations
 

@@ -53,7 +53,8 @@ def vep_cmd(
                                         "run n of these (any machines, same --out on a shared disk): the "
                                         "last to finish merges. Under torchrun the rank is used."),
     zero_shot: bool = typer.Option(False, "--zero-shot", help="Zero-shot scores with a pretrained language "
-                                   "model (--model): embedding cosine distance and masked-LM LLR."),
+                                   "model (--model): embedding cosine distance and the masked-LM (mlm_llr) or causal-LM "
+                                   "(clm_llr) log-likelihood ratio."),
     model: Optional[str] = model_option("hf:<hub id or local dir> for --zero-shot."),
     length: Optional[int] = typer.Option(None, "--length", help="Window length in bp (default: the run's "
                                          "input length; needed with --zero-shot)."),
@@ -245,6 +246,11 @@ def benchmark_models_cmd(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Windows per forward pass "
                                              "(default: as vep, per scorer)."),
     chunk_size: int = typer.Option(4096, "--chunk-size", help="Variants per chunk / part file."),
+    target: List[str] = typer.Option([], "--target", help="NAME=OUTPUTS: the model outputs of "
+                                     "published model NAME that are scored (names, parts of "
+                                     "names or indices, as vep --target; default all)."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Let hf: scorers "
+                                           "run their hub code (e.g. HyenaDNA)."),
     device: Optional[str] = DEVICE,
     overwrite: bool = OVERWRITE,
 ):
@@ -257,6 +263,7 @@ def benchmark_models_cmd(
                                    device=device, batch_size=batch_size, chunk_size=chunk_size,
                                    measured_column=measured_column, pvalue_column=pvalue_column,
                                    group_column=group_column, n_boot=n_boot, seed=seed,
+                                   targets=target, trust_remote_code=trust_remote_code,
                                    overwrite=overwrite, notice=typer.echo)
     typer.echo(f"benchmark of {len(metrics['models'])} models on {metrics['n_measured']} measured "
                f"variants -> {out}")

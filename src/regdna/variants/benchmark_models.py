@@ -80,6 +80,7 @@ class Scorer:
     spec: str | None = None
     table: Path | None = None
     column: str | None = None
+    targets: str | None = None          # published models: the outputs scored (vep --target)
 
     @property
     def zero_shot(self) -> bool:
@@ -110,8 +111,9 @@ def parse_named(items, what: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def scorers_from(scorer_specs=(), score_tables=(), score_columns=()) -> list[Scorer]:
-    """The scorers of `--scorer NAME=SPEC`, `--scores NAME=FILE` and `--score NAME=COLUMN`."""
+def scorers_from(scorer_specs=(), score_tables=(), score_columns=(), targets=()) -> list[Scorer]:
+    """The scorers of `--scorer NAME=SPEC`, `--scores NAME=FILE`, `--score NAME=COLUMN` and
+    `--target NAME=OUTPUTS`."""
     scorers = [Scorer(n, spec=v) for n, v in parse_named(scorer_specs, "--scorer")]
     for name, value in parse_named(score_tables, "--scores"):
         if not Path(value).is_file():
@@ -130,6 +132,11 @@ def scorers_from(scorer_specs=(), score_tables=(), score_columns=()) -> list[Sco
             raise RegdnaError(f"--score {name}={column}: no model named '{name}' "
                               f"(models: {', '.join(names)}).")
         by_name[name].column = column
+    for name, outputs in parse_named(targets, "--target"):
+        if name not in by_name or by_name[name].spec is None or by_name[name].zero_shot:
+            raise RegdnaError(f"--target {name}={outputs}: no published model (--scorer "
+                              f"{name}=<family>:<path>) named '{name}'.")
+        by_name[name].targets = outputs
     for scorer in scorers:
         spec = scorer.spec
         if spec and not scorer.zero_shot and ":" not in spec and not Path(spec).is_dir():
@@ -140,30 +147,34 @@ def scorers_from(scorer_specs=(), score_tables=(), score_columns=()) -> list[Sco
 
 # -- scoring -----------------------------------------------------------------------------------
 def _identity(scorer: Scorer) -> dict:
-    """What decides a scorer's numbers besides the variants: its model files and spec."""
-    if not scorer.zero_shot and scorer.spec and Path(scorer.spec).is_dir():
-        from regdna.variants.parts import identity_of_run
+    """What decides a scorer's numbers besides the variants: vep's identity of its model (run
+    dir, published weights, language model) and the outputs it scores."""
+    from regdna.variants.vep import model_identity
 
-        return {"run": identity_of_run(scorer.spec, "best")}
-    local = scorer.local_path()
-    return {"spec": scorer.spec, "files": file_identity(local) if local is not None else None}
+    if scorer.zero_shot:
+        return model_identity(None, scorer.spec)
+    return {**model_identity(scorer.spec, None), "targets": scorer.targets}
 
 
 def _vep_kwargs(scorer: Scorer, variants, genome, out: Path, length, device, batch_size,
-                chunk_size, overwrite) -> dict:
+                chunk_size, overwrite, trust_remote_code: bool = False) -> dict:
     kwargs = {"variants": str(variants), "out": str(out), "genome": str(genome) if genome else None,
               "device": device, "batch_size": batch_size, "chunk_size": chunk_size,
               "overwrite": overwrite}
     if scorer.zero_shot:
-        kwargs.update(zero_shot=True, model=scorer.spec, length=length)
+        kwargs.update(zero_shot=True, model=scorer.spec, length=length,
+                      trust_remote_code=trust_remote_code)
     else:
         kwargs["run"] = scorer.spec
+        if scorer.targets is not None:
+            kwargs["targets"] = scorer.targets
     return kwargs
 
 
 def score_scorer(scorer: Scorer, scores_dir: Path, variants, genome=None, *, length=None,
                  device=None, batch_size: int | None = None, chunk_size: int = 4096,
-                 overwrite: bool = False, notice=print) -> tuple[Path, dict]:
+                 overwrite: bool = False, trust_remote_code: bool = False,
+                 notice=print) -> tuple[Path, dict]:
     """Score `variants` with one scorer into `scores_dir/<name>.tsv` (reused when unchanged);
     return (score table, cost)."""
     if scorer.table is not None:
@@ -181,7 +192,7 @@ def score_scorer(scorer: Scorer, scores_dir: Path, variants, genome=None, *, len
         notice(f"{scorer.name}: scores of an earlier run reused ({out})")
         return out, stored["cost"]
     kwargs = _vep_kwargs(scorer, variants, genome, out, length, device, batch_size, chunk_size,
-                         overwrite)
+                         overwrite, trust_remote_code)
     cost = measured_child(kwargs, f"--scorer {scorer.name}={scorer.spec}")
     write_json(record, {"fingerprint": current, "scores": file_identity(out), "cost": cost})
     return out, cost
@@ -345,7 +356,8 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
                          batch_size: int | None = None, chunk_size: int = 4096,
                          measured_column: str | None = None, pvalue_column: str | None = None,
                          group_column: str | None = None, n_boot: int = 1000, seed: int = 0,
-                         overwrite: bool = False, notice=print) -> dict:
+                         targets=(), trust_remote_code: bool = False, overwrite: bool = False,
+                         notice=print) -> dict:
     """Score one variant set with many models and benchmark them against measured effects.
 
     Parameters
@@ -367,6 +379,9 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
     measured_column, pvalue_column, group_column : columns of `measured` (default: found by name).
     n_boot : bootstrap resamples of the intervals and of the paired test.
     seed : seed of the resampling.
+    targets : "NAME=OUTPUTS" strings: the outputs of published model NAME that are scored (as
+        `vep --target`; default: all of them, each a column of the score table).
+    trust_remote_code : let `hf:` scorers run their hub code (HyenaDNA).
 
     Returns
     -------
@@ -375,7 +390,7 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
         measured_column, group_column, models_table (records of models.tsv), pairs, and
         pvalue_strata when a p-value column exists.
     """
-    models = scorers_from(scorers, scores, score_columns)
+    models = scorers_from(scorers, scores, score_columns, targets)
     inputs = [variants, measured, genome, *(s.local_path() for s in models)]
     path = _prepare_out(out, inputs, overwrite)
     meas_frame = whole_table(measured)
@@ -391,7 +406,8 @@ def run_benchmark_models(variants, measured, out, *, scorers=(), scores=(), scor
     for scorer in models:
         tables[scorer.name], costs[scorer.name] = score_scorer(
             scorer, path / SCORES, variants, genome, length=length, device=device,
-            batch_size=batch_size, chunk_size=chunk_size, overwrite=overwrite, notice=notice)
+            batch_size=batch_size, chunk_size=chunk_size, overwrite=overwrite,
+            trust_remote_code=trust_remote_code, notice=notice)
     values, columns = {}, {}
     for scorer in models:
         values[scorer.name], columns[scorer.name] = aligned_scores(scorer, tables[scorer.name],

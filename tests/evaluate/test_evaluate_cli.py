@@ -51,7 +51,7 @@ def test_predict_streams_fasta_and_table(basset_run, dataset_dir, tmp_path):
             "--chunk-size", "7"])
     preds = pd.read_csv(out, sep="\t")
     assert list(preds.columns) == ["id", "label", "label_call", "ood_embedding", "ood_stats",
-                                   "ood_flag"] and len(preds) == 25
+                                   "ood_score", "ood_flag"] and len(preds) == 25
     assert preds["id"].tolist() == frame["id"].tolist()
     expected = load_predictor(basset_run, device="cpu").predict(frame["sequence"].tolist())[:, 0]
     assert np.allclose(preds["label"], expected, atol=1e-5)

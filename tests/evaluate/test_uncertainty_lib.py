@@ -280,9 +280,10 @@ def test_stats_ood_separates_gc_shifted_and_n_rich_sequences():
     assert separation(_windows(rng, 300, 0.62)) >= 0.9           # measured 0.994
     assert separation(_windows(rng, 300, 0.22)) >= 0.9           # measured 0.994
     assert separation(_windows(rng, 300, 0.42, n_frac=0.05)) >= 0.9   # measured 0.998
-    # dinucleotide shuffles keep length, GC, N and dinucleotides: near chance (measured 0.53)
+    # every training window carries the AP-1 site, a 10-mer a shuffle breaks: the Markov
+    # likelihood ratio sees it (measured 0.990)
     shuffled = [dinucleotide_shuffle(s, rng) for s in test]
-    assert separation(shuffled) < 0.75
+    assert separation(shuffled) >= 0.9
 
     train_scores = model.score(train)
     assert ood_flags(in_scores, train_scores).mean() < 0.05      # measured 0.003

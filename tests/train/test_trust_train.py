@@ -244,7 +244,7 @@ def test_predict_writes_class_names_and_follows_the_output_policy(run, data, tmp
     assert cli(["predict", "--run", run, "--fasta", fasta, "--out", out]) == 0
     preds = pd.read_csv(out, sep="\t")
     assert list(preds.columns) == ["id", "label", "label_call", "call", "ood_embedding", "ood_stats",
-                                   "ood_flag"]
+                                   "ood_score", "ood_flag"]
     assert (preds["call"] == preds["label_call"].map({0: "closed", 1: "open"})).all()
     # an unchanged earlier predict output is replaced; a directory or a foreign file is refused
     assert cli(["predict", "--run", run, "--fasta", fasta, "--out", out]) == 0

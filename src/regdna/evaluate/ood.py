@@ -180,17 +180,21 @@ class StatsOOD:
     - k-mer spectrum: the squared `Mahalanobis` distance of the frequencies from training (one
       mean, Ledoit-Wolf-shrunk covariance) divided by the number of k-mers 4**k.
     Averaging rather than one distance over all 4 + 4**k statistics keeps the noise of the many
-    k-mer frequencies from drowning a shift of GC or N content. `parts` gives the five terms."""
+    k-mer frequencies from drowning a shift of GC or N content. `parts` gives the five terms.
+    A model saved before the Markov term existed (`markov` None, three centres) scores with the
+    other four terms, as it did when its thresholds were chosen."""
 
-    def __init__(self, k: int, center, scale, kmers: Mahalanobis, markov: MarkovLR):
+    def __init__(self, k: int, center, scale, kmers: Mahalanobis, markov: MarkovLR | None):
         self.k = int(k)
         self.center = np.asarray(center, dtype=np.float64)     # (4,) length, GC, N, markov
         self.scale = np.asarray(scale, dtype=np.float64)
         self.kmers = kmers
         self.markov = markov
-        if self.center.shape != (len(SCALARS),) or self.scale.shape != (len(SCALARS),):
-            raise RegdnaError(f"a sequence-statistics OOD model needs {len(SCALARS)} centres and "
-                              f"scales ({', '.join(SCALARS)}), got {self.center.shape}; refit it.")
+        self.scalars = SCALARS if markov is not None else SCALARS[:3]
+        if self.center.shape != (len(self.scalars),) or self.scale.shape != (len(self.scalars),):
+            raise RegdnaError(f"a sequence-statistics OOD model needs {len(self.scalars)} centres "
+                              f"and scales ({', '.join(self.scalars)}), got {self.center.shape}; "
+                              f"refit it.")
 
     @classmethod
     def fit(cls, train_seqs: list[str], k: int = 4, order: int = MARKOV_ORDER) -> "StatsOOD":
@@ -209,10 +213,11 @@ class StatsOOD:
     def parts(self, seqs: list[str]) -> dict[str, np.ndarray]:
         """{"length", "gc", "n", "markov", "kmers"}: the five terms (N,) of `score`."""
         stats = sequence_stats(seqs, self.k)
-        scalars = np.column_stack([stats[:, :3], self.markov.score(seqs)])
+        scalars = stats[:, :3] if self.markov is None else \
+            np.column_stack([stats[:, :3], self.markov.score(seqs)])
         scalars = np.where(np.isnan(scalars), self.center, scalars)
         z2 = ((scalars - self.center) / self.scale) ** 2
-        out = {name: z2[:, j] for j, name in enumerate(SCALARS)}
+        out = {name: z2[:, j] for j, name in enumerate(self.scalars)}
         out["kmers"] = self.kmers.score(stats[:, 3:]) / 4 ** self.k
         return out
 
@@ -223,17 +228,16 @@ class StatsOOD:
     def to_dict(self) -> dict:
         """Flat {"k", "center", "scale", "kmers_means", "kmers_precision", "kmers_shrinkage",
         "markov_order", "markov_weights"}."""
+        markov = {} if self.markov is None else {"markov_order": self.markov.order,
+                                                 "markov_weights": self.markov.weights}
         return {"k": self.k, "center": self.center, "scale": self.scale,
-                **{f"kmers_{key}": v for key, v in self.kmers.to_dict().items()},
-                "markov_order": self.markov.order, "markov_weights": self.markov.weights}
+                **{f"kmers_{key}": v for key, v in self.kmers.to_dict().items()}, **markov}
 
     @classmethod
     def from_dict(cls, d: dict) -> "StatsOOD":
-        if "markov_weights" not in d:
-            raise RegdnaError("this sequence-statistics OOD model predates the Markov likelihood "
-                              "ratio; refit it.")
         kmers = {key[len("kmers_"):]: v for key, v in d.items() if key.startswith("kmers_")}
-        markov = MarkovLR(d["markov_weights"], int(np.asarray(d["markov_order"])))
+        markov = MarkovLR(d["markov_weights"], int(np.asarray(d["markov_order"]))) \
+            if "markov_weights" in d else None      # saved before the Markov term existed
         return cls(int(np.asarray(d["k"])), d["center"], d["scale"], Mahalanobis.from_dict(kmers),
                    markov)
 

@@ -15,8 +15,9 @@ An ensemble run (`regdna train --ensemble K`) or `mc_dropout=T` adds `<label>_st
 standard deviation over the members (or dropout passes) of each probability (value).
 A run with RUN/ood.npz (`regdna.evaluate.ood_fit`) adds `ood_embedding` (Mahalanobis distance of
 the penultimate embedding from the train split's), `ood_stats` (distance of length, GC, N
-content and 4-mer spectrum) and `ood_flag` (1 when either passes its 0.99-quantile-on-val
-threshold); a run trained before ood.npz existed gets no such columns and one note line.
+content, 4-mer spectrum and an order-4 Markov likelihood ratio), `ood_score` (the larger of
+the two over its 0.99-quantile-on-val threshold) and `ood_flag` (1 when `ood_score` > 1);
+a run trained before ood.npz existed gets no such columns and one note line.
 
 `out` follows the output policy (`regdna.utils.output`): it is written atomically, and an
 existing file is replaced only when it is an unchanged earlier `predict` output or with
@@ -89,7 +90,7 @@ def predict_by_length(predictor, seqs: list[str]) -> tuple[np.ndarray, np.ndarra
 
 
 def ood_by_length(scorer, predictor, seqs: list[str]) -> np.ndarray:
-    """(N, 3) ood_embedding, ood_stats, ood_flag, sequences grouped by length as
+    """(N, len(OOD_COLUMNS)) ood_embedding, ood_stats, ood_score, ood_flag, sequences grouped by length as
     `predict_by_length`."""
     out = np.zeros((len(seqs), len(OOD_COLUMNS)))
     for members in _length_groups(seqs):
@@ -164,7 +165,8 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
         one probability (or value, regression) column per output, and for binary / multilabel
         runs `<label>_call` (0/1 at the validation threshold, 0.5 without one) and `call`
         (the class name, when the dataset named its classes); multiclass: `call`; then
-        `ood_embedding`, `ood_stats`, `ood_flag` when the run has ood.npz (module doc).
+        `ood_embedding`, `ood_stats`, `ood_score`, `ood_flag` when the run has ood.npz (module
+        doc).
     fasta, table : path
         Exactly one: a FASTA, or a CSV / TSV / Parquet with a `sequence` (and `id`) column.
         Sequences of any length are predicted in groups of equal length.

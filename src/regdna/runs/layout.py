@@ -21,7 +21,7 @@ RUN/
                          fitted at the end of training, just before threshold.json
   ood.npz                out-of-distribution reference (`regdna.evaluate.ood_fit`): Mahalanobis
                          model of the train split's penultimate embeddings, sequence-statistics
-                         model, flag thresholds (0.99 quantile on val); written before
+                         model (with an order-4 Markov likelihood ratio), flag thresholds (0.99 quantile on val); written before
                          calibration.json
   resources.json         parameter count, seconds per epoch, peak memory
   metrics_<split>.json   `regdna evaluate` of one split (`metrics_<split>_<dataset>.json` for

@@ -27,7 +27,7 @@ Koo 2024):
   of log p(token | tokens before it).
 
 - out-of-distribution (runs with RUN/ood.npz, `regdna.evaluate.ood_fit`): `ood_embedding`,
-  `ood_stats` and `ood_flag` of the reference window, as `regdna predict` writes them (one extra
+  `ood_stats`, `ood_score` and `ood_flag` of the reference window, as `regdna predict` writes them (one extra
   `Predictor.embed` per chunk; one-hot and token models alike).
 
 - ensembles (`regdna train --ensemble K`) and `--mc-dropout T`: every score is that of the
@@ -112,7 +112,7 @@ def score_chunk(chunk: pd.DataFrame, predictor=None, genome=None, settings: Scor
     language_model : `regdna.models.hf.LanguageModel` or None.
     where : the input's name for error messages.
     ood : a `regdna.evaluate.ood_fit.OODScorer` (the run's ood.npz) or None: adds
-        ood_embedding, ood_stats, ood_flag of the reference windows.
+        ood_embedding, ood_stats, ood_score, ood_flag of the reference windows.
 
     Returns
     -------

@@ -143,6 +143,22 @@ def test_variants_ref_alleles_and_positions(example_dir, files):
             assert distance.min() >= 15
 
 
+def test_measured_effects_follow_the_broken_site(files):
+    """The simulated MPRA: motif-breaking SNVs go down by 0.3 x the log2-odds they remove, neutral
+    ones only by noise (sd 0.4), and the p-value is the two-sided normal one of that noise."""
+    from scipy.stats import norm
+
+    from regdna.data.example import MEASURED_NOISE
+
+    variants = files["variants"]
+    breaking = variants[variants["kind"] == "motif_breaking"]["measured"]
+    neutral = variants[variants["kind"] == "neutral"]["measured"]
+    assert breaking.mean() < -1.0 and (breaking < 0).mean() > 0.9          # drops of 5-10 bits
+    assert abs(neutral.mean()) < 0.15 and 0.3 < neutral.std() < 0.5
+    expected = 2 * norm.sf(variants["measured"].abs() / MEASURED_NOISE)
+    assert ((variants["pvalue"] - expected).abs() <= 1e-3 * expected + 1e-12).all()
+
+
 def test_vcf_agrees_with_the_table(example_dir, files):
     from cyvcf2 import VCF
 

@@ -20,7 +20,11 @@ least half a window, so a window centred on any base of a window never reaches a
 motif. Variants: motif-breaking SNVs at the most informative position of a grammar motif in
 positives with exactly two factors (the window becomes a one-factor decoy: expected "down"),
 and neutral SNVs at least 15 bp from every planted motif that create no new motif match
-(expected "none").
+(expected "none"). Each variant also has a simulated measured effect, as an MPRA would report it
+(`measured`, a log2 fold change, and its two-sided `pvalue`): -MEASURED_SLOPE x the drop in
+log2-odds of the broken site (0 for neutral SNVs) plus Gaussian noise of sd MEASURED_NOISE, from
+a random stream of its own (the other files' bytes do not depend on it), so that
+`benchmark-variants` and `benchmark-models` have correlations to compute.
 
 Difficulty, measured on the default size (seed 0; test = chr8, chr9): basset (filters 0.25,
 global max-pool, exponential first layer, AdamW 3e-3, batch 32) reaches a validation AUROC of
@@ -61,6 +65,8 @@ EDGE_MARGIN = 10        # bp kept free of motifs at each window end (random-shif
 MOTIF_SPACING = 4       # bp between neighbouring planted motifs
 NEUTRAL_DISTANCE = 15   # bp between a neutral SNV and the nearest planted motif
 VARIANT_FRACTION = 0.15  # variants of each kind per positive window
+MEASURED_SLOPE = 0.3     # simulated log2 fold change per bit of log2-odds a variant removes
+MEASURED_NOISE = 0.4     # sd of the simulated measurement noise (log2 fold change)
 
 
 
@@ -150,6 +156,7 @@ def run_example(out: str | Path, seed: int = 0, n_per_class: int = 2000, length:
     variants.sort(key=lambda v: (int(v["chrom"][3:]), v["pos"]))
     for i, var in enumerate(variants, 1):
         var["id"] = f"{'mb' if var['kind'] == 'motif_breaking' else 'nt'}{i:05d}"
+    _measure(np.random.default_rng([seed, 2]), variants)
 
     with output_dir(out, "example", overwrite=overwrite) as tmp:
         _write_genome(tmp, chroms)
@@ -311,7 +318,10 @@ def _motif_breaking(rng, windows, motifs, n: int, length: int) -> list[dict]:
         ref, alt = (ref_motif_strand, alt_motif_strand) if site.strand == "+" else \
             (3 - ref_motif_strand, 3 - alt_motif_strand)
         assert window.codes[rel] == ref
-        variants.append(_variant(window, rel, ref, alt, "motif_breaking", "down", motif.name))
+        weights = motif.log_odds()
+        drop = float(weights[column, ref_motif_strand] - weights[column, alt_motif_strand])
+        variants.append(_variant(window, rel, ref, alt, "motif_breaking", "down", motif.name,
+                                 drop))
     return variants
 
 
@@ -367,10 +377,22 @@ def _best_score_covering(codes: np.ndarray, pos: int, weights: np.ndarray) -> fl
 
 
 def _variant(window: _Window, rel: int, ref: int, alt: int, kind: str, expected: str,
-             motif: str) -> dict:
+             motif: str, drop: float = 0.0) -> dict:
+    """`drop`: the log2-odds the SNV removes from the planted site it breaks (0: none)."""
     return {"chrom": window.chrom, "pos": window.start + rel + 1, "ref": "ACGT"[ref],
             "alt": "ACGT"[alt], "kind": kind, "expected": expected, "motif": motif,
-            "seq_id": window.seq_id}
+            "seq_id": window.seq_id, "drop": drop}
+
+
+def _measure(rng, variants: list[dict]) -> None:
+    """The simulated measurement of each variant (module doc): `measured` (log2 fold change)
+    and its two-sided normal `pvalue` against no effect."""
+    from scipy.stats import norm
+
+    noise = rng.normal(0.0, MEASURED_NOISE, size=len(variants))
+    for var, eps in zip(variants, noise):
+        var["measured"] = round(-MEASURED_SLOPE * var["drop"] + float(eps), 4)
+        var["pvalue"] = float(f"{2 * norm.sf(abs(var['measured']) / MEASURED_NOISE):.4g}")
 
 
 # --- files (the formats are written by regdna.io) ---------------------------------------------
@@ -396,7 +418,8 @@ def _write_windows(tmp: Path, windows: list[_Window], length: int) -> None:
 
 MOTIF_COLUMNS = ["seq_id", "chrom", "start", "end", "rel_start", "rel_end", "motif", "matrix_id",
                  "strand", "role", "site"]
-VARIANT_COLUMNS = ["id", "chrom", "pos", "ref", "alt", "kind", "expected", "motif", "seq_id"]
+VARIANT_COLUMNS = ["id", "chrom", "pos", "ref", "alt", "kind", "expected", "motif", "seq_id",
+                   "measured", "pvalue"]
 VCF_INFO = [("KIND", "1", "String", "motif_breaking or neutral"),
             ("EXPECTED", "1", "String", "Expected effect on the positive-class score: down or none"),
             ("MOTIF", "1", "String", "JASPAR factor whose planted site the variant breaks"),
@@ -469,6 +492,10 @@ Files
                              base of that matrix column; expected = down) and {len(variants) - n_mb}
                              neutral SNVs (>= {NEUTRAL_DISTANCE} bp from every planted motif, creating
                              no motif-like site; expected = none). POS is 1-based.
+                             variants.tsv also has a simulated MPRA measurement: measured =
+                             -{MEASURED_SLOPE:g} x the log2-odds the SNV removes from its site (0 for
+                             neutral SNVs) + N(0, {MEASURED_NOISE:g}) noise (log2 fold change), and
+                             its two-sided pvalue.
 
 Typical use
   regdna prepare --fasta pos.fa:1 --fasta neg.fa:0 --split chrom \\

@@ -263,3 +263,56 @@ def test_the_examples_truth_gives_the_direction_check_per_model(tmp_path):
     assert rows["right"]["median_abs_breaking"] == pytest.approx(1.5)    # |-2,-1,-3,-0.5|
     assert rows["right"]["median_abs_neutral"] == pytest.approx(0.15)
     assert np.isnan(rows["right"]["pearson"]) and "only 0 finite pairs" in rows["right"]["note"]
+
+
+@pytest.mark.slow
+def test_four_scorers_on_the_bundled_example(tmp_path, example_dir, basset_run, dataset_dir):
+    """The acceptance run: two trained runs, a published-layout model with random weights
+    (Kipoi Basset layout, `regdna.models.toy`) and a zero-shot causal LM (a random tiny GPT-2)
+    on the example's variants and simulated measurements; every correlation equals scipy's on
+    the score files, every pair's Steiger test equals `steiger_test` on the same numbers."""
+    from scipy import stats
+
+    from regdna.models.toy import write_causal_lm_toy, write_kipoi_toy
+    from regdna.train.train import fit
+    from regdna.variants.benchmark import steiger_test
+
+    kmer = fit(dataset_dir, "kmer-lr", tmp_path / "kmer", progress=False,
+               overrides=["model.options={k: 4}", "train.max_epochs=3"])
+    basset_pub = write_kipoi_toy("basset", tmp_path / "toy" / "basset" / "basset.pth")
+    lm = write_causal_lm_toy(tmp_path / "toy" / "gpt2")
+    example = Path(example_dir)
+    metrics = run_benchmark_models(
+        example / "variants.vcf", example / "variants.tsv", tmp_path / "out",
+        genome=example / "genome.fa", n_boot=200, length=200,
+        scorers=[f"basset={basset_run}", f"kmer={kmer}", f"published={'basset:' + str(basset_pub)}",
+                 f"lm=hf:{lm}"], targets=["published=toy_0"])
+    out = tmp_path / "out"
+    measured = pd.read_csv(example / "variants.tsv", sep="\t").set_index("id")["measured"]
+    rows = pd.read_csv(out / "models.tsv", sep="\t")
+    rows = rows[rows["dataset"] == "all"].set_index("model")
+    assert set(rows.index) == {"basset", "kmer", "published", "lm"}
+    values = {}
+    for name, column in metrics["score_columns"].items():
+        table = pd.read_csv(out / "scores" / f"{name}.tsv", sep="\t").set_index("id")
+        values[name] = table[column].reindex(measured.index).to_numpy()
+        r, _ = stats.pearsonr(values[name], measured.to_numpy())
+        rho, _ = stats.spearmanr(values[name], measured.to_numpy())
+        assert rows.loc[name, "pearson"] == pytest.approx(r, abs=1e-6)
+        assert rows.loc[name, "spearman"] == pytest.approx(rho, abs=1e-6)
+        assert rows.loc[name, "seconds_per_1000"] > 0 and rows.loc[name, "peak_memory_mb"] > 50
+    assert metrics["score_columns"]["lm"] == "clm_llr"
+    assert metrics["score_columns"]["published"] == "log2_ratio"
+    # the trained basset reads the planted motifs the measurements follow; random weights do not
+    print(rows[["n", "pearson", "spearman", "seconds_per_1000", "peak_memory_mb"]])
+    assert rows.loc["basset", "pearson"] > 0.6
+    assert rows.loc["basset", "pearson"] > max(abs(rows.loc["published", "pearson"]),
+                                               abs(rows.loc["lm", "pearson"])) + 0.3
+    pairs = pd.read_csv(out / "pairs.tsv", sep="\t")
+    pairs = pairs[pairs["dataset"] == "all"].set_index(["model_a", "model_b"])
+    assert len(pairs) == 6
+    for (a, b), row in pairs.iterrows():
+        expected = steiger_test(values[a], values[b], measured.to_numpy())
+        assert row["steiger_p"] == pytest.approx(expected["steiger_p"], rel=1e-6)
+    for figure in ("correlations.png", "pairs_pvalues.png", "cost_accuracy.png"):
+        assert (out / figure).stat().st_size > 0

@@ -68,6 +68,33 @@ regdna attribute --run "$OUT/runs/cnn" --fasta "$OUT/example/pos.fa" --n 600 \
     --method grad_x_input --logos 0 --out "$OUT/attributions-positives"
 regdna motifs --attributions "$OUT/attributions-positives" --run "$OUT/runs/cnn" \
     --out "$OUT/motifs"
+# --- uncertainty ---------------------------------------------------------------------------
+# A deep ensemble (Lakshminarayanan et al. 2017) of the demo's basset: its members' mean, their
+# spread as *_std columns, temperature scaling and conformal sets (fitted on val), OOD scores.
+# CPU-sized: 3 members of at most 12 epochs (GPU: --ensemble 5 and the default 30 epochs).
+say "train --ensemble 3: three Bassets (seeds 0, 1, 2) in one run dir, trained one after another"
+regdna train --data "$OUT/dataset" --model basset --set model.options.filters=0.25 \
+    --ensemble 3 --max-epochs 12 --out "$OUT/runs/basset-ensemble" --overwrite
+say "evaluate: the members beside their mean, calibration before/after, 90% conformal coverage"
+regdna evaluate --run "$OUT/runs/basset-ensemble" --coverage 0.9
+say "vep on the ensemble: every score with its spread over the members (*_std, log2_ratio_z)"
+regdna vep --run "$OUT/runs/basset-ensemble" --variants "$OUT/example/variants.vcf" \
+    --genome "$OUT/example/genome.fa" --out "$OUT/variants/ensemble.tsv" --no-progress
+say "benchmark-variants: correlation with the simulated MPRA per tertile of the members' spread"
+regdna benchmark-variants --scores "$OUT/variants/ensemble.tsv" \
+    --measured "$OUT/example/variants.tsv" --stratify-by log2_ratio_std \
+    --out "$OUT/variants/benchmark-ensemble"
+# --- published models and the model benchmark ------------------------------------------------
+# Stand-ins with random weights in the published layouts (a Kipoi Basset file, a tiny causal
+# language model): the same commands load a downloaded DeepSEA or Enformer (docs/MODELS.md).
+say "toy checkpoints in published layouts (random weights): Kipoi Basset, a tiny GPT-2"
+python -m regdna.models.toy "$OUT/toy-models"
+say "benchmark-models: four scorers on the same variants (trained, ensemble, published layout, zero-shot LM)"
+regdna benchmark-models --variants "$OUT/example/variants.vcf" --genome "$OUT/example/genome.fa" \
+    --measured "$OUT/example/variants.tsv" --scorer cnn="$OUT/runs/cnn" \
+    --scorer ensemble="$OUT/runs/basset-ensemble" \
+    --scorer kipoi-basset="basset:$OUT/toy-models/basset/basset.pth" --target kipoi-basset=toy_0 \
+    --scorer gpt2="hf:$OUT/toy-models/gpt2" --length 200 --out "$OUT/benchmark-models" --overwrite
 # --- coverage profiles -----------------------------------------------------------------------
 # Quantitative models (Toneyan et al. 2022): bigWig coverage in, binned profiles out. The profile
 # example's footprints are known, so the numbers have an answer. CPU-sized: 1,024 bp windows and
@@ -92,10 +119,10 @@ regdna vep --run "$OUT/runs/profile" --variants "$PEX/variants.vcf" --genome "$P
 # --- report ----------------------------------------------------------------------------------
 # One self-contained HTML page over whatever the sections above produced (each guarded).
 REPORT_ARGS=()
-for name in cnn basset kmer-lr tinyformer profile; do
+for name in cnn basset basset-ensemble kmer-lr tinyformer profile; do
     if [ -d "$OUT/runs/$name" ]; then REPORT_ARGS+=("$OUT/runs/$name"); fi
 done
-for dir in compare variants benchmark ism attributions faithfulness motifs gia; do
+for dir in compare variants benchmark-models ism attributions faithfulness motifs gia; do
     if [ -d "$OUT/$dir" ]; then REPORT_ARGS+=(--extra "$OUT/$dir"); fi
 done
 if [ ${#REPORT_ARGS[@]} -gt 0 ]; then

@@ -98,13 +98,16 @@ def test_predict_and_vep_write_the_ood_columns(fitted, basset_run, basset_train_
 
 
 def test_a_run_without_ood_npz_gets_no_columns_and_one_note(fitted, basset_run, tmp_path):
+    import shutil
+
     from regdna.evaluate.predict import run_predict
 
-    layout.ood_path(basset_run).unlink(missing_ok=True)
+    run = shutil.copytree(basset_run, tmp_path / "run")   # the session fixture stays whole
+    layout.ood_path(run).unlink()
     fasta = tmp_path / "s.fa"
     fasta.write_text(">a\n" + "ACGT" * 50 + "\n")
     notes = []
-    summary = run_predict(basset_run, tmp_path / "p.tsv", fasta=fasta, device="cpu",
+    summary = run_predict(run, tmp_path / "p.tsv", fasta=fasta, device="cpu",
                           notice=notes.append)
     assert not summary["ood"] and len(notes) == 1 and "ood.npz" in notes[0]
     assert not any(c.startswith("ood_") for c in pd.read_csv(tmp_path / "p.tsv", sep="\t").columns)

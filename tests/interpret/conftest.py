@@ -9,7 +9,7 @@ from regdna.encode.onehot import one_hot
 from regdna.models.base import RegdnaModel
 from regdna.runs.predictor import Predictor
 
-from interp_helpers import TOY_LENGTH, make_planted
+from interp_helpers import TOY_LENGTH, fit_binary, make_planted
 
 
 class ToyCNN(RegdnaModel):
@@ -36,16 +36,8 @@ def toy_predictor():
     seqs, labels, _ = make_planted(300, seed=1)
     x = torch.from_numpy(one_hot(seqs, channels_first=True))
     y = torch.from_numpy(labels)[:, None]
-    model = ToyCNN()
-    opt = torch.optim.Adam(model.parameters(), lr=2e-2)
-    for _ in range(15):
-        for i in range(0, len(x), 100):
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x[i:i + 100]),
-                                                                        y[i:i + 100])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return Predictor(model.eval(), task="binary", labels=["active"], length=TOY_LENGTH,
+    model = fit_binary(ToyCNN(), x, y, epochs=15, batch=100)
+    return Predictor(model, task="binary", labels=["active"], length=TOY_LENGTH,
                      device="cpu", threshold=0.5)
 
 

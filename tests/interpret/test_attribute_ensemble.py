@@ -17,7 +17,7 @@ from regdna.interpret.sites import site_auroc
 from regdna.models.ensemble import Ensemble
 from regdna.runs.predictor import Predictor
 
-from interp_helpers import TOY_LENGTH, TOY_MOTIF, make_planted
+from interp_helpers import TOY_LENGTH, TOY_MOTIF, fit_binary, make_planted
 
 
 def _predictor(members):
@@ -35,16 +35,7 @@ def toy_ensemble(toy_predictor):
     members = []
     for seed in range(3):
         torch.manual_seed(seed)
-        model = type(toy_predictor.model)()
-        opt = torch.optim.Adam(model.parameters(), lr=2e-2)
-        for _ in range(3):
-            for i in range(0, len(x), 50):
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x[i:i + 50]),
-                                                                            y[i:i + 50])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        members.append(model.eval())
+        members.append(fit_binary(type(toy_predictor.model)(), x, y, epochs=3, batch=50))
     return _predictor(members)
 
 

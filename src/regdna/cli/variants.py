@@ -15,6 +15,15 @@ from regdna.cli.options import (DEVICE, OVERWRITE, data_option, mc_dropout_optio
                                 scalar_option, split_option, target_option)
 
 
+# the columns of a measured-effects table, shared by benchmark-variants and benchmark-models
+MEASURED_COLUMN = typer.Option(None, "--measured-column", help="Measured effect column (default: "
+                               "measured, effect, log2fc, ...).")
+PVALUE_COLUMN = typer.Option(None, "--pvalue-column", help="Measured p-value column for the 0.5 / "
+                             "0.1 / 5e-5 / 1e-5 strata (default: pvalue, p, ...).")
+GROUP_COLUMN = typer.Option(None, "--group-column", help="Dataset / cell-line column: statistics "
+                            "per group (default: dataset, cell_line, ...).")
+
+
 def _echo_summary(summary: dict) -> None:
     if summary.get("out") is None:
         typer.echo(f"parts written to {summary.get('parts')}: {summary.get('message')}")
@@ -153,12 +162,9 @@ def benchmark_cmd(
     out: Path = out_option("Output dir: metrics.json, tables and figures."),
     score_column: Optional[str] = typer.Option(None, "--score-column", help="Score to test (default: "
                                                "log2_ratio_robust, else log2_ratio, ...)."),
-    measured_column: Optional[str] = typer.Option(None, "--measured-column", help="Measured effect column "
-                                                  "(default: measured, effect, log2fc, ...)."),
-    pvalue_column: Optional[str] = typer.Option(None, "--pvalue-column", help="Measured p-value column for "
-                                                "the 0.5 / 0.1 / 5e-5 / 1e-5 strata (default: pvalue, p, ...)."),
-    group_column: Optional[str] = typer.Option(None, "--group-column", help="Per-group statistics column "
-                                               "(default: dataset, cell_line, ...)."),
+    measured_column: Optional[str] = MEASURED_COLUMN,
+    pvalue_column: Optional[str] = PVALUE_COLUMN,
+    group_column: Optional[str] = GROUP_COLUMN,
     other: Optional[Path] = typer.Option(None, "--other", help="Another scorer's table (e.g. DeepSEA) for "
                                          "Spearman and top-K overlap / enrichment (K = 10, 25, 50)."),
     other_column: Optional[str] = typer.Option(None, "--other-column", help="Score column of --other."),
@@ -234,12 +240,9 @@ def benchmark_models_cmd(
     genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA of the variants."),
     length: Optional[int] = typer.Option(None, "--length", help="Window length in bp of the hf: "
                                          "scorers (default 512)."),
-    measured_column: Optional[str] = typer.Option(None, "--measured-column", help="Measured effect "
-                                                  "column (default: measured, effect, log2fc, ...)."),
-    pvalue_column: Optional[str] = typer.Option(None, "--pvalue-column", help="Measured p-value "
-                                                "column (default: pvalue, p, ...)."),
-    group_column: Optional[str] = typer.Option(None, "--group-column", help="Dataset / cell-line "
-                                               "column (default: dataset, cell_line, ...)."),
+    measured_column: Optional[str] = MEASURED_COLUMN,
+    pvalue_column: Optional[str] = PVALUE_COLUMN,
+    group_column: Optional[str] = GROUP_COLUMN,
     n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples of the 95% "
                                "intervals and of the paired Spearman test."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),

@@ -155,3 +155,24 @@ def test_interrupted_ensemble_finishes_the_missing_member(dataset_dir, tmp_path)
               resume=True, progress=False)
     assert layout.checkpoint_file(layout.member_dir(run, 0), "best").stat().st_mtime_ns == kept
     assert layout.read_threshold_record(run) is not None
+
+
+def test_a_token_ensemble_has_no_single_token_embedding():
+    """A gradient at member 0's embedding would explain member 0 alone: refused in one line."""
+    import torch
+
+    from regdna.models.base import RegdnaModel
+    from regdna.models.ensemble import Ensemble
+
+    class Tokens(RegdnaModel):
+        input_kind = "tokens"
+        pad_token_id = 3
+
+        def __init__(self):
+            super().__init__()
+            self.embedding = torch.nn.Embedding(8, 4)
+
+    ensemble = Ensemble([Tokens(), Tokens()])
+    assert ensemble.input_kind == "tokens" and ensemble.pad_token_id == 3
+    with pytest.raises(RegdnaError, match="member by member"):
+        ensemble.token_embedding()

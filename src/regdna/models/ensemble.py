@@ -7,6 +7,8 @@ follows their contract (`regdna.models.base`): its forward is the mean of the me
 and sees the average model. Averaging logits rather than probabilities keeps those analyses
 exact (the gradient of the mean is the mean of the gradients); the members' spread is what
 `Predictor.sample_logits` returns: with `active = k` the forward is member k's alone.
+`Predictor.embed` of an ensemble records the input of the last output layer that runs: the last
+member's penultimate embedding (what its ood.npz is fitted on).
 """
 from __future__ import annotations
 
@@ -70,3 +72,15 @@ class Ensemble(RegdnaModel):
 
     def token_inputs(self, seqs):
         return self.members[0].token_inputs(seqs)
+
+    @property
+    def pad_token_id(self) -> int:
+        return getattr(self.members[0], "pad_token_id", 0)
+
+    def token_embedding(self):
+        """None to attach to: each member has its own token embedding, so a gradient taken at
+        one of them would explain that member alone (`regdna attribute` explains an ensemble of
+        token models member by member and averages the maps)."""
+        raise RegdnaError("an ensemble of token models has one token embedding per member: "
+                          "attribute it member by member (regdna attribute --ensemble, the "
+                          "default on an ensemble run).")

@@ -294,6 +294,9 @@ def main() -> None:
                         help="widths (and Enformer / Borzoi inputs) x SCALE; 1: published")
     parser.add_argument("--n", type=int, default=128, help="variants for the CNNs and the LM")
     parser.add_argument("--n-large", type=int, default=1, help="variants for Enformer / Borzoi")
+    parser.add_argument("--n-run", type=int, default=1024,
+                        help="variants for the trained run and the ensemble (the reference: "
+                             "small windows, enough of them for a stable time)")
     parser.add_argument("--repeats", type=int, default=3, help="(Enformer / Borzoi: 1)")
     parser.add_argument("--threads", type=int,
                         default=int(os.environ.get("OMP_NUM_THREADS", 0)) or os.cpu_count())
@@ -324,7 +327,8 @@ def main() -> None:
                                             "scale": args.scale}, args.timeout)
             spec = spec["spec"]
         large = family in LARGE
-        job = {"spec": spec, "n": args.n_large if large else args.n, "threads": args.threads,
+        n = args.n_large if large else args.n_run if family in ("run", "ensemble") else args.n
+        job = {"spec": spec, "n": n, "threads": args.threads,
                "warmup": 0 if large else 1, "repeats": 1 if large else args.repeats}
         result, maxrss = run_child("measure", job, args.timeout)
         peak = result["own_peak_mb"] or maxrss

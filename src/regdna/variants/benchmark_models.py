@@ -23,8 +23,9 @@ Cost (what is measured): each scorer runs `run_vep` in a child process of its ow
 (`python -m regdna.variants.benchmark_models`), so its numbers are not mixed with the parent's or
 another scorer's. `seconds_per_1000` is the wall time of `run_vep` in the child (loading the
 weights included; interpreter start-up and library imports excluded) per 1,000 variants of the
-file; `peak_memory_mb` is the child's peak resident set size (`ru_maxrss` of `os.wait4`:
-interpreter, libraries, model and batches); `gpu_peak_mb` is `torch.cuda.max_memory_allocated`
+file; `peak_memory_mb` is the child's own peak resident set size (VmHWM of /proc/self/status:
+interpreter, libraries, model and batches; `ru_maxrss` of `os.wait4` where there is no /proc,
+which also counts pages shared with this process before the child's exec); `gpu_peak_mb` is `torch.cuda.max_memory_allocated`
 in the child (NaN when CUDA is not used). A precomputed table has no cost (NaN).
 
 Resume: `OUT/scores/` is kept between runs; a scorer whose score table is unchanged and whose
@@ -65,7 +66,8 @@ STAGING = f".{VERB}.new"
 ZERO_SHOT = "hf:"
 COST_NOTE = ("seconds_per_1000: wall time of run_vep in a child process (weights loading "
              "included, library imports excluded) per 1,000 variants; peak_memory_mb: the "
-             "child's peak resident set size (ru_maxrss of os.wait4); gpu_peak_mb: "
+             "child's own peak resident set size (VmHWM; ru_maxrss of os.wait4 where /proc "
+             "is missing); gpu_peak_mb: "
              "torch.cuda.max_memory_allocated in the child; NaN: precomputed scores or not "
              "measured")
 NO_COST = {"seconds_per_1000": np.nan, "peak_memory_mb": np.nan, "gpu_peak_mb": np.nan,
@@ -227,7 +229,8 @@ def measured_child(vep_kwargs: dict, what: str) -> dict:
         cost = json.loads(cost_path.read_text())
     n = cost["n_variants"] or 0
     cost["seconds_per_1000"] = cost["wall_s"] / n * 1000 if n else np.nan
-    cost["peak_memory_mb"] = peak_mb
+    own = cost.pop("peak_rss_mb", None)
+    cost["peak_memory_mb"] = own if own is not None else peak_mb
     return cost
 
 
@@ -254,8 +257,22 @@ def _child(argv: list[str]) -> int:
     if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
         gpu = torch.cuda.max_memory_allocated() / 2 ** 20
     Path(cost_path).write_text(json.dumps({"wall_s": wall, "n_variants": summary["n_variants"],
-                                           "n_scored": summary["n_scored"], "gpu_peak_mb": gpu}))
+                                           "n_scored": summary["n_scored"], "gpu_peak_mb": gpu,
+                                           "peak_rss_mb": _own_peak_rss_mb()}))
     return 0
+
+
+def _own_peak_rss_mb() -> float | None:
+    """This process's own peak resident set (VmHWM of /proc/self/status, Linux), or None.
+    `ru_maxrss` of a child also counts the pages it shared with its parent between fork and
+    exec (a parent holding 800 MB gives a child running `pass` 814 MB), so it is the fallback."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024    # kB
+    except OSError:
+        pass
+    return None
 
 
 # -- the output dir ----------------------------------------------------------------------------

@@ -60,35 +60,46 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    if (args.run is None) != (args.data is None):
+        parser.error("give --run and --data together (or neither, to train the ensemble)")
+    run, data = (args.run, args.data) if args.run else build(args.work, args.members)
+    motifs = args.motifs or args.work / "example" / "motifs.tsv"
+    print(f"{'method':<22}{'members':<44}{'mean':>7}{'ensemble':>10}{'agreement':>11}{'s':>7}")
+    for method, row in measure(run, data, motifs, args.n, args.methods.split(","),
+                               args.n_references).items():
+        print(f"{method:<22}{' '.join(f'{v:.4f}' for v in row['members']):<44}"
+              f"{row['members_mean']:>7.4f}{row['ensemble']:>10.4f}{row['agreement']:>11.3f}"
+              f"{row['seconds']:>7.1f}")
+
+
+def measure(run: Path, data: Path, motifs: Path, n: int = 300,
+            methods=("grad_x_input", "deeplift_shap"), n_references: int = 4) -> dict:
+    """{method: {members (site AUROC of each member's map), members_mean, ensemble (of the mean
+    map), agreement (mean pairwise Pearson r), seconds}} on the first `n` test positives."""
     from regdna.data.records import load_records
     from regdna.interpret.attribute import ensemble_attributions
     from regdna.interpret.sites import load_sites, site_auroc, site_boxes, site_mask
     from regdna.runs import load_predictor
 
-    if (args.run is None) != (args.data is None):
-        parser.error("give --run and --data together (or neither, to train the ensemble)")
-    run, data = (args.run, args.data) if args.run else build(args.work, args.members)
-    motifs = args.motifs or args.work / "example" / "motifs.tsv"
     predictor = load_predictor(run, device="cpu")
     if not predictor.is_ensemble:
-        parser.error(f"{run} is not an ensemble run (regdna train --ensemble K)")
-    table = load_records(data=data, split="test", n=args.n, label="1")
+        raise SystemExit(f"{run} is not an ensemble run (regdna train --ensemble K)")
+    table = load_records(data=data, split="test", n=n, label="1")
     mask = site_mask(site_boxes(table, load_sites(motifs)), len(table.sequence[0]))
     seqs = list(table.sequence)
     print(f"{run}: {len(predictor.ensemble)} members; {len(seqs)} test positives, "
           f"{int(mask.any(1).sum())} with planted sites")
-    print(f"{'method':<22}{'members':<44}{'mean':>7}{'ensemble':>10}{'agreement':>11}{'s':>7}")
-    for method in args.methods.split(","):
+    out = {}
+    for method in methods:
         start = time.perf_counter()
         maps = ensemble_attributions(predictor, seqs, method, site_rows=mask,
-                                     n_references=args.n_references)
+                                     n_references=n_references)
         members = [site_auroc(s, mask) for s in maps["member_site_scores"]]
-        ensemble = site_auroc(maps["attributions"], mask)
-        agreement = float(np.nanmean(maps["agreement"]))
-        print(f"{method:<22}{' '.join(f'{v:.4f}' for v in members):<44}"
-              f"{np.mean(members):>7.4f}{ensemble:>10.4f}{agreement:>11.3f}"
-              f"{time.perf_counter() - start:>7.1f}")
-
+        out[method] = {"members": members, "members_mean": float(np.mean(members)),
+                       "ensemble": site_auroc(maps["attributions"], mask),
+                       "agreement": float(np.nanmean(maps["agreement"])),
+                       "seconds": time.perf_counter() - start}
+    return out
 
 if __name__ == "__main__":
     main()

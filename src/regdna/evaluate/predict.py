@@ -193,14 +193,13 @@ def run_predict(run_dir, out, fasta=None, table=None, batch_size: int | None = N
         out (Path, the TSV), n (int, the number of sequences predicted), ood (bool, whether
         the OOD columns were written).
     """
-    from regdna.models.published import parse_published
+    from regdna.models.published import parse_published, run_source
     from regdna.runs import load_predictor
 
     if (fasta is None) == (table is None):
         raise RegdnaError("give exactly one of fasta= or table= (--fasta / --table).")
     published = parse_published(run_dir)
-    inputs = [fasta if fasta is not None else table,
-              published[1] if published is not None else run_dir]
+    inputs = [fasta if fasta is not None else table, run_source(run_dir)]
     check_out_file(out, "predict", inputs, overwrite)   # before the model is loaded: fail fast
     options = {}
     if batch_size is not None:

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from regdna.errors import RegdnaError
+from regdna.models.published import run_source
 from regdna.plot import variants as plots
 from regdna.utils.fingerprint import differences, file_identity, fingerprint
 from regdna.utils.jsonio import write_json
@@ -92,11 +93,11 @@ class Scorer:
         """The file or directory the scorer reads (an input --out must not contain)."""
         if self.table is not None:
             return self.table
-        text = self.spec[len(ZERO_SHOT):] if self.zero_shot else self.spec
-        if Path(text).expanduser().exists():
-            return Path(text).expanduser()
-        _, sep, rest = text.partition(":")   # a published model <family>:<path>
-        return Path(rest).expanduser() if sep and Path(rest).expanduser().exists() else None
+        if self.zero_shot:
+            path = Path(self.spec[len(ZERO_SHOT):]).expanduser()
+            return path if path.exists() else None      # a hub id names no local file
+        path = run_source(self.spec)                     # a run dir or <family>:<path>
+        return path if path.exists() else None
 
 
 def parse_named(items, what: str) -> list[tuple[str, str]]:

@@ -40,14 +40,13 @@ import torch
 from regdna.data.records import load_records
 from regdna.encode.onehot import ALPHABET, one_hot, one_hot_to_strings
 from regdna.errors import RegdnaError
-from regdna.models.published import parse_published
+from regdna.models.published import parse_published, run_source
 from regdna.models.base import activate
 from regdna.plot.variants import ism_heatmap, topk_bar
 from regdna.utils.jsonio import write_json
 from regdna.utils.output import check_out_dir, output_dir
 from regdna.utils.paths import safe_filename
 from regdna.variants.effects import load_scored_predictor
-from regdna.variants.parts import run_source
 from regdna.variants.fast_ism import FastISM
 
 # --data splits can hold thousands of sequences: without `n`, ISM takes this many (and says so)

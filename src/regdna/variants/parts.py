@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from regdna.errors import RegdnaError
-from regdna.models.published import parse_published
+from regdna.models.published import run_source
 from regdna.runs.layout import checkpoint_file, config_path
 from regdna.utils.atomic import atomic_path
 from regdna.utils.fingerprint import (differences, file_identity, fingerprint, read_fingerprint,
@@ -46,15 +46,6 @@ def identity_of_run(run_dir: str | Path, checkpoint: str = "best") -> dict:
     config = config_path(run_dir)
     return {"checkpoint": file_identity(checkpoint_file(run_dir, checkpoint)),
             "config": file_identity(config) if config.is_file() else None}
-
-
-def run_source(run: str | Path | None) -> Path | None:
-    """The local path a --run names (an input no output may replace): the run dir, or the
-    weights path of a published model's spec `<family>:<path>` (`regdna.models.published`)."""
-    if run is None:
-        return None
-    parsed = parse_published(run)
-    return parsed[1] if parsed is not None else Path(run)
 
 
 def identity_of_published(spec: str | Path, labels) -> dict:

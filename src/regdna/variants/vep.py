@@ -59,14 +59,14 @@ from regdna.errors import RegdnaError
 from regdna.evaluate.ood_fit import load_ood
 from regdna.io.genome import Genome
 from regdna.io.vcf import allele_problem, iter_variants
-from regdna.models.published import parse_published
+from regdna.models.published import parse_published, run_source
 from regdna.utils.output import check_out_file
 from regdna.utils.progress import progress as progress_bar
 from regdna.variants.effects import (ROBUST_NAMES, SCORE_NAMES, allele_scores, averaged_scores,
                                      load_scored_predictor, probabilities, with_track_mean)
 from regdna.variants.parts import (PartStore, identity_of_published, identity_of_run,
                                    job_fingerprint, language_model_identity, merge_parts,
-                                   run_source, weights_identity)
+                                   weights_identity)
 from regdna.data.windows import shift_offsets
 from regdna.variants.windows import AlleleWindows, make_windows, sequence_windows, shared_bins
 

@@ -75,6 +75,15 @@ def parse_published(text) -> tuple[str, Path] | None:
     return family, Path(rest.strip()).expanduser()
 
 
+def run_source(run) -> Path | None:
+    """The local path a `--run` names (an input no output may replace): the run dir, or the
+    weights path of a published model's spec `<family>:<path>`; None for None."""
+    if run is None:
+        return None
+    parsed = parse_published(run)
+    return parsed[1] if parsed is not None else Path(run)
+
+
 def load_published(spec: str, targets=None, aggregation: str | None = None) -> Published:
     """Load the published model a spec names (see the module doc).
 

@@ -66,3 +66,14 @@ def write_hand_genome(path: Path) -> dict[str, str]:
     {chrom: sequence} (upper case)."""
     write_fasta_lines(path, HAND_GENOME, 25)
     return {k: v.upper() for k, v in HAND_GENOME.items()}
+
+
+def run_cli(*args) -> int:
+    """`regdna ARGS` in-process; its exit code (0 when main returns)."""
+    from regdna.cli import main
+
+    try:
+        main([str(a) for a in args])
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import random_seq
+from helpers import random_seq, run_cli
 from scipy import stats
 
 from regdna.errors import RegdnaError
@@ -204,24 +204,13 @@ def test_a_zero_shot_scorer_runs_vep_zero_shot_and_is_scored_by_its_llr(tmp_path
     assert score_column_of(both.rename(columns={"mlm_llr": "clm_llr"}), None, "t") == "clm_llr"
 
 
-def _cli(*args: str) -> int:
-    """`regdna ARGS` in-process; the exit code (0 when main returns)."""
-    from regdna.cli import main
-
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
-
-
 def test_command_line_with_repeated_options(tmp_path, capsys):
     measured, paths, _, _ = _tables(tmp_path, n=40)
     args = ["benchmark-models", "--variants", tmp_path / "v.tsv", "--measured", measured,
             "--out", tmp_path / "o", "--n-boot", "20", "--score", "bad=delta"]
     for name in ("good", "bad"):
         args += ["--scores", f"{name}={paths[name]}"]
-    assert _cli(*args) == 0
+    assert run_cli(*args) == 0
     printed = capsys.readouterr().out
     assert "benchmark of 2 models on 40 measured variants" in printed
     assert "good vs bad: Steiger p=" in printed
@@ -229,8 +218,8 @@ def test_command_line_with_repeated_options(tmp_path, capsys):
     assert saved["score_columns"] == {"good": "log2_ratio", "bad": "delta"}
     # a foreign file in the output is refused, --overwrite replaces all but scores/
     (tmp_path / "o" / "notes.txt").write_text("mine")
-    assert _cli(*args) == 2 and "--overwrite" in capsys.readouterr().err
-    assert _cli(*args, "--overwrite") == 0
+    assert run_cli(*args) == 2 and "--overwrite" in capsys.readouterr().err
+    assert run_cli(*args, "--overwrite") == 0
     assert not (tmp_path / "o" / "notes.txt").exists() and (tmp_path / "o" / "scores").is_dir()
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from helpers import random_seqs
+from helpers import random_seqs, run_cli
 
 from regdna.encode.onehot import one_hot
 from regdna.errors import RegdnaError
@@ -144,14 +144,6 @@ def saturated_run(tmp_path_factory):
     return run, fasta
 
 
-def _cli(*args) -> int:
-    from regdna.cli import main
-
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
 
 
 def test_run_ism_records_the_scale_in_every_output(saturated_run, tmp_path, capsys):
@@ -159,10 +151,10 @@ def test_run_ism_records_the_scale_in_every_output(saturated_run, tmp_path, caps
 
     run, fasta = saturated_run
     common = ["ism", "--run", run, "--fasta", fasta, "--region", "50:70", "--top-k", "5", "--device", "cpu"]
-    assert _cli(*common, "--out", tmp_path / "logit") == 0
+    assert run_cli(*common, "--out", tmp_path / "logit") == 0
     said = capsys.readouterr().out
     assert "(Δ logit, fast path) ->" in said
-    assert _cli(*common, "--scale", "probability", "--out", tmp_path / "prob") == 0
+    assert run_cli(*common, "--scale", "probability", "--out", tmp_path / "prob") == 0
     assert "(Δ probability, fast path) ->" in capsys.readouterr().out
     for name, scale in [("logit", "logit"), ("prob", "probability")]:
         out = tmp_path / name
@@ -176,7 +168,7 @@ def test_run_ism_records_the_scale_in_every_output(saturated_run, tmp_path, caps
     logit = pd.read_csv(tmp_path / "logit" / "ism.tsv", sep="\t")["delta"]
     prob = pd.read_csv(tmp_path / "prob" / "ism.tsv", sep="\t")["delta"]
     assert (prob == 0).mean() >= 0.99 and (logit != 0).mean() >= 0.9 and logit.abs().max() > 1e-3
-    assert _cli(*common, "--scale", "odds", "--out", tmp_path / "bad") == 2
+    assert run_cli(*common, "--scale", "odds", "--out", tmp_path / "bad") == 2
     assert capsys.readouterr().err.strip() == "error: --scale 'odds': use logit or probability."
     assert not (tmp_path / "bad").exists()
 

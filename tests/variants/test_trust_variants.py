@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import random_seq, random_seqs
+from helpers import random_seq, random_seqs, run_cli
 from var_helpers import gc_predictor
 
-from regdna.cli import main
 from regdna.errors import RegdnaError
 from regdna.variants.vep import score_variants
 
@@ -74,14 +73,6 @@ def significant_digits(text: str) -> int:
     """Digits of a printed number's significand: '-0.01235' -> 4, '1.5e-05' -> 2."""
     mantissa = text.lstrip("-").lower().split("e")[0]
     return len(mantissa.replace(".", "").lstrip("0"))
-
-
-def run_cli(*args: str) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
 
 
 @pytest.fixture()
